@@ -1,0 +1,39 @@
+#include "autograd/errors.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace xgrad {
+
+std::string shape_str(const Shape& shape) {
+    return fmt::format("[{}]", fmt::join(shape.begin(), shape.end(), ", "));
+}
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+    const std::size_t rank = std::max(a.size(), b.size());
+    Shape out(rank, 1);
+    for (std::size_t i = 0; i < rank; ++i) {
+        // Align from the right, as NumPy does.
+        const std::size_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+        const std::size_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+        if (da != db && da != 1 && db != 1) {
+            throw ShapeError(fmt::format("{}: shapes do not broadcast; got a={}, b={}", op,
+                                         shape_str(a), shape_str(b)));
+        }
+        out[i] = da == 1 ? db : da;
+    }
+    return out;
+}
+
+std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, const Shape& shape) {
+    const auto rank = static_cast<std::ptrdiff_t>(shape.size());
+    if (axis < -rank || axis >= rank) {
+        throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of shape {} "
+                                     "(expected an axis in [{}, {}])",
+                                     op, axis, shape_str(shape), -rank, rank - 1));
+    }
+    return static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
+}
+
+}  // namespace xgrad

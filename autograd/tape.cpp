@@ -1,0 +1,258 @@
+#include "autograd/tape.hpp"
+
+#include "autograd/ops/elementwise.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <unordered_map>
+
+namespace xgrad {
+namespace detail {
+
+std::uint64_t next_sequence_number() {
+    static std::atomic<std::uint64_t> counter{0};
+    return ++counter;
+}
+
+template <class T>
+void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq,
+                  const char* phase) {
+    for (const T v : value) {
+        if (!std::isfinite(v)) {
+            throw AnomalyError(fmt::format("anomaly: {} of {} (tape #{}) produced {}", phase, op,
+                                           seq, std::isnan(v) ? "NaN" : "Inf"));
+        }
+    }
+}
+
+namespace {
+
+// Heap order: larger tape position first, so each node runs after every consumer
+// reachable from the outputs (Note [reverse tape order]).
+template <class T>
+bool earlier(const Tensor<T>& a, const Tensor<T>& b) {
+    return a.node()->seq < b.node()->seq;
+}
+
+// Adds `g` into a gradient slot. Out of place, so a gradient shared with another slot (add's VJP
+// hands the same g to both inputs) is never written through.
+template <class T>
+void accumulate(Tensor<T>& slot, Tensor<T>&& g) {
+    slot = slot.defined() ? add(slot, g) : std::move(g);
+}
+
+// A leaf's .grad: owned by the leaf, so later accumulations can be in place.
+template <class T>
+void accumulate_leaf(Node<T>& n, Tensor<T>&& g, bool create_graph) {
+    if (create_graph) {
+        accumulate(n.grad, std::move(g));
+    } else if (!n.grad.defined()) {
+        const bool exclusive = g.node_ptr().use_count() == 1 && g.is_leaf() && !g.requires_grad();
+        n.grad = exclusive ? std::move(g) : g.detach();
+    } else if (!n.grad.is_leaf() || n.grad.requires_grad()) {
+        n.grad = add(n.grad, g).detach();  // a gradient that carries a graph is not ours to edit
+    } else {
+        n.grad.mutable_value() += g.value();
+    }
+}
+
+template <class T>
+class Engine {
+public:
+    Engine(bool retain_graph, bool create_graph, const BackwardTracer<T>& tracer)
+        : retain_graph_(retain_graph), create_graph_(create_graph), tracer_(tracer) {}
+
+    ~Engine() {
+        // On an exception mid-walk, leave no scratch behind in the graph.
+        for (auto& t : heap_) {
+            t.node()->pending = Tensor<T>();
+            t.node()->queued = false;
+        }
+    }
+
+    void seed(const Tensor<T>& y, const Tensor<T>& g, std::size_t i) {
+        if (!y.defined()) throw Error(fmt::format("backward: output {} is undefined", i));
+        if (!y.requires_grad()) {
+            throw Error(fmt::format("backward: output {} does not require grad and has no grad_fn "
+                                    "(no input of its graph requires grad, or it was computed "
+                                    "under NoGradGuard)",
+                                    i));
+        }
+        Tensor<T> seed_grad = g;
+        if (!g.defined()) {
+            if (y.size() != 1) {
+                throw Error(fmt::format("backward: a gradient can be created implicitly only for "
+                                        "a one-element output; got shape {}, so pass a gradient "
+                                        "of that shape",
+                                        shape_str(y.shape())));
+            }
+            seed_grad = ones<T>(y.shape());
+        } else if (g.shape() != y.shape()) {
+            throw ShapeError(fmt::format("backward: gradient shape must match output {}; got "
+                                         "output={}, gradient={}",
+                                         i, shape_str(y.shape()), shape_str(g.shape())));
+        }
+        push(y, std::move(seed_grad));
+    }
+
+    // Captures the gradient reaching each of `inputs` instead of accumulating into .grad.
+    void capture(const std::vector<Tensor<T>>& inputs) {
+        capturing_ = true;
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            if (!inputs[i].defined()) throw Error(fmt::format("grad: input {} is undefined", i));
+            captured_[inputs[i].node()].push_back(i);
+        }
+        results_.resize(inputs.size());
+    }
+
+    std::vector<Tensor<T>> run() {
+        GradModeGuard mode(create_graph_);
+        while (!heap_.empty()) {
+            std::pop_heap(heap_.begin(), heap_.end(), earlier<T>);
+            Tensor<T> y = std::move(heap_.back());
+            heap_.pop_back();
+            Node<T>& n = *y.node();
+            n.queued = false;
+            Tensor<T> g = std::move(n.pending);
+            n.pending = Tensor<T>();
+            if (capturing_) {
+                auto it = captured_.find(&n);
+                if (it != captured_.end()) {
+                    for (std::size_t i : it->second) results_[i] = g;
+                }
+            }
+            if (!n.op) {
+                if (!capturing_) accumulate_leaf(n, std::move(g), create_graph_);
+                continue;
+            }
+            if (n.retains_grad && !capturing_) accumulate_leaf(n, Tensor<T>(g), create_graph_);
+            step(y, g);
+        }
+        return std::move(results_);
+    }
+
+private:
+    void push(const Tensor<T>& t, Tensor<T>&& g) {
+        Node<T>& n = *t.node();
+        accumulate(n.pending, std::move(g));
+        if (!n.queued) {
+            n.queued = true;
+            heap_.push_back(t);
+            std::push_heap(heap_.begin(), heap_.end(), earlier<T>);
+        }
+    }
+
+    void step(const Tensor<T>& y, const Tensor<T>& g) {
+        Node<T>& n = *y.node();
+        if (n.released || !n.fn) {
+            throw Error(fmt::format("backward: the saved values of {} (tape #{}) were already "
+                                    "freed by an earlier backward; pass retain_graph=true to the "
+                                    "first backward to run through the graph again",
+                                    n.op, n.seq));
+        }
+        std::vector<Tensor<T>> grads = n.fn->vjp(g, y);
+        if (grads.size() != n.inputs.size()) {
+            throw ShapeError(fmt::format("backward: vjp of {} (tape #{}) returned {} gradients "
+                                         "for {} inputs",
+                                         n.op, n.seq, grads.size(), n.inputs.size()));
+        }
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+            if (!grads[i].defined()) continue;
+            if (grads[i].shape() != n.inputs[i].shape()) {
+                throw ShapeError(fmt::format("backward: vjp of {} (tape #{}) returned gradient {} "
+                                             "of shape {} for an input of shape {}",
+                                             n.op, n.seq, i, shape_str(grads[i].shape()),
+                                             shape_str(n.inputs[i].shape())));
+            }
+            if (anomaly_enabled()) check_finite(grads[i].value(), n.op, n.seq, "backward");
+        }
+        if (tracer_) tracer_(BackwardStep<T>{y, g, grads});
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+            if (grads[i].defined() && n.inputs[i].requires_grad()) {
+                push(n.inputs[i], std::move(grads[i]));
+            }
+        }
+        if (!retain_graph_) {
+            n.fn.reset();
+            n.released = true;
+        }
+    }
+
+    bool retain_graph_;
+    bool create_graph_;
+    const BackwardTracer<T>& tracer_;
+    bool capturing_ = false;
+    std::vector<Tensor<T>> heap_;
+    std::unordered_map<const Node<T>*, std::vector<std::size_t>> captured_;
+    std::vector<Tensor<T>> results_;
+};
+
+// Note [reverse tape order]: every input of an op was created before it, so its tape position is
+// smaller. Popping the largest position first therefore runs a node only after all of its
+// consumers that are reachable from the outputs have added their gradients: each VJP runs
+// once, with the summed gradient. Leaves (position 0) come last.
+
+}  // namespace
+}  // namespace detail
+
+template <class T>
+void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& grad_outputs,
+              bool retain_graph, bool create_graph, const BackwardTracer<T>& tracer) {
+    if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
+        throw Error(fmt::format("backward: got {} outputs but {} gradients", outputs.size(),
+                                grad_outputs.size()));
+    }
+    detail::Engine<T> engine(retain_graph || create_graph, create_graph, tracer);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        engine.seed(outputs[i], grad_outputs.empty() ? Tensor<T>() : grad_outputs[i], i);
+    }
+    engine.run();
+}
+
+template <class T>
+std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
+                            const std::vector<Tensor<T>>& inputs, bool create_graph,
+                            std::optional<bool> retain_graph,
+                            const std::vector<Tensor<T>>& grad_outputs) {
+    if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
+        throw Error(fmt::format("grad: got {} outputs but {} gradients", outputs.size(),
+                                grad_outputs.size()));
+    }
+    const BackwardTracer<T> no_tracer;
+    detail::Engine<T> engine(retain_graph.value_or(create_graph), create_graph, no_tracer);
+    engine.capture(inputs);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        engine.seed(outputs[i], grad_outputs.empty() ? Tensor<T>() : grad_outputs[i], i);
+    }
+    std::vector<Tensor<T>> result = engine.run();
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!result[i].defined()) result[i] = zeros<T>(inputs[i].shape());
+    }
+    return result;
+}
+
+template <class T>
+Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, bool create_graph,
+               std::optional<bool> retain_graph, const Tensor<T>& grad_output) {
+    return grad<T>(std::vector<Tensor<T>>{output}, std::vector<Tensor<T>>{input}, create_graph,
+                   retain_graph, std::vector<Tensor<T>>{grad_output})[0];
+}
+
+#define XGRAD_INSTANTIATE(T)                                                                   \
+    template void detail::check_finite<T>(const xt::xarray<T>&, const char*, std::uint64_t,   \
+                                          const char*);                                        \
+    template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,   \
+                              bool, bool, const BackwardTracer<T>&);                           \
+    template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                     \
+                                            const std::vector<Tensor<T>>&, bool,               \
+                                            std::optional<bool>, const std::vector<Tensor<T>>&); \
+    template Tensor<T> grad<T>(const Tensor<T>&, const Tensor<T>&, bool, std::optional<bool>,  \
+                               const Tensor<T>&);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad

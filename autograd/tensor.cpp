@@ -1,0 +1,184 @@
+#include "autograd/tensor.hpp"
+
+#include "autograd/tape.hpp"
+
+#include <fmt/format.h>
+
+#include <xtensor/xbuilder.hpp>
+
+namespace xgrad {
+
+template <class T>
+Tensor<T>::Tensor(xt::xarray<T> value, bool requires_grad)
+    : node_(std::make_shared<Node<T>>(std::move(value), requires_grad)) {}
+
+template <class T>
+Node<T>& Tensor<T>::checked() const {
+    if (!node_) throw Error("tensor: this tensor is undefined (default-constructed or a missing grad)");
+    return *node_;
+}
+
+template <class T>
+const xt::xarray<T>& Tensor<T>::value() const {
+    return checked().value;
+}
+
+template <class T>
+xt::xarray<T>& Tensor<T>::mutable_value() {
+    return checked().value;
+}
+
+template <class T>
+T Tensor<T>::item() const {
+    const auto& v = value();
+    if (v.size() != 1) {
+        throw ValueError(fmt::format("item: expected a tensor with one element; got shape {}",
+                                     shape_str(v.shape())));
+    }
+    return *v.data();
+}
+
+template <class T>
+bool Tensor<T>::requires_grad() const {
+    return node_ && node_->requires_grad;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::requires_grad_(bool on) {
+    auto& n = checked();
+    if (n.op && !on) {
+        throw Error(fmt::format("requires_grad_: '{}' is computed by {}; only leaves can stop "
+                                "requiring grad (use detach())",
+                                n.name, n.op));
+    }
+    n.requires_grad = on;
+    return *this;
+}
+
+template <class T>
+bool Tensor<T>::is_leaf() const {
+    return checked().op == nullptr;
+}
+
+template <class T>
+Tensor<T> Tensor<T>::grad() const {
+    return checked().grad;
+}
+
+template <class T>
+void Tensor<T>::set_grad(Tensor g) const {
+    auto& n = checked();
+    if (g.defined() && g.shape() != n.value.shape()) {
+        throw ShapeError(fmt::format("set_grad: gradient shape must match the tensor; got "
+                                     "tensor={}, grad={}",
+                                     shape_str(n.value.shape()), shape_str(g.shape())));
+    }
+    n.grad = std::move(g);
+}
+
+template <class T>
+void Tensor<T>::zero_grad() const {
+    checked().grad = Tensor();
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::retain_grad() {
+    checked().retains_grad = true;
+    return *this;
+}
+
+template <class T>
+void Tensor<T>::backward(const Tensor& g, bool retain_graph, bool create_graph) const {
+    xgrad::backward<T>({*this}, {g}, retain_graph, create_graph);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::detach() const {
+    return Tensor(xt::xarray<T>(value()));
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::set_name(std::string name) {
+    checked().name = std::move(name);
+    return *this;
+}
+
+template <class T>
+const std::string& Tensor<T>::name() const {
+    return checked().name;
+}
+
+template <class T>
+const char* Tensor<T>::op_name() const {
+    const auto* op = checked().op;
+    return op ? op : "";
+}
+
+template <class T>
+std::uint64_t Tensor<T>::tape_position() const {
+    return checked().seq;
+}
+
+template <class T>
+const std::vector<Tensor<T>>& Tensor<T>::inputs() const {
+    return checked().inputs;
+}
+
+// Note [iterative teardown]: destroying the last handle to the head of a long chain would
+// otherwise destroy its input, whose destructor destroys its input, ... one stack frame per
+// op. Instead each node moves the edges of inputs it solely owns onto a local stack, so every
+// node dies with no edges left and the depth stays constant.
+template <class T>
+Node<T>::~Node() {
+    fn.reset();  // saved handles first, so the edges below are the last owners
+    if (inputs.empty() && !grad.defined()) return;
+    std::vector<Tensor<T>> stack = std::move(inputs);
+    if (grad.defined()) stack.push_back(std::move(grad));
+    while (!stack.empty()) {
+        Tensor<T> t = std::move(stack.back());
+        stack.pop_back();
+        const auto& p = t.node_ptr();
+        if (p && p.use_count() == 1) {
+            p->fn.reset();
+            for (auto& in : p->inputs) stack.push_back(std::move(in));
+            p->inputs.clear();
+            if (p->grad.defined()) stack.push_back(std::move(p->grad));
+            if (p->pending.defined()) stack.push_back(std::move(p->pending));
+        }
+    }
+}
+
+template <class T>
+Tensor<T> scalar(T v, bool requires_grad) {
+    return Tensor<T>(xt::xarray<T>(v), requires_grad);
+}
+
+template <class T>
+Tensor<T> full(const Shape& shape, T v, bool requires_grad) {
+    xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
+    a.fill(v);
+    return Tensor<T>(std::move(a), requires_grad);
+}
+
+template <class T>
+Tensor<T> zeros(const Shape& shape, bool requires_grad) {
+    return full<T>(shape, T(0), requires_grad);
+}
+
+template <class T>
+Tensor<T> ones(const Shape& shape, bool requires_grad) {
+    return full<T>(shape, T(1), requires_grad);
+}
+
+#define XGRAD_INSTANTIATE(T)                                  \
+    template class Tensor<T>;                                 \
+    template struct Node<T>;                                  \
+    template Tensor<T> scalar<T>(T, bool);                    \
+    template Tensor<T> full<T>(const Shape&, T, bool);        \
+    template Tensor<T> zeros<T>(const Shape&, bool);          \
+    template Tensor<T> ones<T>(const Shape&, bool);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad

@@ -1,0 +1,200 @@
+#pragma once
+
+#include "autograd/errors.hpp"
+
+#include <xtensor/xarray.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xgrad {
+
+template <class T>
+struct Node;
+template <class T>
+class Tensor;
+
+/// The recorded half of an op: its saved values and its vector-Jacobian product.
+/// `record` (autograd/tape.hpp) wraps every op struct in one of these.
+template <class T>
+struct FunctionBase {
+    virtual ~FunctionBase() = default;
+    /// One gradient per input, in input order; an undefined Tensor means "no gradient".
+    virtual std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>& y) = 0;
+    /// The op's attributes for the tape listing ("axis=1"), empty when it has none.
+    virtual std::string attributes() const = 0;
+};
+
+/// A cheap, copyable handle (shared ownership) to a node of the graph: a value, its gradient and,
+/// for a computed tensor, the op that made it. T is float by default; double for gradient checks.
+template <class T = float>
+class Tensor {
+public:
+    using value_type = T;
+    using array_type = xt::xarray<T>;
+
+    /// An undefined tensor (no node): what `grad()` returns before any backward.
+    Tensor() = default;
+    /// A leaf holding `value` (any shape, copied into a contiguous row-major array).
+    explicit Tensor(xt::xarray<T> value, bool requires_grad = false);
+    /// Wraps an existing node (engine use).
+    explicit Tensor(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {}
+
+    bool defined() const { return node_ != nullptr; }
+    const xt::xarray<T>& value() const;
+    /// The value for in-place updates that are not recorded (optimizer steps, initialisers).
+    xt::xarray<T>& mutable_value();
+    const Shape& shape() const { return value().shape(); }
+    std::size_t dim() const { return value().dimension(); }
+    std::size_t size() const { return value().size(); }
+    /// The single element of a one-element tensor; throws ValueError otherwise.
+    T item() const;
+    /// Element access on the value, e.g. `t(0, 1)`, or `t()` on a scalar.
+    template <class... Idx>
+    T operator()(Idx... idx) const {
+        return value()(idx...);
+    }
+
+    bool requires_grad() const;
+    /// Marks a leaf as a parameter to differentiate; throws Error on a computed tensor.
+    Tensor& requires_grad_(bool on = true);
+    /// True for tensors made by the user (no recording op).
+    bool is_leaf() const;
+    /// The accumulated gradient (same shape as the value), undefined before any backward.
+    Tensor grad() const;
+    /// Replaces the gradient (optimizers, tests); an undefined `g` clears it.
+    void set_grad(Tensor g) const;
+    /// Drops the gradient (PyTorch's `zero_grad(set_to_none=True)`).
+    void zero_grad() const;
+    /// Keeps the gradient of a non-leaf tensor after backward (for teaching and debugging).
+    Tensor& retain_grad();
+
+    /// Backpropagates from this tensor: a scalar, or any shape with an explicit gradient `g` of
+    /// the same shape. Gradients accumulate into every leaf that requires grad.
+    void backward(const Tensor& g = Tensor(), bool retain_graph = false,
+                  bool create_graph = false) const;
+
+    /// A leaf sharing nothing with the graph: same value (copied), no history, no grad.
+    Tensor detach() const;
+
+    /// A name for the tape listing and DOT export ("a", "u").
+    Tensor& set_name(std::string name);
+    const std::string& name() const;
+    /// Name of the op that made this tensor ("mul"), or "" for a leaf.
+    const char* op_name() const;
+    /// Tape position: the op's sequence number in execution order (0 for leaves).
+    std::uint64_t tape_position() const;
+    /// The tensors this one was computed from (empty for a leaf).
+    const std::vector<Tensor>& inputs() const;
+
+    Node<T>* node() const { return node_.get(); }
+    const std::shared_ptr<Node<T>>& node_ptr() const { return node_; }
+    /// True when both handles refer to the same node.
+    bool same(const Tensor& other) const { return node_ == other.node_; }
+
+private:
+    Node<T>& checked() const;
+    std::shared_ptr<Node<T>> node_;
+};
+
+/// A node of the graph. Users reach it through Tensor; the engine reads and writes its fields.
+template <class T>
+struct Node {
+    xt::xarray<T> value;
+    Tensor<T> grad;                       // accumulated gradient (leaves, retained non-leaves)
+    std::unique_ptr<FunctionBase<T>> fn;  // saved values + VJP; null for leaves and once released
+    std::vector<Tensor<T>> inputs;        // edges to the inputs, kept for the walk and the listing
+    const char* op = nullptr;             // op name, null for a leaf
+    std::uint64_t seq = 0;                // tape position, 0 for a leaf
+    bool requires_grad = false;
+    bool retains_grad = false;
+    bool released = false;  // saved values freed by a backward without retain_graph
+    std::string name;
+
+    // Engine scratch, only meaningful during one backward pass.
+    Tensor<T> pending;
+    bool queued = false;
+
+    Node() = default;
+    explicit Node(xt::xarray<T> v, bool rg = false) : value(std::move(v)), requires_grad(rg) {}
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    ~Node();  // iterative: a 10^6-op chain is torn down without recursion
+};
+
+// ---- grad mode and anomaly mode (thread-local) ----
+
+namespace detail {
+inline thread_local bool grad_mode = true;
+inline thread_local bool anomaly_mode = false;
+}  // namespace detail
+
+/// True while operations are recorded (the default).
+inline bool grad_enabled() { return detail::grad_mode; }
+inline void set_grad_enabled(bool on) { detail::grad_mode = on; }
+
+/// Turns recording off for a scope (inference, optimizer updates).
+class NoGradGuard {
+public:
+    NoGradGuard() : previous_(detail::grad_mode) { detail::grad_mode = false; }
+    ~NoGradGuard() { detail::grad_mode = previous_; }
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+/// Sets grad mode to `on` for a scope (the engine uses it for create_graph).
+class GradModeGuard {
+public:
+    explicit GradModeGuard(bool on) : previous_(detail::grad_mode) { detail::grad_mode = on; }
+    ~GradModeGuard() { detail::grad_mode = previous_; }
+    GradModeGuard(const GradModeGuard&) = delete;
+    GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+/// True while anomaly mode checks every forward and backward result for NaN/Inf.
+inline bool anomaly_enabled() { return detail::anomaly_mode; }
+inline void set_anomaly_enabled(bool on) { detail::anomaly_mode = on; }
+
+/// Anomaly mode for a scope: the first op producing NaN or Inf throws AnomalyError naming the op
+/// and its tape position.
+class AnomalyGuard {
+public:
+    explicit AnomalyGuard(bool on = true) : previous_(detail::anomaly_mode) {
+        detail::anomaly_mode = on;
+    }
+    ~AnomalyGuard() { detail::anomaly_mode = previous_; }
+    AnomalyGuard(const AnomalyGuard&) = delete;
+    AnomalyGuard& operator=(const AnomalyGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+// ---- factories ----
+
+/// A 0-d tensor.
+template <class T = float>
+Tensor<T> scalar(T v, bool requires_grad = false);
+/// A tensor of the given shape filled with `v`.
+template <class T = float>
+Tensor<T> full(const Shape& shape, T v, bool requires_grad = false);
+template <class T = float>
+Tensor<T> zeros(const Shape& shape, bool requires_grad = false);
+template <class T = float>
+Tensor<T> ones(const Shape& shape, bool requires_grad = false);
+/// A leaf from an array (the same as the constructor, with type deduction).
+template <class T>
+Tensor<T> tensor(xt::xarray<T> value, bool requires_grad = false) {
+    return Tensor<T>(std::move(value), requires_grad);
+}
+
+}  // namespace xgrad

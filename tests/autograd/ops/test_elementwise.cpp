@@ -1,0 +1,237 @@
+#include "autograd/ops/elementwise.hpp"
+
+#include "harness.hpp"
+
+#include <doctest/doctest.h>
+#include <xtensor/xmath.hpp>
+
+#include <cmath>
+
+using namespace xgrad;
+using harness::Array;
+using harness::OpSpec;
+using harness::Tensors;
+using A = std::vector<Array>;
+
+namespace {
+// Input shape sets shared by the binary ops: equal, row broadcast, both sides broadcast,
+// scalar with matrix, rank mismatch, an empty axis.
+const std::vector<std::vector<Shape>> binary_cases = {
+    {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 1}, {1, 3}}, {{}, {2, 3}}, {{4, 1, 3}, {2, 1}},
+    {{0, 3}, {3}}};
+const std::vector<std::vector<Shape>> unary_cases = {{{2, 3}}, {{}}, {{3, 1, 2}}, {{0}}};
+const std::vector<Shape> not_broadcastable = {{2, 3}, {4, 3}};
+const char* elementwise = "elementwise over any shape";
+}  // namespace
+
+XGRAD_REGISTER_OP(OpSpec("add", [](const Tensors& x) { return x[0] + x[1]; })
+                      .reference([](const A& a) { return Array(a[0] + a[1]); })
+                      .cases(binary_cases)
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("sub", [](const Tensors& x) { return x[0] - x[1]; })
+                      .reference([](const A& a) { return Array(a[0] - a[1]); })
+                      .cases(binary_cases)
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("mul", [](const Tensors& x) { return x[0] * x[1]; })
+                      .reference([](const A& a) { return Array(a[0] * a[1]); })
+                      .cases(binary_cases)
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("div", [](const Tensors& x) { return x[0] / x[1]; })
+                      .reference([](const A& a) { return Array(a[0] / a[1]); })
+                      .cases(binary_cases)
+                      .samplers({harness::uniform(), harness::away_from({0.0}, 0.5)})
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("neg", [](const Tensors& x) { return -x[0]; })
+                      .reference([](const A& a) { return Array(-a[0]); })
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("pow", [](const Tensors& x) { return pow(x[0], 3.0) + pow(x[0], 2.0); })
+                      .reference([](const A& a) { return Array(a[0] * a[0] * a[0] + a[0] * a[0]); })
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("pow_tensor", [](const Tensors& x) { return pow(x[0], x[1]); })
+                      .reference([](const A& a) { return Array(xt::exp(a[1] * xt::log(a[0]))); })
+                      .cases(binary_cases)
+                      .samplers({harness::uniform(0.5, 2.0), harness::uniform(-1.5, 1.5)})
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("exp", [](const Tensors& x) { return exp(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = std::exp(v);
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("log", [](const Tensors& x) { return log(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = std::log(v);
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(0.3, 3.0)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("sqrt", [](const Tensors& x) { return sqrt(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = std::sqrt(v);
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(0.3, 3.0)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("abs", [](const Tensors& x) { return abs(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = v < 0 ? -v : v;
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({0.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("tanh", [](const Tensors& x) { return tanh(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = (std::exp(2 * v) - 1) / (std::exp(2 * v) + 1);
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("sigmoid", [](const Tensors& x) { return sigmoid(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = 1 / (1 + std::exp(-v));
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(-6, 6)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("relu", [](const Tensors& x) { return relu(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = v > 0 ? v : 0;
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({0.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("leaky_relu", [](const Tensors& x) { return leaky_relu(x[0], 0.1); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = v > 0 ? v : 0.1 * v;
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({0.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("elu", [](const Tensors& x) { return elu(x[0], 1.5); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = v > 0 ? v : 1.5 * (std::exp(v) - 1);
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({0.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("softplus", [](const Tensors& x) { return softplus(x[0]); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = std::log(1 + std::exp(v));
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(-5, 5)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("clamp", [](const Tensors& x) { return clamp(x[0], -0.5, 1.0); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (auto& v : r) v = v < -0.5 ? -0.5 : (v > 1.0 ? 1.0 : v);
+                          return r;
+                      })
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({-0.5, 1.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("maximum", [](const Tensors& x) { return maximum(x[0], x[1]); })
+                      .reference([](const A& a) { return Array(xt::where(a[0] > a[1], a[0], a[1])); })
+                      .cases(binary_cases)
+                      .samplers({harness::distinct(0.0), harness::distinct(0.05)})
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("minimum", [](const Tensors& x) { return minimum(x[0], x[1]); })
+                      .reference([](const A& a) { return Array(xt::where(a[0] < a[1], a[0], a[1])); })
+                      .cases(binary_cases)
+                      .samplers({harness::distinct(0.0), harness::distinct(0.05)})
+                      .bad_shapes(not_broadcastable));
+XGRAD_REGISTER_OP(OpSpec("where", [](const Tensors& x) { return where(x[0], x[1], x[2]); })
+                      .reference([](const A& a) {
+                          return Array(xt::where(xt::not_equal(a[0], 0.0), a[1], a[2]));
+                      })
+                      .cases({{{2, 3}, {2, 3}, {2, 3}}, {{2, 3}, {3}, {2, 1}}, {{3}, {2, 3}, {}}})
+                      .samplers({harness::integers(2), harness::uniform()})
+                      .constant_inputs({0})
+                      .bad_shapes({{2, 3}, {4, 3}, {2, 3}}));
+
+#define XGRAD_REGISTER_COMPARISON(NAME, EXPR)                                              \
+    XGRAD_REGISTER_OP(OpSpec(#NAME, [](const Tensors& x) { return NAME(x[0], x[1]); })     \
+                          .reference([](const A& a) { return Array(xt::cast<double>(EXPR)); }) \
+                          .cases(binary_cases)                                             \
+                          .samplers({harness::integers(3)})                                \
+                          .not_differentiable()                                            \
+                          .bad_shapes(not_broadcastable))
+XGRAD_REGISTER_COMPARISON(eq, xt::equal(a[0], a[1]));
+XGRAD_REGISTER_COMPARISON(ne, xt::not_equal(a[0], a[1]));
+XGRAD_REGISTER_COMPARISON(lt, a[0] < a[1]);
+XGRAD_REGISTER_COMPARISON(le, a[0] <= a[1]);
+XGRAD_REGISTER_COMPARISON(gt, a[0] > a[1]);
+XGRAD_REGISTER_COMPARISON(ge, a[0] >= a[1]);
+
+TEST_CASE("mul: forward broadcasts a row") {
+    Tensor<double> a(xt::xarray<double>{{1, 2}, {3, 4}});
+    Tensor<double> b(xt::xarray<double>{10, 100});
+    CHECK(mul(a, b).value() == xt::xarray<double>{{10, 200}, {30, 400}});  // 1·10, 2·100, 3·10, 4·100
+}
+
+TEST_CASE("mul: shapes that do not broadcast are named") {
+    Tensor<double> a(xt::zeros<double>({2, 3})), b(xt::zeros<double>({4, 3}));
+    CHECK_THROWS_WITH_AS(mul(a, b), doctest::Contains("a=[2, 3], b=[4, 3]"), ShapeError);
+}
+
+TEST_CASE("operators: numbers on either side become constants") {
+    auto x = scalar(2.0, true);
+    auto y = 3.0 * x - x / 4.0 + 1.0;  // 6 − 0.5 + 1 = 6.5;  dy/dx = 3 − 1/4 = 2.75
+    y.backward();
+    CHECK(y.item() == 6.5);
+    CHECK(x.grad().item() == 2.75);
+}
+
+TEST_CASE("sigmoid: finite for large |x| and exact at 0") {
+    Tensor<double> x(xt::xarray<double>{-1000, 0, 1000});
+    auto y = sigmoid(x);
+    CHECK(y(0) == 0.0);  // e^−1000 underflows to 0 without producing inf/inf
+    CHECK(y(1) == 0.5);
+    CHECK(y(2) == 1.0);
+}
+
+TEST_CASE("relu: the gradient at 0 is 0") {
+    Tensor<double> x(xt::xarray<double>{-1, 0, 2}, true);
+    relu(x).backward(Tensor<double>(xt::xarray<double>{1, 1, 1}));
+    CHECK(x.grad().value() == xt::xarray<double>{0, 0, 1});  // relu'(−1) = 0, relu'(0) = 0, relu'(2) = 1
+}
+
+TEST_CASE("maximum: ties split the gradient evenly") {
+    Tensor<double> a(xt::xarray<double>{1, 2}, true), b(xt::xarray<double>{1, 3}, true);
+    maximum(a, b).backward(Tensor<double>(xt::xarray<double>{1, 1}));
+    CHECK(a.grad().value() == xt::xarray<double>{0.5, 0});  // tie at 1: half; 2 < 3: none
+    CHECK(b.grad().value() == xt::xarray<double>{0.5, 1});
+}
+
+TEST_CASE("clamp: lo above hi is a ValueError") {
+    Tensor<double> x(xt::xarray<double>{1});
+    CHECK_THROWS_WITH_AS(clamp(x, 2.0, 1.0), doctest::Contains("lo=2, hi=1"), ValueError);
+}
+
+TEST_CASE("comparisons: record nothing and give 0/1") {
+    Tensor<double> a(xt::xarray<double>{1, 2, 3}, true), b(xt::xarray<double>{2, 2, 2});
+    auto m = a > b;
+    CHECK(!m.requires_grad());
+    CHECK(m.value() == xt::xarray<double>{0, 0, 1});
+}
