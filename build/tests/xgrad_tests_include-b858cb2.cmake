@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build/tests/xgrad_tests_tests-b858cb2.cmake")
-  include("/work/main/build/tests/xgrad_tests_tests-b858cb2.cmake")
-else()
-  add_test(xgrad_tests_NOT_BUILT-b858cb2 xgrad_tests_NOT_BUILT-b858cb2)
-endif()
