@@ -1,0 +1,26 @@
+#pragma once
+
+#include "autograd/tape.hpp"
+
+namespace xgrad {
+
+/// Matrix product with NumPy's matmul rules:
+/// - [m, k] @ [k, n] → [m, n];
+/// - 1-D operands: [k] @ [k, n] → [n], [m, k] @ [k] → [m], [k] @ [k] → [] (dot product);
+/// - batched: [..., m, k] @ [..., k, n] → [..., m, n], the batch axes broadcast (a 2-D operand is
+///   shared by every batch entry).
+/// Runs on BLAS gemm with transpose flags; its VJP uses the same flags, never a materialised
+/// transpose. Mismatched inner sizes raise ShapeError naming both shapes.
+template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b);
+
+/// op(a) @ op(b) where op transposes the last two axes when its flag is set; both operands have
+/// rank ≥ 2. What matmul and linear are built on; useful for x·Wᵀ without copying W.
+template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool transpose_a,
+                                    bool transpose_b);
+
+/// Dense layer: y = x·Wᵀ + b with x [..., in], weight [out, in] (PyTorch's layout), bias [out]
+/// (undefined Tensor for none) → [..., out].
+template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight,
+                                    const Tensor<T>& bias = Tensor<T>());
+
+}  // namespace xgrad
