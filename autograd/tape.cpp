@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <string_view>
 #include <unordered_map>
 
 namespace xgrad {
@@ -17,14 +18,39 @@ std::uint64_t next_sequence_number() {
     return ++counter;
 }
 
+namespace {
+// The op whose VJP is running, so an op inside a VJP is reported as that VJP's step.
+thread_local const char* vjp_op = nullptr;
+thread_local std::uint64_t vjp_seq = 0;
+
+struct VjpScope {
+    VjpScope(const char* op, std::uint64_t seq) : op_(vjp_op), seq_(vjp_seq) {
+        vjp_op = op;
+        vjp_seq = seq;
+    }
+    ~VjpScope() {
+        vjp_op = op_;
+        vjp_seq = seq_;
+    }
+    const char* op_;
+    std::uint64_t seq_;
+};
+}  // namespace
+
 template <class T>
 void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq,
                   const char* phase) {
     for (const T v : value) {
-        if (!std::isfinite(v)) {
-            throw AnomalyError(fmt::format("anomaly: {} of {} (tape #{}) produced {}", phase, op,
-                                           seq, std::isnan(v) ? "NaN" : "Inf"));
+        if (std::isfinite(v)) continue;
+        const char* what = std::isnan(v) ? "NaN" : "Inf";
+        if (vjp_op && std::string_view(phase) == "forward") {
+            throw AnomalyError(fmt::format("anomaly: backward of {} (tape #{}) produced {} (in its "
+                                           "{})",
+                                           vjp_op, vjp_seq, what, op));
         }
+        if (seq == 0) throw AnomalyError(fmt::format("anomaly: {} of {} produced {}", phase, op, what));
+        throw AnomalyError(
+            fmt::format("anomaly: {} of {} (tape #{}) produced {}", phase, op, seq, what));
     }
 }
 
@@ -153,7 +179,11 @@ private:
                                     "first backward to run through the graph again",
                                     n.op, n.seq));
         }
-        std::vector<Tensor<T>> grads = n.fn->vjp(g, y);
+        std::vector<Tensor<T>> grads;
+        {
+            VjpScope scope(n.op, n.seq);
+            grads = n.fn->vjp(g, y);
+        }
         if (grads.size() != n.inputs.size()) {
             throw ShapeError(fmt::format("backward: vjp of {} (tape #{}) returned {} gradients "
                                          "for {} inputs",

@@ -109,6 +109,7 @@ struct Node {
     std::vector<Tensor<T>> inputs;        // edges to the inputs, kept for the walk and the listing
     const char* op = nullptr;             // op name, null for a leaf
     std::uint64_t seq = 0;                // tape position, 0 for a leaf
+    std::uint64_t created = next_id();    // creation order (orders leaves in listings)
     bool requires_grad = false;
     bool retains_grad = false;
     bool released = false;  // saved values freed by a backward without retain_graph
@@ -117,6 +118,11 @@ struct Node {
     // Engine scratch, only meaningful during one backward pass.
     Tensor<T> pending;
     bool queued = false;
+
+    static std::uint64_t next_id() {
+        static thread_local std::uint64_t counter = 0;
+        return ++counter;
+    }
 
     Node() = default;
     explicit Node(xt::xarray<T> v, bool rg = false) : value(std::move(v)), requires_grad(rg) {}

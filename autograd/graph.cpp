@@ -1,0 +1,191 @@
+#include "autograd/graph.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace xgrad {
+
+template <class T>
+std::vector<Tensor<T>> tape_of(const Tensor<T>& output) {
+    // Iterative walk (no recursion: graphs can be 10^6 ops deep).
+    std::vector<Tensor<T>> ops, leaves, stack{output};
+    std::unordered_set<const Node<T>*> seen{output.node()};
+    while (!stack.empty()) {
+        Tensor<T> t = std::move(stack.back());
+        stack.pop_back();
+        (t.is_leaf() ? leaves : ops).push_back(t);
+        const auto& ins = t.inputs();
+        for (auto it = ins.rbegin(); it != ins.rend(); ++it) {
+            if (seen.insert(it->node()).second) stack.push_back(*it);
+        }
+    }
+    std::sort(ops.begin(), ops.end(), [](const Tensor<T>& a, const Tensor<T>& b) {
+        return a.tape_position() < b.tape_position();
+    });
+    // Leaves in order of creation (a, b, c as the program wrote them).
+    std::vector<Tensor<T>> ordered;
+    std::unordered_set<const Node<T>*> listed;
+    for (const auto& op : ops) {
+        for (const auto& in : op.inputs()) {
+            if (in.is_leaf() && listed.insert(in.node()).second) ordered.push_back(in);
+        }
+    }
+    if (output.is_leaf()) ordered.push_back(output);
+    std::sort(ordered.begin(), ordered.end(), [](const Tensor<T>& a, const Tensor<T>& b) {
+        return a.node()->created < b.node()->created;
+    });
+    ordered.insert(ordered.end(), ops.begin(), ops.end());
+    return ordered;
+}
+
+template <class T>
+std::string format_value(const xt::xarray<T>& value) {
+    if (value.dimension() == 0) return fmt::format("{:g}", value());
+    if (value.size() <= 8) {
+        return fmt::format("[{:g}]", fmt::join(value.begin(), value.end(), ", "));
+    }
+    return fmt::format("<{} values>", value.size());
+}
+
+template <class T>
+std::string display_name(const Tensor<T>& t) {
+    if (!t.name().empty()) return t.name();
+    if (!t.is_leaf()) return fmt::format("t{}", t.tape_position());
+    if (t.size() == 1 && !t.requires_grad()) return fmt::format("{:g}", *t.value().data());
+    return "leaf";
+}
+
+namespace {
+
+template <class T>
+std::string call_text(const Tensor<T>& t) {
+    std::vector<std::string> args;
+    for (const auto& in : t.inputs()) args.push_back(display_name(in));
+    const auto* fn = t.node()->fn.get();
+    const std::string attrs = fn ? fn->attributes() : std::string();
+    return fmt::format("{}({}{}{})", t.op_name(), fmt::join(args, ", "), attrs.empty() ? "" : "; ",
+                       attrs);
+}
+
+// Quotes and backslashes escaped; a newline becomes DOT's "\n" line break.
+std::string dot_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+std::string format_tape(const Tensor<T>& output) {
+    std::string text;
+    for (const auto& t : tape_of(output)) {
+        const std::string value = fmt::format("{} = {}", shape_str(t.shape()), format_value(t.value()));
+        if (t.is_leaf()) {
+            text += fmt::format("   {} {:<24} {}{}\n", "  ", fmt::format("{} (leaf)", display_name(t)),
+                                value, t.requires_grad() ? "  requires grad" : "");
+        } else {
+            text += fmt::format("#{:<4} {:<24} {}\n", t.tape_position(),
+                                fmt::format("{} = {}", display_name(t), call_text(t)), value);
+        }
+    }
+    return text;
+}
+
+template <class T>
+void print_tape(const Tensor<T>& output, std::FILE* out) {
+    fmt::print(out, "{}", format_tape(output));
+}
+
+template <class T>
+std::string to_dot(const Tensor<T>& output) {
+    std::string dot = "digraph xgrad {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+    const std::vector<Tensor<T>> tape = tape_of(output);
+    std::unordered_map<const Node<T>*, std::size_t> index;  // stable ids: n0, n1, ... in tape order
+    for (const auto& t : tape) index.emplace(t.node(), index.size());
+    for (const auto& t : tape) {
+        const std::size_t id = index.at(t.node());
+        const std::string name = display_name(t), value = format_value(t.value());
+        std::string label = name == value ? value : fmt::format("{} = {}", name, value);
+        if (t.grad().defined()) label += fmt::format("\ngrad = {}", format_value(t.grad().value()));
+        dot += fmt::format("  n{} [shape=box, style=rounded, label=\"{}\"{}];\n", id,
+                           dot_escape(label), t.requires_grad() ? "" : ", color=gray");
+        if (t.is_leaf()) continue;
+        const auto* fn = t.node()->fn.get();
+        const std::string attrs = fn ? fn->attributes() : std::string();
+        dot += fmt::format("  op{} [shape=ellipse, label=\"#{} {}{}\"];\n", id, t.tape_position(),
+                           t.op_name(), attrs.empty() ? "" : dot_escape("\n" + attrs));
+        for (const auto& in : t.inputs()) {
+            dot += fmt::format("  n{} -> op{};\n", index.at(in.node()), id);
+        }
+        dot += fmt::format("  op{} -> n{};\n", id, id);
+    }
+    return dot + "}\n";
+}
+
+template <class T>
+void save_dot(const Tensor<T>& output, const std::string& path) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw IoError(fmt::format("save_dot: cannot open {}: {}", tmp, std::strerror(errno)));
+        f << to_dot(output);
+        if (!f.flush()) throw IoError(fmt::format("save_dot: cannot write {}", tmp));
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        throw IoError(fmt::format("save_dot: cannot rename {} to {}: {}", tmp, path,
+                                  std::strerror(errno)));
+    }
+}
+
+template <class T>
+std::vector<BackwardStep<T>> trace_backward(const Tensor<T>& output, bool retain_graph) {
+    std::vector<BackwardStep<T>> steps;
+    backward<T>({output}, {}, retain_graph, false,
+                [&](const BackwardStep<T>& s) { steps.push_back(s); });
+    return steps;
+}
+
+template <class T>
+std::string format_step(const BackwardStep<T>& step, const Tensor<T>& output) {
+    const std::string root = display_name(output);
+    const Tensor<T>& y = step.output;
+    std::vector<std::string> outs;
+    for (std::size_t i = 0; i < step.grad_inputs.size(); ++i) {
+        if (!step.grad_inputs[i].defined()) continue;
+        outs.push_back(fmt::format("d{}/d{} += {}", root, display_name(y.inputs()[i]),
+                                   format_value(step.grad_inputs[i].value())));
+    }
+    return fmt::format("#{} {} = {}   d{}/d{} = {}   =>   {}", y.tape_position(), display_name(y),
+                       call_text(y), root, display_name(y), format_value(step.grad_output.value()),
+                       fmt::join(outs, ", "));
+}
+
+#define XGRAD_INSTANTIATE(T)                                                                  \
+    template std::vector<Tensor<T>> tape_of(const Tensor<T>&);                                \
+    template std::string display_name(const Tensor<T>&);                                      \
+    template std::string format_tape(const Tensor<T>&);                                       \
+    template void print_tape(const Tensor<T>&, std::FILE*);                                   \
+    template std::string to_dot(const Tensor<T>&);                                            \
+    template void save_dot(const Tensor<T>&, const std::string&);                             \
+    template std::vector<BackwardStep<T>> trace_backward(const Tensor<T>&, bool);             \
+    template std::string format_step(const BackwardStep<T>&, const Tensor<T>&);               \
+    template std::string format_value(const xt::xarray<T>&);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad
