@@ -235,10 +235,12 @@ template <class T>
 struct Sigmoid {
     static constexpr const char* name = "sigmoid";
     xt::xarray<T> forward(const Tensor<T>& x) {
-        // NOTE: e^−|x| never overflows; σ(x) = 1/(1+e^−x) for x ≥ 0, e^x/(1+e^x) otherwise.
+        // NOTE: σ(x) = 1/(1+e^−x) for x ≥ 0 and e^x/(1+e^x) otherwise, so the exponential that
+        // is used never overflows and tiny outputs keep their precision (the branch not taken
+        // may overflow; where discards it).
         return unary(x.value(), [](const auto& v) {
-            auto e = xt::exp(-xt::abs(v));
-            return xt::where(v >= T(0), T(1) / (T(1) + e), e / (T(1) + e));
+            return xt::where(v >= T(0), T(1) / (T(1) + xt::exp(-v)),
+                             xt::exp(v) / (T(1) + xt::exp(v)));
         });
     }
     // y = σ(x)  ⇒  ∂L/∂x = g ⊙ y ⊙ (1 − y)

@@ -14,7 +14,7 @@ TEST_CASE("manual_seed: the same seed gives the same draws") {
     CHECK(a.value() == b.value());
 }
 
-TEST_CASE("rand: values stay in [lo, hi) and fill the range") {
+TEST_CASE("rand: values stay between lo and hi and fill the range") {
     manual_seed(1);
     auto r = rand<double>({10000}, -2.0, 3.0);
     CHECK(xt::amin(r.value())() >= -2.0);

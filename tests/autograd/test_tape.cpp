@@ -105,7 +105,7 @@ TEST_CASE("backward: a VJP returning a wrong shape is named with its tape positi
                          ShapeError);
 }
 
-TEST_CASE("grad: returns gradients without touching .grad; unused inputs get zeros") {
+TEST_CASE("grad: returns gradients without touching .grad, unused inputs get zeros") {
     auto x = scalar(3.0, true), unused = scalar(1.0, true);
     auto y = x * x;
     auto g = grad<double>({y}, {x, unused});
