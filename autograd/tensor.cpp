@@ -24,7 +24,7 @@ const xt::xarray<T>& Tensor<T>::value() const {
 }
 
 template <class T>
-xt::xarray<T>& Tensor<T>::mutable_value() {
+xt::xarray<T>& Tensor<T>::mutable_value() const {
     return checked().value;
 }
 

@@ -46,7 +46,8 @@ public:
     bool defined() const { return node_ != nullptr; }
     const xt::xarray<T>& value() const;
     /// The value for in-place updates that are not recorded (optimizer steps, initialisers).
-    xt::xarray<T>& mutable_value();
+    /// Const like the handle it is called on: a Tensor is a shared handle, as in PyTorch.
+    xt::xarray<T>& mutable_value() const;
     const Shape& shape() const { return value().shape(); }
     std::size_t dim() const { return value().dimension(); }
     std::size_t size() const { return value().size(); }
