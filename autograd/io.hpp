@@ -1,0 +1,46 @@
+#pragma once
+
+#include <xtensor/xarray.hpp>
+
+#include <map>
+#include <string>
+
+namespace xgrad {
+
+// Note [tensor files]
+// Arrays move to and from NumPy as .npy (np.save / np.load) and .npz (np.savez, a zip of
+// "<name>.npy" entries). Reading accepts little-endian f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1, C or
+// Fortran order (Fortran is converted to row-major), format versions 1.0 to 3.0, and npz entries
+// stored or deflated (np.savez_compressed). Writing produces what np.save would: '<f4' for float,
+// '<f8' for double, C order, format 1.0 (2.0 when the header needs it), entries stored with their
+// CRC-32. Every save goes to "<path>.tmp" first, is flushed and synced, and is then renamed over
+// `path`, so a crash or an error never leaves a half-written file where the last good one was.
+// Every failure is an IoError that names the file (and the npz entry) and what is wrong.
+
+/// Reads a .npy file; any supported dtype is converted to T. The result is row-major with the
+/// file's shape ([] for a 0-d array). T: float or double.
+template <class T>
+xt::xarray<T> load_npy(const std::string& path);
+
+/// Writes `a` (any shape, including 0-d and empty) as a .npy file, '<f4' or '<f8', C order.
+/// Atomic: see Note [tensor files]. T: float or double.
+template <class T>
+void save_npy(const std::string& path, const xt::xarray<T>& a);
+
+/// Reads every array of a .npz file, keyed by entry name without ".npy". Throws IoError for an
+/// entry that is not a .npy array. T: float or double.
+template <class T>
+std::map<std::string, xt::xarray<T>> load_npz(const std::string& path);
+
+/// Reads the array `name` ("<name>.npy" in the zip) of a .npz file; a missing entry is an IoError
+/// listing the entries the file holds. T: float or double.
+template <class T>
+xt::xarray<T> load_npz(const std::string& path, const std::string& name);
+
+/// Writes `arrays` as a .npz file that np.load reads: one stored (uncompressed) entry
+/// "<name>.npy" per array, in key order. No zip64: an archive of 4 GiB or more is an IoError
+/// raised before anything is written. Atomic: see Note [tensor files]. T: float or double.
+template <class T>
+void save_npz(const std::string& path, const std::map<std::string, xt::xarray<T>>& arrays);
+
+}  // namespace xgrad

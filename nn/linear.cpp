@@ -1,0 +1,45 @@
+#include "nn/linear.hpp"
+
+#include "autograd/ops/linalg.hpp"
+#include "nn/init.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace xgrad::nn {
+
+template <class T>
+Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool bias)
+    : in_(in_features), out_(out_features) {
+    if (in_features == 0 || out_features == 0) {
+        throw ValueError(fmt::format("Linear: features must be positive; got in={}, out={}",
+                                     in_features, out_features));
+    }
+    const T bound = T(1) / std::sqrt(static_cast<T>(in_features));
+    weight_ = this->register_parameter("weight", zeros<T>({out_features, in_features}));
+    init::uniform_(weight_, -bound, bound);
+    if (bias) {
+        bias_ = this->register_parameter("bias", zeros<T>({out_features}));
+        init::uniform_(bias_, -bound, bound);
+    }
+}
+
+template <class T>
+Tensor<T> Linear<T>::forward(const Tensor<T>& x) {
+    if (x.dim() == 0 || x.shape().back() != in_) {
+        throw ShapeError(fmt::format("Linear: expected input [..., {}]; got x={}", in_,
+                                     shape_str(x.shape())));
+    }
+    return linear(x, weight_, bias_);
+}
+
+template <class T>
+std::string Linear<T>::extra_repr() const {
+    return fmt::format("in={}, out={}, bias={}", in_, out_, bias_.defined());
+}
+
+template class Linear<float>;
+template class Linear<double>;
+
+}  // namespace xgrad::nn

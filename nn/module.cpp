@@ -1,0 +1,206 @@
+#include "nn/module.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace xgrad::nn {
+
+template <class T>
+Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
+    auto* rec = detail::summary_recorder;
+    if (!rec) return forward(x);
+    const std::size_t depth = rec->depth++;
+    Tensor<T> y;
+    try {
+        y = forward(x);
+    } catch (...) {
+        rec->depth = depth;
+        throw;
+    }
+    rec->depth = depth;
+    rec->rows.push_back(
+        {this, type_name(), extra_repr(), y.shape(), depth, count_parameters(*this)});
+    return y;
+}
+
+template <class T>
+template <class F>
+void Module<T>::walk(const std::string& prefix, F&& f) const {
+    for (const auto& [name, p] : params_) f(prefix + name, p, true);
+    for (const auto& [name, b] : buffers_) f(prefix + name, b, false);
+    for (const auto& [name, child] : children_) child->walk(prefix + name + ".", f);
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::parameters() const {
+    std::vector<Tensor<T>> out;
+    walk("", [&](const std::string&, const Tensor<T>& t, bool is_param) {
+        if (is_param) out.push_back(t);
+    });
+    return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() const {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    walk("", [&](const std::string& name, const Tensor<T>& t, bool is_param) {
+        if (is_param) out.emplace_back(name, t);
+    });
+    return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers() const {
+    std::vector<std::pair<std::string, Tensor<T>>> out;
+    walk("", [&](const std::string& name, const Tensor<T>& t, bool is_param) {
+        if (!is_param) out.emplace_back(name, t);
+    });
+    return out;
+}
+
+template <class T>
+void Module<T>::train(bool on) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+}
+
+template <class T>
+void Module<T>::zero_grad() {
+    for (auto& p : parameters()) p.zero_grad();
+}
+
+template <class T>
+std::map<std::string, xt::xarray<T>> Module<T>::state_dict() const {
+    std::map<std::string, xt::xarray<T>> out;
+    walk("", [&](const std::string& name, const Tensor<T>& t, bool) { out.emplace(name, t.value()); });
+    return out;
+}
+
+template <class T>
+void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict) {
+    std::vector<std::pair<std::string, Tensor<T>>> targets;
+    walk("", [&](const std::string& name, const Tensor<T>& t, bool) { targets.emplace_back(name, t); });
+    // Check everything before changing anything.
+    std::set<std::string> known;
+    for (const auto& [name, t] : targets) {
+        known.insert(name);
+        auto it = state.find(name);
+        if (it == state.end()) {
+            if (strict) {
+                throw ValueError(fmt::format("load_state_dict: missing entry '{}' (expected "
+                                             "shape {})",
+                                             name, shape_str(t.shape())));
+            }
+            continue;
+        }
+        if (it->second.shape() != t.shape()) {
+            throw ShapeError(fmt::format("load_state_dict: entry '{}' has shape {}; the model "
+                                         "expects {}",
+                                         name, shape_str(it->second.shape()),
+                                         shape_str(t.shape())));
+        }
+    }
+    if (strict) {
+        for (const auto& [name, value] : state) {
+            if (!known.count(name)) {
+                throw ValueError(fmt::format("load_state_dict: unexpected entry '{}' of shape {} "
+                                             "(the model has no such parameter or buffer)",
+                                             name, shape_str(value.shape())));
+            }
+        }
+    }
+    for (auto& [name, t] : targets) {
+        auto it = state.find(name);
+        if (it != state.end()) std::copy(it->second.begin(), it->second.end(), t.mutable_value().begin());
+    }
+}
+
+template <class T>
+Tensor<T> Module<T>::register_parameter(std::string name, Tensor<T> t) {
+    if (!t.defined()) throw ValueError(fmt::format("register_parameter: '{}' is undefined", name));
+    t.requires_grad_(true);
+    params_.emplace_back(std::move(name), t);
+    return t;
+}
+
+template <class T>
+Tensor<T> Module<T>::register_buffer(std::string name, Tensor<T> t) {
+    if (!t.defined()) throw ValueError(fmt::format("register_buffer: '{}' is undefined", name));
+    buffers_.emplace_back(std::move(name), t);
+    return t;
+}
+
+template <class T>
+std::size_t count_parameters(const Module<T>& model) {
+    std::size_t n = 0;
+    for (const auto& p : model.parameters()) n += p.size();
+    return n;
+}
+
+namespace {
+std::string with_commas(std::size_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    return s;
+}
+
+std::string keras_shape(const Shape& s) {
+    std::vector<std::string> parts{"None"};
+    for (std::size_t i = 1; i < s.size(); ++i) parts.push_back(std::to_string(s[i]));
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+}  // namespace
+
+template <class T>
+std::string summary(Module<T>& model, const Shape& input_shape) {
+    Shape batch_shape{1};
+    batch_shape.insert(batch_shape.end(), input_shape.begin(), input_shape.end());
+    detail::SummaryRecorder recorder;
+    auto* previous = detail::summary_recorder;
+    detail::summary_recorder = &recorder;
+    const bool was_training = model.is_training();
+    try {
+        NoGradGuard no_grad;
+        model.eval();
+        model(zeros<T>(batch_shape));
+    } catch (...) {
+        detail::summary_recorder = previous;
+        model.train(was_training);
+        throw;
+    }
+    detail::summary_recorder = previous;
+    model.train(was_training);
+
+    // Direct children of the model, in execution order; the model itself when it has none.
+    const std::size_t depth = model.children().empty() ? 0 : 1;
+    std::string out = fmt::format("Model: {}\n", model.type_name());
+    const std::string rule(72, '_'), double_rule(72, '=');
+    out += rule + "\n" + fmt::format("{:<34}{:<26}{:>12}\n", "Layer (type)", "Output Shape", "Param #") +
+           double_rule + "\n";
+    std::size_t index = 0;
+    for (const auto& row : recorder.rows) {
+        if (row.depth != depth) continue;
+        const std::string label = fmt::format("{} ({})", index++, row.type);
+        out += fmt::format("{:<34}{:<26}{:>12}\n", label, keras_shape(row.output),
+                           with_commas(row.params));
+    }
+    std::size_t trainable = 0;
+    for (const auto& p : model.parameters()) trainable += p.requires_grad() ? p.size() : 0;
+    const std::size_t total = count_parameters(model);
+    out += double_rule + "\n";
+    out += fmt::format("Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n",
+                       with_commas(total), with_commas(trainable), with_commas(total - trainable));
+    out += rule + "\n";
+    return out;
+}
+
+template class Module<float>;
+template class Module<double>;
+template std::string summary(Module<float>&, const Shape&);
+template std::string summary(Module<double>&, const Shape&);
+template std::size_t count_parameters(const Module<float>&);
+template std::size_t count_parameters(const Module<double>&);
+
+}  // namespace xgrad::nn

@@ -1,0 +1,129 @@
+#pragma once
+
+#include "autograd/tensor.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace xgrad::nn {
+
+/// Base of every layer and model. A module owns its parameters as named members and registers
+/// them (and its children) by name in its constructor; everything else — the parameter list,
+/// train/eval, state dicts, summary() — is derived from that registration.
+///
+/// A user's layer is a subclass of a few lines (docs/custom-layers.md):
+///
+///     struct Affine : nn::Module<> {
+///         Tensor<float> scale_, shift_;
+///         explicit Affine(std::size_t n)
+///             : scale_(register_parameter("scale", ones<float>({n}, true))),
+///               shift_(register_parameter("shift", zeros<float>({n}, true))) {}
+///         Tensor<float> forward(const Tensor<float>& x) override { return x * scale_ + shift_; }
+///         std::string type_name() const override { return "Affine"; }
+///     };
+template <class T = float>
+class Module {
+public:
+    using value_type = T;
+
+    Module() = default;
+    virtual ~Module() = default;
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+    Module(Module&&) = default;
+    Module& operator=(Module&&) = default;
+
+    /// The computation: composes xgrad ops only (a module never contains gradient code).
+    virtual Tensor<T> forward(const Tensor<T>& x) = 0;
+    /// The class name shown by summary() ("Linear").
+    virtual std::string type_name() const = 0;
+    /// Extra text for summary() and printing ("in=784, out=300"); empty by default.
+    virtual std::string extra_repr() const { return {}; }
+
+    /// Runs forward (and reports the output shape to an active summary()).
+    Tensor<T> operator()(const Tensor<T>& x);
+
+    /// Parameters of this module and its children, depth first, in registration order.
+    std::vector<Tensor<T>> parameters() const;
+    /// The same with dotted names: "weight", "0.bias", "encoder.fc1.weight".
+    std::vector<std::pair<std::string, Tensor<T>>> named_parameters() const;
+    /// Registered buffers (state that is saved but not trained, e.g. running statistics).
+    std::vector<std::pair<std::string, Tensor<T>>> named_buffers() const;
+    /// Direct children with their names, in registration order.
+    const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+        return children_;
+    }
+
+    /// Training mode (the default) or evaluation mode, for this module and all children.
+    void train(bool on = true);
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+
+    /// Drops the gradient of every parameter.
+    void zero_grad();
+
+    /// Copies of every parameter and buffer value, keyed by dotted name.
+    std::map<std::string, xt::xarray<T>> state_dict() const;
+    /// Copies values in place (parameters keep their identity, so optimizers stay attached).
+    /// Checks every name and shape first: a missing, unexpected (strict) or mis-shaped entry
+    /// raises ValueError/ShapeError naming it, and nothing is changed.
+    void load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict = true);
+
+    /// Saves state_dict() as a NumPy .npz keyed by parameter name (np.load reads it), through a
+    /// temporary file and a rename: a failure never replaces the last good file.
+    void save(const std::string& path) const;
+    /// Loads a file written by save() (or by NumPy's np.savez with the same names).
+    void load(const std::string& path, bool strict = true);
+
+protected:
+    /// Registers a trainable tensor under `name` and returns it (store it in a member).
+    Tensor<T> register_parameter(std::string name, Tensor<T> t);
+    /// Registers non-trained state under `name` and returns it.
+    Tensor<T> register_buffer(std::string name, Tensor<T> t);
+    /// Registers a child module under `name` and returns it.
+    template <class M>
+    std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> m) {
+        children_.emplace_back(std::move(name), m);
+        return m;
+    }
+
+private:
+    template <class F>
+    void walk(const std::string& prefix, F&& f) const;
+
+    std::vector<std::pair<std::string, Tensor<T>>> params_;
+    std::vector<std::pair<std::string, Tensor<T>>> buffers_;
+    std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+    bool training_ = true;
+};
+
+namespace detail {
+/// One row of summary(): filled by Module::operator() while a summary is being taken.
+struct SummaryRow {
+    const void* module;
+    std::string type;
+    std::string extra;
+    Shape output;
+    std::size_t depth;
+    std::size_t params;
+};
+struct SummaryRecorder {
+    std::vector<SummaryRow> rows;
+    std::size_t depth = 0;
+};
+inline thread_local SummaryRecorder* summary_recorder = nullptr;
+}  // namespace detail
+
+/// A Keras-style table of `model` run on a zero input of shape [1, input_shape...]: each layer
+/// with its type, output shape (batch shown as None) and parameter count, then the totals.
+template <class T>
+std::string summary(Module<T>& model, const Shape& input_shape);
+
+/// Total number of parameter elements of `model`.
+template <class T>
+std::size_t count_parameters(const Module<T>& model);
+
+}  // namespace xgrad::nn

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "nn/module.hpp"
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace xgrad::nn {
+
+/// Layers applied in order, named "0", "1", ... (parameters "0.weight", "0.bias", ...):
+///
+///     nn::Sequential<> model;
+///     model.add(nn::Flatten());
+///     model.add(nn::Linear(784, 300));
+///     model.add(nn::ReLU());
+template <class T = float>
+class Sequential : public Module<T> {
+public:
+    /// Appends a module (moved into shared ownership) and returns a pointer to it.
+    template <class M, class = std::enable_if_t<std::is_base_of_v<Module<T>, std::decay_t<M>>>>
+    std::shared_ptr<std::decay_t<M>> add(M&& module) {
+        return add(std::make_shared<std::decay_t<M>>(std::forward<M>(module)));
+    }
+    /// Appends a module that is already shared (to keep a handle to it).
+    template <class M>
+    std::shared_ptr<M> add(std::shared_ptr<M> module) {
+        return this->register_module(std::to_string(this->children().size()), std::move(module));
+    }
+
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "Sequential"; }
+    std::size_t size() const { return this->children().size(); }
+};
+
+}  // namespace xgrad::nn

@@ -1,0 +1,91 @@
+#include "optim/adam.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace xgrad::optim {
+
+namespace detail {
+
+void check_adam_options(const char* name, double lr, std::pair<double, double> betas, double eps,
+                        double weight_decay) {
+    auto check = [&](const char* what, double v) {
+        if (!(v >= 0)) {
+            throw ValueError(fmt::format("{}: {} must be >= 0; got {}={}", name, what, what, v));
+        }
+    };
+    check("lr", lr);
+    check("eps", eps);
+    check("weight_decay", weight_decay);
+    if (!(betas.first >= 0 && betas.first < 1) || !(betas.second >= 0 && betas.second < 1)) {
+        throw ValueError(fmt::format("{}: betas must be in [0, 1); got beta1={}, beta2={}", name,
+                                     betas.first, betas.second));
+    }
+}
+
+template <class T>
+void adam_update(T* theta, const T* grad, std::size_t n, AdamState<T>& s, const AdamHyper& h) {
+    s.step += 1;
+    const double t = static_cast<double>(s.step);
+    // NOTE: bias corrections in double; ε is added after the square root, as in PyTorch.
+    const T step_size = T(h.lr / (1 - std::pow(h.beta1, t)));
+    const T inv_sqrt_bc2 = T(1 / std::sqrt(1 - std::pow(h.beta2, t)));
+    const T b1 = T(h.beta1), b2 = T(h.beta2), eps = T(h.eps);
+    const T l2 = h.decoupled ? T(0) : T(h.weight_decay);
+    const T shrink = h.decoupled ? T(1 - h.lr * h.weight_decay) : T(1);
+    T* m = s.exp_avg.data();
+    T* v = s.exp_avg_sq.data();
+    T* v_max = h.amsgrad ? s.max_exp_avg_sq.data() : nullptr;
+    for (std::size_t k = 0; k < n; ++k) {
+        const T g = grad[k] + l2 * theta[k];
+        m[k] = b1 * m[k] + (1 - b1) * g;
+        v[k] = b2 * v[k] + (1 - b2) * g * g;
+        T v_used = v[k];
+        if (v_max) v_used = v_max[k] = std::max(v_max[k], v[k]);
+        const T denom = std::sqrt(v_used) * inv_sqrt_bc2 + eps;
+        theta[k] = theta[k] * shrink - step_size * m[k] / denom;  // AdamW: θ(1 − γλ) first
+    }
+}
+
+template void adam_update<float>(float*, const float*, std::size_t, AdamState<float>&,
+                                 const AdamHyper&);
+template void adam_update<double>(double*, const double*, std::size_t, AdamState<double>&,
+                                  const AdamHyper&);
+
+}  // namespace detail
+
+template <class T>
+Adam<T>::Adam(std::vector<Tensor<T>> params, const AdamOptions& options)
+    : Optimizer<T>("adam", std::move(params), options.lr()),
+      options_(options),
+      state_(this->params_.size()) {
+    detail::check_adam_options("adam", options.lr(), options.betas(), options.eps(),
+                               options.weight_decay());
+}
+
+template <class T>
+void Adam<T>::step() {
+    NoGradGuard no_grad;
+    const detail::AdamHyper h{this->lr(),      options_.betas().first, options_.betas().second,
+                              options_.eps(),  options_.weight_decay(), options_.amsgrad(),
+                              /*decoupled=*/false};
+    for (std::size_t i = 0; i < this->params_.size(); ++i) {
+        const Tensor<T> grad = this->grad_of(i);
+        if (!grad.defined()) continue;
+        auto& s = state_[i];
+        if (s.step == 0) {
+            s.exp_avg = this->state_like(i);
+            s.exp_avg_sq = this->state_like(i);
+            if (h.amsgrad) s.max_exp_avg_sq = this->state_like(i);
+        }
+        detail::adam_update(this->params_[i].mutable_value().data(), grad.value().data(),
+                            this->params_[i].size(), s, h);
+    }
+}
+
+template class Adam<float>;
+template class Adam<double>;
+
+}  // namespace xgrad::optim

@@ -1,0 +1,127 @@
+#include "nn/module.hpp"
+
+#include "autograd/gradcheck.hpp"
+#include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/reduce.hpp"
+#include "autograd/random.hpp"
+#include "nn/activation.hpp"
+#include "nn/linear.hpp"
+#include "nn/sequential.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace xgrad;
+
+namespace {
+// The custom layer of docs/custom-layers.md: y = x ⊙ scale + shift.
+template <class T>
+struct Affine : nn::Module<T> {
+    Tensor<T> scale_, shift_;
+    explicit Affine(std::size_t n)
+        : scale_(this->register_parameter("scale", ones<T>({n}))),
+          shift_(this->register_parameter("shift", zeros<T>({n}))) {}
+    Tensor<T> forward(const Tensor<T>& x) override { return x * scale_ + shift_; }
+    std::string type_name() const override { return "Affine"; }
+};
+
+template <class T>
+struct Block : nn::Module<T> {
+    std::shared_ptr<Affine<T>> first_, second_;
+    Block()
+        : first_(this->register_module("first", std::make_shared<Affine<T>>(2))),
+          second_(this->register_module("second", std::make_shared<Affine<T>>(2))) {}
+    Tensor<T> forward(const Tensor<T>& x) override { return (*second_)((*first_)(x)); }
+    std::string type_name() const override { return "Block"; }
+};
+}  // namespace
+
+TEST_CASE("Module: named_parameters lists members then children, with dotted names") {
+    Block<double> block;
+    auto named = block.named_parameters();
+    REQUIRE(named.size() == 4);
+    CHECK(named[0].first == "first.scale");
+    CHECK(named[1].first == "first.shift");
+    CHECK(named[2].first == "second.scale");
+    CHECK(named[3].first == "second.shift");
+    CHECK(named[0].second.requires_grad());
+    CHECK(block.parameters().size() == 4);
+}
+
+TEST_CASE("Module: a custom layer trains through backward") {
+    Affine<double> layer(2);
+    auto y = sum(layer(Tensor<double>(xt::xarray<double>{3, 4})));  // 3·1 + 0 + 4·1 + 0
+    y.backward();
+    CHECK(y.item() == 7);
+    CHECK(layer.scale_.grad().value() == xt::xarray<double>{3, 4});  // ∂y/∂scale = x
+    CHECK(layer.shift_.grad().value() == xt::xarray<double>{1, 1});
+    layer.zero_grad();
+    CHECK(!layer.scale_.grad().defined());
+}
+
+TEST_CASE("Module: train and eval reach every child") {
+    Block<double> block;
+    block.eval();
+    CHECK(!block.first_->is_training());
+    block.train();
+    CHECK(block.second_->is_training());
+}
+
+TEST_CASE("Module: load_state_dict copies values in place and checks names and shapes") {
+    Block<double> a, b;
+    a.first_->scale_.mutable_value() = xt::xarray<double>{5, 6};
+    const Tensor<double> handle = b.first_->scale_;
+    b.load_state_dict(a.state_dict());
+    CHECK(handle.value() == xt::xarray<double>{5, 6});  // same tensor, new value
+    auto state = a.state_dict();
+    state["second.shift"] = xt::zeros<double>({3});
+    CHECK_THROWS_WITH_AS(b.load_state_dict(state), doctest::Contains("'second.shift' has shape [3]"),
+                         ShapeError);
+    state.erase("second.shift");
+    CHECK_THROWS_WITH_AS(b.load_state_dict(state), doctest::Contains("missing entry 'second.shift'"),
+                         ValueError);
+    state["second.shift"] = xt::zeros<double>({2});
+    state["extra"] = xt::zeros<double>({1});
+    CHECK_THROWS_WITH_AS(b.load_state_dict(state), doctest::Contains("unexpected entry 'extra'"),
+                         ValueError);
+    CHECK_NOTHROW(b.load_state_dict(state, false));
+}
+
+TEST_CASE("summary: 784-300-100-10 has 266,610 parameters") {
+    nn::Sequential<> model;
+    model.add(nn::Linear(784, 300));
+    model.add(nn::ReLU());
+    model.add(nn::Linear(300, 100));
+    model.add(nn::ReLU());
+    model.add(nn::Linear(100, 10));
+    const std::string table = nn::summary(model, {784});
+    // 784·300 + 300 = 235,500;  300·100 + 100 = 30,100;  100·10 + 10 = 1,010
+    CHECK(table.find("Total params: 266,610") != std::string::npos);
+    CHECK(table.find("235,500") != std::string::npos);
+    CHECK(table.find("[None, 300]") != std::string::npos);
+    CHECK(table.find("[None, 10]") != std::string::npos);
+    CHECK(nn::count_parameters(model) == 266610);
+}
+
+TEST_CASE("Linear: forward is x·Wᵀ + b") {
+    nn::Linear<double> layer(2, 1);
+    layer.weight().mutable_value() = xt::xarray<double>{{2, 3}};
+    layer.bias().mutable_value() = xt::xarray<double>{1};
+    Tensor<double> x(xt::xarray<double>{{1, 1}, {2, -1}});
+    auto y = layer(x);
+    CHECK(y(0, 0) == 6);  // 2·1 + 3·1 + 1
+    CHECK(y(1, 0) == 2);  // 2·2 − 3·1 + 1
+}
+
+TEST_CASE("Linear: gradients of input, weight and bias pass gradcheck") {
+    manual_seed(3);
+    nn::Linear<double> layer(4, 3);
+    Tensor<double> x = randn<double>({5, 4}, 0.0, 1.0, true);
+    auto r = gradcheck([&](const auto& in) { return layer(in[0]); }, {x, layer.weight(), layer.bias()});
+    CHECK_MESSAGE(r.ok, r.message);
+}
+
+TEST_CASE("Linear: a wrong input width names the layer and both sizes") {
+    nn::Linear<> layer(784, 300);
+    CHECK_THROWS_WITH_AS(layer(zeros<float>({32, 100})),
+                         doctest::Contains("expected input [..., 784]; got x=[32, 100]"), ShapeError);
+}
