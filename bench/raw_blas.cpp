@@ -18,6 +18,8 @@ std::string blas_description() {
            " | core=" + openblas_get_corename();
 }
 
-void blas_set_threads(int n) { openblas_set_num_threads(n); }
+void blas_set_threads(int n) {
+    openblas_set_num_threads(n);
+}
 
 }  // namespace bench

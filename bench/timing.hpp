@@ -75,7 +75,8 @@ Stats measure(Fn&& fn) {
     us.reserve(st.samples);
     for (std::size_t s = 0; s < st.samples; ++s) {
         const auto t0 = clock::now();
-        for (std::size_t i = 0; i < st.iters; ++i) fn();
+        for (std::size_t i = 0; i < st.iters; ++i)
+            fn();
         const auto t1 = clock::now();
         us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() /
                      static_cast<double>(st.iters));
@@ -86,7 +87,9 @@ Stats measure(Fn&& fn) {
     return st;
 }
 
-inline void print_header() { std::printf("workload\tmedian_us\tp10_us\tp90_us\tsamples\titers\n"); }
+inline void print_header() {
+    std::printf("workload\tmedian_us\tp10_us\tp90_us\tsamples\titers\n");
+}
 
 inline void print_row(const char* workload, const Stats& st) {
     std::printf("%s\t%.3f\t%.3f\t%.3f\t%zu\t%zu\n", workload, st.median_us, st.p10_us, st.p90_us,

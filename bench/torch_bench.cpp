@@ -17,11 +17,15 @@
 
 namespace {
 
-torch::TensorOptions leaf() { return torch::TensorOptions().dtype(torch::kFloat).requires_grad(true); }
+torch::TensorOptions leaf() {
+    return torch::TensorOptions().dtype(torch::kFloat).requires_grad(true);
+}
 
 // Gradients are reset to "none" between iterations, as xgrad's zero_grad() does
 // (optimizer.zero_grad(set_to_none=true)).
-void zero_grad(torch::Tensor& t) { t.mutable_grad().reset(); }
+void zero_grad(torch::Tensor& t) {
+    t.mutable_grad().reset();
+}
 
 void scalar_graph() {
     auto a = torch::scalar_tensor(5.0, leaf());

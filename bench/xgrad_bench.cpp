@@ -48,7 +48,8 @@ void chain() {
     };
     bench::print_row("chain1000_fwd_bwd", bench::measure(step));
     step();
-    std::printf("# check chain1000: dx/dx0=%.6f (expect 1.0001^500 = 1.051268)\n", x0.grad().item());
+    std::printf("# check chain1000: dx/dx0=%.6f (expect 1.0001^500 = 1.051268)\n",
+                x0.grad().item());
 }
 
 // C = A·B on [n, n] floats: forward alone, forward + backward of sum(C), and raw cblas_sgemm

@@ -9,7 +9,7 @@
 # LD_LIBRARY_PATH. xgrad runs twice, with the default pthread OpenBLAS and with the OpenMP one;
 # the table uses the faster of the two (geometric mean over the matmul workloads) and says which.
 # Every binary runs R times (default 3, interleaved); each workload reports the round with the
-# lowest median (this VM has slow spells, e.g. a 1024 sgemm at 10.5 ms in one process and 13-22 ms
+# lowest median (this VM has slow spells, e.g. a 1024 sgemm at 10.5 ms in one process and 12-22 ms
 # in the next, that no in-process repetition averages away). Raw outputs: build-bench/bench-results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
