@@ -1,10 +1,12 @@
 #pragma once
 
-// The whole engine in one include: #include <xgrad.hpp>
+// Everything in one include: #include <xgrad.hpp>
+// The engine (autograd/), the layers, losses and data tools (nn/) and the optimizers (optim/).
 
 #include "autograd/errors.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
+#include "autograd/io.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/index.hpp"
 #include "autograd/ops/linalg.hpp"
@@ -14,3 +16,19 @@
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
+#include "nn/activation.hpp"
+#include "nn/data.hpp"
+#include "nn/dropout.hpp"
+#include "nn/init.hpp"
+#include "nn/linear.hpp"
+#include "nn/loss.hpp"
+#include "nn/module.hpp"
+#include "nn/sequential.hpp"
+#include "optim/adagrad.hpp"
+#include "optim/adam.hpp"
+#include "optim/adamw.hpp"
+#include "optim/lbfgs.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/rmsprop.hpp"
+#include "optim/schedule.hpp"
+#include "optim/sgd.hpp"

@@ -1,5 +1,7 @@
 #include "nn/module.hpp"
 
+#include "autograd/io.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -194,6 +196,16 @@ std::string summary(Module<T>& model, const Shape& input_shape) {
                        with_commas(total), with_commas(trainable), with_commas(total - trainable));
     out += rule + "\n";
     return out;
+}
+
+template <class T>
+void Module<T>::save(const std::string& path) const {
+    save_npz<T>(path, state_dict());
+}
+
+template <class T>
+void Module<T>::load(const std::string& path, bool strict) {
+    load_state_dict(load_npz<T>(path), strict);
 }
 
 template class Module<float>;

@@ -1,5 +1,6 @@
 #include "nn/module.hpp"
 
+#include "autograd/errors.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
@@ -9,6 +10,10 @@
 #include "nn/sequential.hpp"
 
 #include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 
 using namespace xgrad;
 
@@ -124,4 +129,43 @@ TEST_CASE("Linear: a wrong input width names the layer and both sizes") {
     nn::Linear<> layer(784, 300);
     CHECK_THROWS_WITH_AS(layer(zeros<float>({32, 100})),
                          doctest::Contains("expected input [..., 784]; got x=[32, 100]"), ShapeError);
+}
+
+TEST_CASE("Module: save and load round-trip bit-exact through .npz") {
+    const std::string path = "xgrad_test_module_roundtrip.npz";
+    Block<float> a, b;
+    a.first_->scale_.mutable_value() = xt::xarray<float>{0.1f, -3.25e-7f};
+    a.second_->shift_.mutable_value() = xt::xarray<float>{1.0f / 3.0f, 7e30f};
+    a.save(path);
+    b.load(path);
+    for (const auto& [name, value] : a.state_dict()) {
+        const auto loaded = b.state_dict().at(name);
+        REQUIRE(loaded.shape() == value.shape());
+        CHECK(std::equal(value.begin(), value.end(), loaded.begin()));  // exact, not approximate
+    }
+    std::remove(path.c_str());
+}
+
+TEST_CASE("Module: a failed save keeps the last good checkpoint, a truncated one is a clear error") {
+    const std::string path = "xgrad_test_module_checkpoint.npz";
+    Block<double> good, other;
+    good.first_->scale_.mutable_value() = xt::xarray<double>{2, 3};
+    good.save(path);
+    // Saving into a directory that does not exist fails before touching `path`.
+    CHECK_THROWS_AS(good.save("no_such_directory/model.npz"), IoError);
+    other.load(path);
+    CHECK(other.first_->scale_.value() == xt::xarray<double>{2, 3});
+
+    // Truncate a copy: loading names the file.
+    const std::string cut = "xgrad_test_module_truncated.npz";
+    {
+        std::ifstream in(path, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ofstream out(cut, std::ios::binary);
+        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+    }
+    CHECK_THROWS_WITH_AS(other.load(cut), doctest::Contains(cut.c_str()), IoError);
+    CHECK(other.first_->scale_.value() == xt::xarray<double>{2, 3});  // untouched
+    std::remove(path.c_str());
+    std::remove(cut.c_str());
 }
