@@ -89,7 +89,11 @@ template <class T>
 class Engine {
 public:
     Engine(bool retain_graph, bool create_graph, const BackwardTracer<T>& tracer)
-        : retain_graph_(retain_graph), create_graph_(create_graph), tracer_(tracer) {}
+        : retain_graph_(retain_graph), create_graph_(create_graph), tracer_(tracer) {
+        // Reuse the previous pass's heap storage: growing a fresh vector to thousands of entries
+        // on every backward makes large allocations, which flush the allocator's fast bins.
+        heap_.swap(spare_heap());
+    }
 
     ~Engine() {
         // On an exception mid-walk, leave no scratch behind in the graph.
@@ -97,6 +101,8 @@ public:
             t.node()->pending = Tensor<T>();
             t.node()->queued = false;
         }
+        heap_.clear();
+        if (heap_.capacity() > spare_heap().capacity()) heap_.swap(spare_heap());
     }
 
     void seed(const Tensor<T>& y, const Tensor<T>& g, std::size_t i) {
@@ -209,6 +215,12 @@ private:
             n.fn.reset();
             n.released = true;
         }
+    }
+
+    // One spare heap buffer per thread (a nested backward inside a VJP gets a fresh one).
+    static std::vector<Tensor<T>>& spare_heap() {
+        static thread_local std::vector<Tensor<T>> spare;
+        return spare;
     }
 
     bool retain_graph_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "autograd/pool.hpp"
 #include "autograd/tensor.hpp"
 
 #include <array>
@@ -80,7 +81,7 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
         if (anomaly_enabled()) check_finite(y, Op::name, 0, "forward");
         return Tensor<T>(std::move(y));
     }
-    auto node = std::make_shared<Node<T>>(std::move(y), true);
+    auto node = make_pooled<Node<T>>(std::move(y), true);
     node->op = Op::name;
     node->seq = next_sequence_number();
     node->inputs = std::move(inputs);

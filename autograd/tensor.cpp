@@ -1,5 +1,6 @@
 #include "autograd/tensor.hpp"
 
+#include "autograd/pool.hpp"
 #include "autograd/tape.hpp"
 
 #include <fmt/format.h>
@@ -10,7 +11,7 @@ namespace xgrad {
 
 template <class T>
 Tensor<T>::Tensor(xt::xarray<T> value, bool requires_grad)
-    : node_(std::make_shared<Node<T>>(std::move(value), requires_grad)) {}
+    : node_(detail::make_pooled<Node<T>>(std::move(value), requires_grad)) {}
 
 template <class T>
 Node<T>& Tensor<T>::checked() const {

@@ -1,8 +1,12 @@
 #include "autograd/ops/elementwise.hpp"
 
+#include "autograd/ops/kernels.hpp"
 #include "autograd/ops/reduce.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -12,17 +16,14 @@ namespace xgrad {
 namespace ops {
 namespace {
 
-// Evaluates f(x, y) over the broadcast shape; equal shapes take xtensor's contiguous SIMD path.
+// Evaluates the scalar function f(x, y) over the broadcast shape (Note [raw kernels]).
 template <class T, class F>
 xt::xarray<T> broadcast_binary(const char* name, const xt::xarray<T>& x, const xt::xarray<T>& y,
                                F f) {
-    if (x.shape() == y.shape()) {
-        xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
-        xt::noalias(out) = f(x, y);
-        return out;
-    }
-    broadcast_shapes(name, x.shape(), y.shape());  // throws with both shapes
-    return f(x, y);
+    xt::xarray<T> out = xt::xarray<T>::from_shape(
+        x.shape() == y.shape() ? x.shape() : broadcast_shapes(name, x.shape(), y.shape()));
+    kernels::binary(out.shape(), x.data(), x.shape(), y.data(), y.shape(), out.data(), f);
+    return out;
 }
 
 template <class T, class F>
@@ -160,7 +161,7 @@ struct Pow {
         a = a_in;
         b = b_in;
         return broadcast_binary<T>(name, a.value(), b.value(),
-                                   [](const auto& x, const auto& y) { return xt::pow(x, y); });
+                                   [](T x, T y) { return std::pow(x, y); });
     }
     // y = a^b  ⇒  ∂L/∂a = sum_to(g ⊙ b ⊙ a^(b−1)),  ∂L/∂b = sum_to(g ⊙ y ⊙ log a)
     Grads<T, 2> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
@@ -344,11 +345,11 @@ struct Extremum {
     xt::xarray<T> forward(const Tensor<T>& a_in, const Tensor<T>& b_in) {
         a = a_in;
         b = b_in;
-        return broadcast_binary<T>(name, a.value(), b.value(), [](const auto& x, const auto& y) {
+        return broadcast_binary<T>(name, a.value(), b.value(), [](T x, T y) {
             if constexpr (sense > 0) {
-                return xt::maximum(x, y);
+                return std::max(x, y);
             } else {
-                return xt::minimum(x, y);
+                return std::min(x, y);
             }
         });
     }
@@ -402,10 +403,8 @@ struct Where {
 
 template <class T, class F>
 Tensor<T> compare(const char* name, const Tensor<T>& a, const Tensor<T>& b, F f) {
-    return Tensor<T>(broadcast_binary<T>(name, a.value(), b.value(), [&](const auto& x,
-                                                                         const auto& y) {
-        return xt::cast<T>(f(x, y));
-    }));
+    return Tensor<T>(broadcast_binary<T>(name, a.value(), b.value(),
+                                         [&](T x, T y) { return static_cast<T>(f(x, y)); }));
 }
 
 }  // namespace
@@ -437,10 +436,10 @@ template <class T> Tensor<T> sign(const Tensor<T>& x) {
     return Tensor<T>(xt::xarray<T>(xt::sign(x.value())));
 }
 template <class T> Tensor<T> eq(const Tensor<T>& a, const Tensor<T>& b) {
-    return ops::compare("eq", a, b, [](const auto& x, const auto& y) { return xt::equal(x, y); });
+    return ops::compare("eq", a, b, [](T x, T y) { return x == y; });
 }
 template <class T> Tensor<T> ne(const Tensor<T>& a, const Tensor<T>& b) {
-    return ops::compare("ne", a, b, [](const auto& x, const auto& y) { return xt::not_equal(x, y); });
+    return ops::compare("ne", a, b, [](T x, T y) { return x != y; });
 }
 template <class T> Tensor<T> lt(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("lt", a, b, [](const auto& x, const auto& y) { return x < y; });

@@ -1,11 +1,11 @@
 #include "autograd/ops/reduce.hpp"
 
 #include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
 
 #include <fmt/format.h>
 
-#include <xtensor/xbroadcast.hpp>
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
@@ -61,6 +61,20 @@ xt::xarray<T> reduce_axes(const xt::xarray<T>& x, const std::vector<std::size_t>
     return r;
 }
 
+// Σ over `axes` (sorted, unique) with the result in `out_shape` (Note [raw kernels]).
+template <class T>
+xt::xarray<T> sum_over(const xt::xarray<T>& x, const std::vector<std::size_t>& axes,
+                       const Shape& out_shape) {
+    if (axes.empty()) {
+        xt::xarray<T> same = x;
+        same.reshape(out_shape);
+        return same;
+    }
+    xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+    kernels::sum_axes(x.data(), x.shape(), axes, out.data());
+    return out;
+}
+
 template <class T>
 struct Sum {
     static constexpr const char* name = "sum";
@@ -73,10 +87,7 @@ struct Sum {
     }
     xt::xarray<T> forward(const Tensor<T>& x) {
         in_shape = x.shape();
-        return reduce_axes(x.value(), axes, reduced_shape(in_shape, axes, keepdims),
-                      [](const auto& v, const auto& ax) {
-                          return xt::sum(v, ax, xt::evaluation_strategy::immediate);
-                      });
+        return sum_over(x.value(), axes, reduced_shape(in_shape, axes, keepdims));
     }
     // y = Σ_axes x  ⇒  ∂L/∂x = broadcast(g with the reduced axes kept as 1, shape x)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
@@ -137,9 +148,7 @@ struct SumTo {
         for (std::size_t i = 0; i < in_shape.size(); ++i) {
             if (i < lead || (to[i - lead] == 1 && in_shape[i] != 1)) axes.push_back(i);
         }
-        return reduce_axes(x.value(), axes, to, [](const auto& v, const auto& ax) {
-            return xt::sum(v, ax, xt::evaluation_strategy::immediate);
-        });
+        return sum_over(x.value(), axes, to);
     }
     // y = sum_to(x, s)  ⇒  ∂L/∂x = broadcast_to(g, shape x)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
@@ -156,7 +165,9 @@ struct BroadcastTo {
     std::string attributes() const { return fmt::format("shape={}", shape_str(to)); }
     xt::xarray<T> forward(const Tensor<T>& x) {
         in_shape = x.shape();
-        return xt::broadcast(x.value(), to);
+        xt::xarray<T> out = xt::xarray<T>::from_shape(to);
+        kernels::broadcast_copy(x.value().data(), in_shape, to, out.data());
+        return out;
     }
     // y = broadcast(x, s)  ⇒  ∂L/∂x = sum_to(g, shape x)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const { return {sum_to(g, in_shape)}; }
