@@ -75,12 +75,16 @@ bool any_requires_grad(const std::vector<Tensor<T>>& inputs) {
 }
 
 /// Wraps a forward result: a plain leaf when nothing needs recording, else a recorded node.
+/// An unrecorded result (grad mode off, or no input requires grad).
+template <class T, class Op>
+Tensor<T> make_constant(xt::xarray<T>&& y) {
+    if (anomaly_enabled()) check_finite(y, Op::name, 0, "forward");
+    return Tensor<T>(std::move(y));
+}
+
 template <class T, class Op>
 Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& inputs) {
-    if (!grad_enabled() || !any_requires_grad(inputs)) {
-        if (anomaly_enabled()) check_finite(y, Op::name, 0, "forward");
-        return Tensor<T>(std::move(y));
-    }
+    if (!grad_enabled() || !any_requires_grad(inputs)) return make_constant<T, Op>(std::move(y));
     auto node = make_pooled<Node<T>>(std::move(y), true);
     node->op = Op::name;
     node->seq = next_sequence_number();
@@ -98,6 +102,9 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
 template <class Op, class T, class... Rest>
 Tensor<T> record(Op op, const Tensor<T>& first, const Rest&... rest) {
     xt::xarray<T> y = op.forward(first, rest...);
+    if (!grad_enabled() || !(first.requires_grad() || ... || rest.requires_grad())) {
+        return detail::make_constant<T, Op>(std::move(y));  // no edge list to build
+    }
     return detail::make_result<T>(std::move(y), std::move(op),
                                   std::vector<Tensor<T>>{first, rest...});
 }

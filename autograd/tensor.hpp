@@ -126,7 +126,7 @@ struct Node {
     }
 
     Node() = default;
-    explicit Node(xt::xarray<T> v, bool rg = false) : value(std::move(v)), requires_grad(rg) {}
+    explicit Node(xt::xarray<T>&& v, bool rg = false) : value(std::move(v)), requires_grad(rg) {}
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
     ~Node();  // iterative: a 10^6-op chain is torn down without recursion
