@@ -27,6 +27,7 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamw.hpp"
+#include "optim/fit.hpp"
 #include "optim/lbfgs.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"

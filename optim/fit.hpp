@@ -1,0 +1,276 @@
+#pragma once
+
+#include "autograd/tensor.hpp"
+#include "nn/data.hpp"
+#include "nn/module.hpp"
+#include "optim/optimizer.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+// A Keras-style training loop, optional to use: the loop it runs is the one a user writes by hand
+// (zero_grad, forward, loss, backward, step) plus the bookkeeping around it.
+//
+//     optim::SGD<> sgd(model.parameters(), optim::SGDOptions(0.01));
+//     auto loss = [](const Tensor<>& y, const Tensor<>& t) {
+//         return nn::sparse_categorical_cross_entropy(y, t);
+//     };
+//     optim::History h = optim::fit(model, sgd, loss, train, valid,
+//                                   optim::FitOptions(30).batch_size(32).history_csv("h.csv"));
+//     optim::Evaluation e = optim::evaluate(model, loss, test);   // e.loss, e.accuracy
+namespace xgrad::optim {
+
+/// The loss a model is trained on: (output of the model for a batch, the batch's targets) → a
+/// one-element tensor (a mean over the batch, as every nn loss gives by default).
+template <class T = float>
+using LossFn = std::function<Tensor<T>(const Tensor<T>& output, const Tensor<T>& target)>;
+
+/// Which direction of the monitored value is better: min, max, or automatic (max for a name
+/// containing "accuracy", min otherwise), as Keras' mode="auto".
+enum class Mode { automatic, min, max };
+
+/// Early stopping on a monitored value (Keras' EarlyStopping callback):
+/// `EarlyStopping().monitor("val_accuracy").patience(3).restore_best_weights(true)`.
+/// monitor: "loss", "accuracy", "val_loss" (default) or "val_accuracy". An epoch improves when its
+/// value beats the best so far by more than min_delta (>= 0, default 0); training stops after
+/// `patience` epochs in a row without improvement (default 0: at the first). With
+/// restore_best_weights (default off) the model gets the parameters and buffers of the best epoch
+/// back when training ends, whether it stopped early or ran every epoch.
+class EarlyStopping {
+public:
+    EarlyStopping() = default;
+
+    EarlyStopping& monitor(std::string v) {
+        monitor_ = std::move(v);
+        return *this;
+    }
+    const std::string& monitor() const { return monitor_; }
+    EarlyStopping& patience(std::size_t v) {
+        patience_ = v;
+        return *this;
+    }
+    std::size_t patience() const { return patience_; }
+    EarlyStopping& min_delta(double v) {
+        min_delta_ = v;
+        return *this;
+    }
+    double min_delta() const { return min_delta_; }
+    EarlyStopping& mode(Mode v) {
+        mode_ = v;
+        return *this;
+    }
+    Mode mode() const { return mode_; }
+    EarlyStopping& restore_best_weights(bool v) {
+        restore_best_weights_ = v;
+        return *this;
+    }
+    bool restore_best_weights() const { return restore_best_weights_; }
+
+    /// True when larger monitored values are better (mode, or automatic from the name).
+    bool maximizes() const {
+        return mode_ == Mode::max ||
+               (mode_ == Mode::automatic && monitor_.find("accuracy") != std::string::npos);
+    }
+
+private:
+    std::string monitor_ = "val_loss";
+    std::size_t patience_ = 0;
+    double min_delta_ = 0;
+    Mode mode_ = Mode::automatic;
+    bool restore_best_weights_ = false;
+};
+
+/// How fit() reports on its output stream:
+/// - bar: a progress bar with the running loss redrawn in place ('\r') during the epoch, one
+///   finished line per epoch (Keras' verbose=1);
+/// - lines: one line per epoch, nothing during it (Keras' verbose=2; right for logs and CI);
+/// - none: silent;
+/// - automatic (default): bar when the stream is std::cout/std::cerr on a terminal (and TERM is
+///   not "dumb"), lines otherwise.
+enum class Progress { automatic, bar, lines, none };
+
+class History;
+
+/// Options of fit(): `FitOptions(30).batch_size(32).early_stopping(EarlyStopping().patience(2))`.
+/// epochs >= 1 (default 1), batch_size >= 1 (default 32), shuffle every epoch (default on; from
+/// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see accuracy()),
+/// accuracy_threshold for single-output binary models (default 0.5: probabilities; 0 for logits),
+/// progress (default automatic) written to `output` (default std::cout), history_csv and plot_svg
+/// (default none: paths rewritten after every epoch), on_epoch_end (called after each epoch's
+/// bookkeeping, e.g. to step a learning-rate schedule).
+class FitOptions {
+public:
+    explicit FitOptions(std::size_t epochs = 1) : epochs_(epochs) {}
+
+    FitOptions& epochs(std::size_t v) {
+        epochs_ = v;
+        return *this;
+    }
+    std::size_t epochs() const { return epochs_; }
+    FitOptions& batch_size(std::size_t v) {
+        batch_size_ = v;
+        return *this;
+    }
+    std::size_t batch_size() const { return batch_size_; }
+    FitOptions& shuffle(bool v) {
+        shuffle_ = v;
+        return *this;
+    }
+    bool shuffle() const { return shuffle_; }
+    FitOptions& seed(std::uint64_t v) {
+        seed_ = v;
+        return *this;
+    }
+    const std::optional<std::uint64_t>& seed() const { return seed_; }
+    FitOptions& accuracy(bool v) {
+        accuracy_ = v;
+        return *this;
+    }
+    bool accuracy() const { return accuracy_; }
+    FitOptions& accuracy_threshold(double v) {
+        accuracy_threshold_ = v;
+        return *this;
+    }
+    double accuracy_threshold() const { return accuracy_threshold_; }
+    FitOptions& early_stopping(EarlyStopping v) {
+        early_stopping_ = std::move(v);
+        return *this;
+    }
+    const std::optional<EarlyStopping>& early_stopping() const { return early_stopping_; }
+    FitOptions& progress(Progress v) {
+        progress_ = v;
+        return *this;
+    }
+    Progress progress() const { return progress_; }
+    FitOptions& output(std::ostream& v) {
+        output_ = &v;
+        return *this;
+    }
+    std::ostream* output() const { return output_; }
+    FitOptions& history_csv(std::string path) {
+        history_csv_ = std::move(path);
+        return *this;
+    }
+    const std::string& history_csv() const { return history_csv_; }
+    FitOptions& plot_svg(std::string path) {
+        plot_svg_ = std::move(path);
+        return *this;
+    }
+    const std::string& plot_svg() const { return plot_svg_; }
+    FitOptions& on_epoch_end(std::function<void(std::size_t epoch, const History&)> f) {
+        on_epoch_end_ = std::move(f);
+        return *this;
+    }
+    const std::function<void(std::size_t, const History&)>& on_epoch_end() const {
+        return on_epoch_end_;
+    }
+
+private:
+    std::size_t epochs_;
+    std::size_t batch_size_ = 32;
+    bool shuffle_ = true;
+    std::optional<std::uint64_t> seed_;
+    bool accuracy_ = true;
+    double accuracy_threshold_ = 0.5;
+    std::optional<EarlyStopping> early_stopping_;
+    Progress progress_ = Progress::automatic;
+    std::ostream* output_ = nullptr;  // null: std::cout
+    std::string history_csv_;
+    std::string plot_svg_;
+    std::function<void(std::size_t, const History&)> on_epoch_end_;
+};
+
+/// What fit() measured, one entry per epoch run (Keras' history.history). Training loss and
+/// accuracy are the means over the epoch's batches, weighted by batch size, of the values seen
+/// while training (the model changes during the epoch); validation values are measured after the
+/// epoch in eval mode. accuracy is empty when the metric is off, val_* without validation data.
+class History {
+public:
+    std::vector<double> loss, accuracy, val_loss, val_accuracy;
+    std::vector<double> seconds;  ///< wall time of each epoch (training + validation)
+    std::vector<double> lr;       ///< the optimizer's learning rate during each epoch
+
+    bool stopped_early = false;  ///< early stopping ended training before the last epoch
+    std::size_t best_epoch = 0;  ///< 1-based epoch of the best monitored value (0: none)
+    bool restored_best = false;  ///< the model holds the weights of best_epoch
+
+    /// Number of epochs run.
+    std::size_t epochs() const { return loss.size(); }
+    /// The series named "loss", "accuracy", "val_loss", "val_accuracy", "seconds" or "lr";
+    /// ValueError for another name.
+    const std::vector<double>& at(const std::string& key) const;
+    /// True when the series `key` was recorded (non-empty).
+    bool has(const std::string& key) const;
+
+    /// CSV text: a header "epoch,loss[,accuracy][,val_loss][,val_accuracy],lr,seconds", then one
+    /// row per epoch (epochs numbered from 1); values with 17 significant digits (exact).
+    std::string to_csv() const;
+    /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
+    /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).
+    std::string to_svg() const;
+    /// Writes to_csv() / to_svg() to `path` (through "<path>.tmp" and a rename); IoError naming
+    /// the file when it cannot be written.
+    void save_csv(const std::string& path) const;
+    void save_svg(const std::string& path) const;
+};
+
+/// Trains `model` on `train` for options.epochs() epochs (see the file comment): each batch is
+/// zero_grad, forward in training mode, `loss(output, targets)`, backward, `optimizer.step()`.
+/// After each epoch: validation loss/accuracy on `validation` (eval mode, no grad), early
+/// stopping, the progress line, the CSV and SVG files, on_epoch_end. Returns the history; the
+/// model is left in training mode. Throws ValueError for epochs or batch_size 0, a loss that is
+/// not one element, an early-stopping monitor that is unknown or needs data not given, and
+/// ShapeError from accuracy() when the outputs do not look like classification outputs (turn
+/// the metric off for regression).
+template <class T>
+History fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& loss,
+            const nn::Dataset<T>& train, const FitOptions& options);
+/// The same with validation data (Keras' validation_data).
+template <class T>
+History fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& loss,
+            const nn::Dataset<T>& train, const nn::Dataset<T>& validation,
+            const FitOptions& options);
+
+/// Loss and accuracy over a whole data set (accuracy NaN when not asked for).
+struct Evaluation {
+    double loss = 0;
+    double accuracy = 0;
+};
+
+/// Mean loss and accuracy of `model` over `data`, in batches of batch_size (>= 1), in eval mode
+/// and without recording (the model's train/eval mode is restored afterwards). The loss is the
+/// batch-size-weighted mean of the batch losses, i.e. the mean over the data set for a
+/// mean-reduced loss. ValueError for batch_size 0 or an empty data set.
+template <class T>
+Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss, const nn::Dataset<T>& data,
+                    std::size_t batch_size = 32, bool with_accuracy = true,
+                    double accuracy_threshold = 0.5);
+
+/// The outputs of `model` for inputs [n, ...], run in batches (eval mode, no grad, mode
+/// restored) and stacked: [n, output...], a leaf without grad. ValueError for batch_size 0 or
+/// n = 0.
+template <class T>
+Tensor<T> predict(nn::Module<T>& model, const xt::xarray<T>& inputs, std::size_t batch_size = 32);
+
+/// The index of the largest score in each row of scores [n, classes] (the first on ties).
+template <class T>
+std::vector<std::size_t> argmax_rows(const Tensor<T>& scores);
+
+/// Number of correct predictions (what accuracy() divides by n):
+/// - scores [n, c] (c >= 2) with targets [n] of class indices: argmax of each row == target;
+/// - scores [n, c] with targets [n, c] (one-hot or probabilities): the argmaxes agree;
+/// - scores [n] or [n, 1] with targets of n elements (0/1): (score > threshold) == (target > 0.5).
+/// ShapeError for other shapes.
+template <class T>
+std::size_t count_correct(const Tensor<T>& scores, const Tensor<T>& targets,
+                          double threshold = 0.5);
+/// count_correct / n (NaN for n = 0).
+template <class T>
+double accuracy(const Tensor<T>& scores, const Tensor<T>& targets, double threshold = 0.5);
+
+}  // namespace xgrad::optim

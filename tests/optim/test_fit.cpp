@@ -1,0 +1,305 @@
+#include "optim/fit.hpp"
+
+#include "autograd/errors.hpp"
+#include "autograd/random.hpp"
+#include "nn/linear.hpp"
+#include "nn/loss.hpp"
+#include "optim/sgd.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace xgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Data = nn::Dataset<double>;
+
+// n points in [-1, 1)², class 1 when x0 + x1 > 0 (linearly separable), `flip` swaps the classes.
+Data blobs(std::size_t n, std::uint64_t seed, bool flip = false) {
+    manual_seed(seed);
+    Data d{rand<double>({n, 2}, -1.0, 1.0).value(), xt::xarray<double>::from_shape({n})};
+    for (std::size_t i = 0; i < n; ++i) {
+        d.targets(i) = (d.inputs(i, 0) + d.inputs(i, 1) > 0) != flip ? 1 : 0;
+    }
+    return d;
+}
+
+optim::LossFn<double> cross_entropy() {
+    return [](const Tensor<double>& y, const Tensor<double>& t) {
+        return nn::sparse_categorical_cross_entropy(y, t);
+    };
+}
+
+// Quiet options: no progress output, fixed shuffling.
+optim::FitOptions quiet(std::size_t epochs) {
+    return optim::FitOptions(epochs).batch_size(8).seed(3).progress(optim::Progress::none);
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        static int counter = 0;
+        path =
+            fs::temp_directory_path() / fmt::format("xgrad_test_fit_{}_{}", ::getpid(), ++counter);
+        fs::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1))
+        ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("fit: history holds one value per epoch and the loss falls on separable data") {
+    const Data train = blobs(64, 1), valid = blobs(32, 2);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.5));
+    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid, quiet(15));
+    CHECK(h.epochs() == 15);
+    for (const char* k : {"loss", "accuracy", "val_loss", "val_accuracy", "seconds", "lr"}) {
+        CHECK(h.at(k).size() == 15);
+    }
+    CHECK(h.loss.back() < 0.5 * h.loss.front());
+    CHECK(h.val_accuracy.back() >= 0.9);
+    CHECK(h.lr.front() == 0.5);
+    CHECK(!h.stopped_early);
+    CHECK(model.is_training());
+    CHECK_THROWS_AS(h.at("precision"), ValueError);
+}
+
+TEST_CASE("fit: with lr 0 the epoch means equal evaluate on the same data") {
+    // Nothing changes the model, so the batch-size-weighted means over batches of 4, 4, 2
+    // must equal the whole-set values evaluate() reports.
+    const Data train = blobs(10, 4), valid = blobs(7, 5);
+    manual_seed(1);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.0));
+    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid, quiet(2).batch_size(4));
+    const auto on_train = optim::evaluate(model, cross_entropy(), train, 10);
+    const auto on_valid = optim::evaluate(model, cross_entropy(), valid, 3);
+    for (std::size_t e = 0; e < 2; ++e) {
+        CHECK(h.loss[e] == doctest::Approx(on_train.loss).epsilon(1e-12));
+        CHECK(h.accuracy[e] == doctest::Approx(on_train.accuracy).epsilon(1e-12));
+        CHECK(h.val_loss[e] == doctest::Approx(on_valid.loss).epsilon(1e-12));
+        CHECK(h.val_accuracy[e] == doctest::Approx(on_valid.accuracy).epsilon(1e-12));
+    }
+    // The one-batch loss is the mean over all 10 examples.
+    const auto logits = model(Tensor<double>(train.inputs));
+    CHECK(on_train.loss ==
+          doctest::Approx(
+              nn::sparse_categorical_cross_entropy(logits, Tensor<double>(train.targets)).item())
+              .epsilon(1e-12));
+}
+
+TEST_CASE("fit: early stopping stops after patience epochs and restores the best weights") {
+    // Validation labels are the training labels flipped: every epoch of training makes the
+    // validation loss worse, so epoch 1 is the best and patience 2 stops at epoch 3.
+    const Data train = blobs(64, 1), valid = blobs(32, 2, /*flip=*/true);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.5));
+    std::vector<std::map<std::string, xt::xarray<double>>> states;
+    auto options =
+        quiet(20)
+            .early_stopping(optim::EarlyStopping().patience(2).restore_best_weights(true))
+            .on_epoch_end(
+                [&](std::size_t, const optim::History&) { states.push_back(model.state_dict()); });
+    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid, options);
+    REQUIRE(h.epochs() == 3);
+    CHECK(h.val_loss[1] > h.val_loss[0]);  // the premise: the monitored value got worse
+    CHECK(h.val_loss[2] > h.val_loss[0]);
+    CHECK(h.stopped_early);
+    CHECK(h.best_epoch == 1);
+    CHECK(h.restored_best);
+    REQUIRE(states.size() == 3);
+    const auto now = model.state_dict();
+    CHECK(now.at("weight") == states[0].at("weight"));
+    CHECK(now.at("bias") == states[0].at("bias"));
+    CHECK(now.at("weight") != states[2].at("weight"));
+}
+
+TEST_CASE("fit: early stopping without restore keeps the last weights, min_delta and max mode") {
+    const Data train = blobs(64, 1);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.5));
+    // Training accuracy can never rise by more than 1, so only epoch 1 counts as an improvement
+    // (from -inf); patience 1 stops at epoch 2.
+    auto es = optim::EarlyStopping().monitor("accuracy").min_delta(1.0);
+    CHECK(es.maximizes());
+    const auto h = optim::fit(model, sgd, cross_entropy(), train, quiet(10).early_stopping(es));
+    CHECK(h.epochs() == 2);
+    CHECK(h.best_epoch == 1);
+    CHECK(!h.restored_best);
+    CHECK(optim::EarlyStopping().mode(optim::Mode::max).maximizes());
+    CHECK(!optim::EarlyStopping().monitor("val_accuracy").mode(optim::Mode::min).maximizes());
+}
+
+TEST_CASE("fit: the CSV file holds the header and the history values") {
+    TempDir dir;
+    const Data train = blobs(16, 1), valid = blobs(8, 2);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid,
+                              quiet(3).history_csv(dir / "history.csv"));
+    std::istringstream csv(read_text(dir / "history.csv"));
+    std::string line;
+    std::getline(csv, line);
+    CHECK(line == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds");
+    for (std::size_t e = 0; e < 3; ++e) {
+        REQUIRE(std::getline(csv, line));
+        std::vector<double> cells;
+        std::istringstream row(line);
+        for (std::string cell; std::getline(row, cell, ',');)
+            cells.push_back(std::stod(cell));
+        REQUIRE(cells.size() == 7);
+        CHECK(cells[0] == double(e + 1));
+        CHECK(cells[1] == h.loss[e]);  // 17 significant digits: exact
+        CHECK(cells[2] == h.accuracy[e]);
+        CHECK(cells[3] == h.val_loss[e]);
+        CHECK(cells[4] == h.val_accuracy[e]);
+        CHECK(cells[5] == 0.1);
+        CHECK(cells[6] == h.seconds[e]);
+    }
+    CHECK(!std::getline(csv, line));
+    CHECK(!fs::exists(dir / "history.csv.tmp"));
+}
+
+TEST_CASE("fit: the SVG file is well-formed with one polyline per curve") {
+    TempDir dir;
+    const Data train = blobs(16, 1), valid = blobs(8, 2);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid,
+                              quiet(4).plot_svg(dir / "curves.svg"));
+    const std::string svg = read_text(dir / "curves.svg");
+    CHECK(svg.rfind("<?xml", 0) == 0);
+    CHECK(count(svg, "<svg ") == 1);
+    CHECK(svg.size() > 7);
+    CHECK(svg.substr(svg.size() - 7) == "</svg>\n");
+    CHECK(count(svg, "<polyline") == 4);  // loss, val_loss, accuracy, val_accuracy
+    CHECK(count(svg, "<circle") == 16);   // a marker per epoch and curve
+    // Every element is closed in order: a stack of open tags ends empty.
+    std::vector<std::string> open;
+    for (auto p = svg.find('<'); p != std::string::npos; p = svg.find('<', p + 1)) {
+        const auto end = svg.find('>', p);
+        REQUIRE(end != std::string::npos);
+        const std::string tag = svg.substr(p + 1, end - p - 1);
+        if (tag[0] == '?' || tag.back() == '/') continue;
+        const std::string name = tag.substr(0, tag.find(' '));
+        if (name[0] == '/') {
+            REQUIRE(!open.empty());
+            CHECK(open.back() == name.substr(1));
+            open.pop_back();
+        } else {
+            open.push_back(name);
+        }
+    }
+    CHECK(open.empty());
+    // Without validation and accuracy: one panel, one curve.
+    optim::History loss_only;
+    loss_only.loss = h.loss;
+    CHECK(count(loss_only.to_svg(), "<polyline") == 1);
+}
+
+TEST_CASE("fit: progress prints one line per epoch when the output is not a terminal") {
+    const Data train = blobs(16, 1), valid = blobs(8, 2);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    std::ostringstream log;
+    optim::fit(model, sgd, cross_entropy(), train, valid,
+               optim::FitOptions(3).batch_size(4).output(log));  // automatic → lines
+    const std::string text = log.str();
+    CHECK(count(text, "\n") == 3);
+    CHECK(count(text, "\r") == 0);
+    CHECK(text.rfind("Epoch 1/3 - 4 steps - ", 0) == 0);
+    CHECK(count(text, "val_accuracy: ") == 3);
+
+    std::ostringstream bar;
+    optim::fit(model, sgd, cross_entropy(), train,
+               optim::FitOptions(2).batch_size(4).output(bar).progress(optim::Progress::bar));
+    CHECK(count(bar.str(), "Epoch 2/2\n") == 1);
+    CHECK(count(bar.str(), "\r4/4 [==============================] - ") == 2);
+}
+
+TEST_CASE("fit: bad options are named") {
+    const Data train = blobs(8, 1);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    CHECK_THROWS_WITH_AS(optim::fit(model, sgd, cross_entropy(), train, quiet(0)),
+                         doctest::Contains("epochs=0"), ValueError);
+    CHECK_THROWS_WITH_AS(
+        optim::fit(model, sgd, cross_entropy(), train, quiet(1).early_stopping({})),
+        doctest::Contains("monitors val_loss but no validation data"), ValueError);
+    CHECK_THROWS_WITH_AS(optim::fit(model, sgd, cross_entropy(), train,
+                                    quiet(1).early_stopping(optim::EarlyStopping().monitor("f1"))),
+                         doctest::Contains("monitor=f1"), ValueError);
+    const optim::LossFn<double> per_example = [](const Tensor<double>& y, const Tensor<double>& t) {
+        return nn::sparse_categorical_cross_entropy(y, t, nn::Reduction::none);
+    };
+    CHECK_THROWS_WITH_AS(optim::fit(model, sgd, per_example, train, quiet(1)),
+                         doctest::Contains("loss=[8]"), ValueError);
+}
+
+TEST_CASE("predict: batches are stacked and match one forward, in eval mode") {
+    const Data d = blobs(10, 1);
+    nn::Linear<double> model(2, 3);
+    const Tensor<double> y = optim::predict(model, d.inputs, 3);  // batches of 3, 3, 3, 1
+    CHECK(y.shape() == Shape{10, 3});
+    CHECK(!y.requires_grad());
+    CHECK(xt::allclose(y.value(), model(Tensor<double>(d.inputs)).value()));
+    CHECK(model.is_training());
+    model.eval();
+    optim::evaluate(model, cross_entropy(), blobs(4, 2));
+    CHECK(!model.is_training());  // evaluate restores the mode it found
+}
+
+TEST_CASE("accuracy: argmax against indices and one-hot, threshold for one output") {
+    // row argmaxes: 1, 0 (a tie goes to the first maximum), 2
+    const Tensor<double> scores(xt::xarray<double>{{0.1, 0.9, 0.0}, {0.5, 0.5, 0.2}, {0, 1, 3}});
+    CHECK(optim::argmax_rows(scores) == std::vector<std::size_t>{1, 0, 2});
+    CHECK(optim::count_correct(scores, Tensor<double>(xt::xarray<double>{1, 1, 2})) == 2);
+    CHECK(optim::accuracy(scores, Tensor<double>(xt::xarray<double>{
+                                      {0., 1., 0.}, {1., 0., 0.}, {1., 0., 0.}})) ==
+          doctest::Approx(2.0 / 3));
+    // probabilities 0.2, 0.7, 0.6 > 0.5 → 0, 1, 1 against 0, 1, 0: two right
+    xt::xarray<double> column{0.2, 0.7, 0.6};
+    column.reshape({3, 1});
+    const Tensor<double> p(column);
+    CHECK(optim::count_correct(p, Tensor<double>(xt::xarray<double>{0, 1, 0})) == 2);
+    CHECK(optim::count_correct(p, Tensor<double>(xt::xarray<double>{0, 1, 0}), 0.65) == 3);
+    CHECK_THROWS_WITH_AS(optim::accuracy(scores, Tensor<double>(xt::xarray<double>{1, 2})),
+                         doctest::Contains("scores=[3, 3], targets=[2]"), ShapeError);
+}
