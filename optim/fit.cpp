@@ -137,10 +137,11 @@ public:
              false);
     }
 
-    void epoch_end(double seconds, const std::string& metrics) {
+    // `seconds` for the whole epoch (validation included), `train_seconds` for its steps alone.
+    void epoch_end(double seconds, double train_seconds, const std::string& metrics) {
         const std::string timing =
             fmt::format("{:.1f}s {}", seconds,
-                        format_per_step(seconds / double(std::max<std::size_t>(steps_, 1))));
+                        format_per_step(train_seconds / double(std::max<std::size_t>(steps_, 1))));
         if (mode_ == Progress::bar) {
             draw(fmt::format("{}/{} [{}] - {}{}", steps_, steps_, bar(steps_), timing, metrics),
                  true);
@@ -262,8 +263,24 @@ std::string svg_panel(double x0, const char* title, const std::vector<Series>& s
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" "
         "font-size=\"12\">epoch</text>\n",
         (left + right) / 2, bottom + 36);
-    std::size_t legend = 0;
+    // The legend goes in the right-hand corner (top or bottom) that fewer points fall into.
+    std::size_t top_right = 0, bottom_right = 0;
     for (const auto& ser : series) {
+        for (std::size_t i = 0; i < ser.values->size(); ++i) {
+            const double v = (*ser.values)[i];
+            if (!std::isfinite(v) || px(double(i + 1)) < right - 130) continue;
+            top_right += py(v) < top + 24 + 16 * double(series.size());
+            bottom_right += py(v) > bottom - 24 - 16 * double(series.size());
+        }
+    }
+    const double legend_top =
+        top_right <= bottom_right ? top + 4 : bottom - 8 - 16 * double(series.size());
+    std::string legend = fmt::format(
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"104\" height=\"{:.1f}\" fill=\"#fff\" "
+        "fill-opacity=\"0.85\"/>\n",
+        right - 114, legend_top, 16 * double(series.size()) + 4);
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        const Series& ser = series[k];
         const char* dash = ser.dashed ? " stroke-dasharray=\"6 4\"" : "";
         std::string points;
         for (std::size_t i = 0; i < ser.values->size(); ++i) {
@@ -282,13 +299,14 @@ std::string svg_panel(double x0, const char* title, const std::vector<Series>& s
             s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>\n",
                              px(double(i + 1)), py(v), ser.color);
         }
-        const double ly = top + 14 + 16 * double(legend++);
-        s += fmt::format(
+        const double ly = legend_top + 10 + 16 * double(k);
+        legend += fmt::format(
             "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
             "stroke=\"{}\" stroke-width=\"2\"{}/>\n<text x=\"{:.1f}\" y=\"{:.1f}\" "
             "font-size=\"11\">{}</text>\n",
             right - 110, ly, right - 86, ly, ser.color, dash, right - 80, ly + 4, ser.label);
     }
+    s += legend;
     s += "</g>\n";
     return s;
 }
@@ -384,6 +402,7 @@ History run_fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& 
                 reporter.step(step, m);
             }
         }
+        const double train_seconds = seconds_since(t0);
         h.loss.push_back(loss_sum / double(seen));
         if (with_accuracy) h.accuracy.push_back(double(correct) / double(seen));
         if (validation) {
@@ -399,7 +418,7 @@ History run_fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& 
         if (validation) metrics += metric_text("val_loss", h.val_loss.back());
         if (validation && with_accuracy)
             metrics += metric_text("val_accuracy", h.val_accuracy.back());
-        reporter.epoch_end(h.seconds.back(), metrics);
+        reporter.epoch_end(h.seconds.back(), train_seconds, metrics);
 
         bool stop = false;
         if (es) {
