@@ -7,6 +7,7 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
 #include "autograd/io.hpp"
+#include "autograd/ops/conv.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/index.hpp"
 #include "autograd/ops/linalg.hpp"
