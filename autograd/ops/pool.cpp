@@ -1,0 +1,460 @@
+#include "autograd/ops/pool.hpp"
+
+#include "autograd/ops/reduce.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+namespace xgrad {
+namespace ops {
+namespace {
+
+// Note [pool windows]: every pooling op here is described by its windows, separable in rows and
+// columns: output row i reads input rows r0[i], r0[i] + dh, ... (rn[i] of them, all inside the
+// input: padding is never read), output column j likewise. Average pooling divides by
+// hdiv[i]·wdiv[j]. The ops and their VJPs share one immutable Windows (shared_ptr).
+struct Windows {
+    std::size_t h = 0, w = 0, oh = 0, ow = 0, dh = 1, dw = 1;
+    std::vector<std::size_t> r0, rn, c0, cn;
+    std::vector<double> hdiv, wdiv;  // average pooling only
+    std::string attributes;
+
+    std::size_t in_plane() const { return h * w; }
+    std::size_t out_plane() const { return oh * ow; }
+};
+using WindowsPtr = std::shared_ptr<const Windows>;
+
+// Output size along one axis of a max/avg pool (PyTorch's pooling_output_shape); may be ≤ 0.
+std::ptrdiff_t pool_out(std::size_t in, std::size_t k, std::size_t s, std::size_t p, std::size_t d,
+                        bool ceil_mode) {
+    const auto span = static_cast<std::ptrdiff_t>(in + 2 * p) -
+                      static_cast<std::ptrdiff_t>(d * (k - 1) + 1);  // last window start
+    if (span < 0) return 0;
+    const auto ss = static_cast<std::ptrdiff_t>(s);
+    std::ptrdiff_t out = (ceil_mode ? (span + ss - 1) / ss : span / ss) + 1;
+    // The last window must start inside the input or its left padding.
+    if (ceil_mode && (out - 1) * ss >= static_cast<std::ptrdiff_t>(in + p)) --out;
+    return out;
+}
+
+// Rows of window i of a strided, padded, dilated pool along one axis: the first valid tap and
+// the number of valid taps; plus, for averages, the divisor (window clipped to the padded
+// input, or to the input when padding does not count).
+void axis_windows(std::size_t in, std::size_t out, std::size_t k, std::size_t s, std::size_t p,
+                  std::size_t d, bool count_pad, std::vector<std::size_t>& first,
+                  std::vector<std::size_t>& count, std::vector<double>& div) {
+    first.resize(out);
+    count.resize(out);
+    div.resize(out);
+    for (std::size_t i = 0; i < out; ++i) {
+        const auto start = static_cast<std::ptrdiff_t>(i * s) - static_cast<std::ptrdiff_t>(p);
+        std::size_t t0 = 0;  // first tap inside the input
+        while (t0 < k && start + static_cast<std::ptrdiff_t>(t0 * d) < 0)
+            ++t0;
+        std::size_t t1 = t0;  // one past the last tap inside
+        while (t1 < k &&
+               start + static_cast<std::ptrdiff_t>(t1 * d) < static_cast<std::ptrdiff_t>(in))
+            ++t1;
+        first[i] =
+            t1 > t0 ? static_cast<std::size_t>(start + static_cast<std::ptrdiff_t>(t0 * d)) : 0;
+        count[i] = t1 - t0;
+        // avg (d = 1): PyTorch's pool_size = min(start + k, in + p) − start
+        const auto end_padded =
+            std::min(start + static_cast<std::ptrdiff_t>(k), static_cast<std::ptrdiff_t>(in + p));
+        div[i] = count_pad ? static_cast<double>(end_padded - start) : static_cast<double>(t1 - t0);
+    }
+}
+
+void check_rank(const char* op, const Shape& x) {
+    if (x.size() != 4) {
+        throw ShapeError(fmt::format("{}: expected x [n, c, h, w]; got x={}", op, shape_str(x)));
+    }
+}
+
+WindowsPtr pool_windows(const char* op, const Shape& x, const PoolOptions& opt, bool is_max) {
+    check_rank(op, x);
+    const Size2 k = opt.kernel_size(), s = opt.stride(), p = opt.padding(), d = opt.dilation();
+    if (k.h == 0 || k.w == 0 || s.h == 0 || s.w == 0 || d.h == 0 || d.w == 0) {
+        throw ValueError(
+            fmt::format("{}: kernel size, stride and dilation must be >= 1; got "
+                        "kernel_size={}, stride={}, dilation={}",
+                        op, size2_str(k), size2_str(s), size2_str(d)));
+    }
+    if (!is_max && (d.h != 1 || d.w != 1)) {
+        throw ValueError(
+            fmt::format("{}: dilation is not supported; got dilation={}", op, size2_str(d)));
+    }
+    if (2 * p.h > k.h || 2 * p.w > k.w) {
+        throw ValueError(
+            fmt::format("{}: padding must be at most half the kernel size; got "
+                        "padding={}, kernel_size={}",
+                        op, size2_str(p), size2_str(k)));
+    }
+    const std::ptrdiff_t oh = pool_out(x[2], k.h, s.h, p.h, d.h, opt.ceil_mode());
+    const std::ptrdiff_t ow = pool_out(x[3], k.w, s.w, p.w, d.w, opt.ceil_mode());
+    if (oh <= 0 || ow <= 0) {
+        throw ShapeError(
+            fmt::format("{}: kernel {}x{} (dilation {}) is larger than the padded "
+                        "input {}x{} (padding {}); got x={}",
+                        op, k.h, k.w, size2_str(d), x[2] + 2 * p.h, x[3] + 2 * p.w, size2_str(p),
+                        shape_str(x)));
+    }
+    auto win = std::make_shared<Windows>();
+    win->h = x[2];
+    win->w = x[3];
+    win->oh = static_cast<std::size_t>(oh);
+    win->ow = static_cast<std::size_t>(ow);
+    win->dh = d.h;
+    win->dw = d.w;
+    const bool count_pad = opt.count_include_pad();
+    axis_windows(win->h, win->oh, k.h, s.h, p.h, d.h, count_pad, win->r0, win->rn, win->hdiv);
+    axis_windows(win->w, win->ow, k.w, s.w, p.w, d.w, count_pad, win->c0, win->cn, win->wdiv);
+    win->attributes = fmt::format("kernel_size={}, stride={}, padding={}", size2_str(k),
+                                  size2_str(s), size2_str(p));
+    if (is_max && (d.h != 1 || d.w != 1)) win->attributes += ", dilation=" + size2_str(d);
+    if (opt.ceil_mode()) win->attributes += ", ceil_mode=true";
+    if (!is_max && !count_pad) win->attributes += ", count_include_pad=false";
+    return win;
+}
+
+WindowsPtr adaptive_windows(const Shape& x, Size2 out) {
+    const char* op = "adaptive_avg_pool2d";
+    check_rank(op, x);
+    if (out.h == 0 || out.w == 0) {
+        throw ValueError(
+            fmt::format("{}: output size must be >= 1; got output_size={}", op, size2_str(out)));
+    }
+    auto win = std::make_shared<Windows>();
+    win->h = x[2];
+    win->w = x[3];
+    win->oh = out.h;
+    win->ow = out.w;
+    auto bins = [](std::size_t in, std::size_t n, std::vector<std::size_t>& first,
+                   std::vector<std::size_t>& count, std::vector<double>& div) {
+        first.resize(n);
+        count.resize(n);
+        div.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            first[i] = i * in / n;                               // ⌊i·in/n⌋
+            const std::size_t end = ((i + 1) * in + n - 1) / n;  // ⌈(i + 1)·in/n⌉
+            count[i] = end - first[i];
+            div[i] = static_cast<double>(count[i]);
+        }
+    };
+    bins(win->h, win->oh, win->r0, win->rn, win->hdiv);
+    bins(win->w, win->ow, win->c0, win->cn, win->wdiv);
+    win->attributes = "output_size=" + size2_str(out);
+    return win;
+}
+
+// Planes (n·c) of x split over the batch workers when the work pays (Note [batch threads]).
+template <class F>
+void for_planes(std::size_t planes, double work, F body) {
+    const std::size_t workers = detail::batch_workers(planes, work);
+    detail::parallel_batch(planes, workers,
+                           [&](std::size_t, std::size_t p0, std::size_t p1) { body(p0, p1); });
+}
+
+double pool_work(const Windows& win, std::size_t planes) {
+    return static_cast<double>(planes) * static_cast<double>(win.in_plane() + 2 * win.out_plane());
+}
+
+// ---- max pooling: argmax indices (position in the plane) kept for the backward ----
+
+using Indices = std::shared_ptr<const std::vector<std::int32_t>>;
+
+template <class T>
+xt::xarray<T> max_pool_forward(const xt::xarray<T>& x, const Windows& win,
+                               std::vector<std::int32_t>& idx) {
+    const Shape& s = x.shape();
+    const std::size_t planes = s[0] * s[1], P = win.out_plane();
+    xt::xarray<T> y = xt::xarray<T>::from_shape({s[0], s[1], win.oh, win.ow});
+    idx.resize(planes * P);
+    const T* xd = x.data();
+    T* yd = y.data();
+    for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t pl = p0; pl < p1; ++pl) {
+            const T* plane = xd + pl * win.in_plane();
+            T* out = yd + pl * P;
+            std::int32_t* arg = idx.data() + pl * P;
+            for (std::size_t i = 0; i < win.oh; ++i) {
+                for (std::size_t j = 0; j < win.ow; ++j) {
+                    T best = -std::numeric_limits<T>::infinity();
+                    // The first tap unless a larger value comes (so −∞ inputs still route);
+                    // −1 for a window with no tap inside the input: −∞, no gradient.
+                    std::int32_t where =
+                        win.rn[i] && win.cn[j]
+                            ? static_cast<std::int32_t>(win.r0[i] * win.w + win.c0[j])
+                            : -1;
+                    for (std::size_t r = 0; r < win.rn[i]; ++r) {
+                        const std::size_t row = (win.r0[i] + r * win.dh) * win.w;
+                        for (std::size_t q = 0; q < win.cn[j]; ++q) {
+                            const std::size_t at = row + win.c0[j] + q * win.dw;
+                            const T v = plane[at];
+                            if (v > best || (std::isnan(v) && !std::isnan(best))) {
+                                best = v;
+                                where = static_cast<std::int32_t>(at);
+                            }
+                        }
+                    }
+                    out[i * win.ow + j] = best;
+                    arg[i * win.ow + j] = where;
+                }
+            }
+        }
+    });
+    return y;
+}
+
+// Scatter (x-shaped result) or gather (y-shaped result) through the argmax indices.
+template <class T>
+xt::xarray<T> scatter_at(const xt::xarray<T>& g, const Shape& x_shape, const Windows& win,
+                         const std::vector<std::int32_t>& idx) {
+    const std::size_t planes = x_shape[0] * x_shape[1], P = win.out_plane();
+    xt::xarray<T> dx = xt::zeros<T>(x_shape);
+    const T* gd = g.data();
+    T* dxd = dx.data();
+    for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t pl = p0; pl < p1; ++pl) {
+            T* plane = dxd + pl * win.in_plane();
+            const T* gp = gd + pl * P;
+            const std::int32_t* arg = idx.data() + pl * P;
+            for (std::size_t k = 0; k < P; ++k) {
+                if (arg[k] >= 0) plane[arg[k]] += gp[k];
+            }
+        }
+    });
+    return dx;
+}
+
+template <class T>
+xt::xarray<T> gather_at(const xt::xarray<T>& gx, const Windows& win,
+                        const std::vector<std::int32_t>& idx) {
+    const Shape& s = gx.shape();
+    const std::size_t planes = s[0] * s[1], P = win.out_plane();
+    xt::xarray<T> y = xt::xarray<T>::from_shape({s[0], s[1], win.oh, win.ow});
+    const T* gd = gx.data();
+    T* yd = y.data();
+    for (std::size_t pl = 0; pl < planes; ++pl) {
+        const T* plane = gd + pl * win.in_plane();
+        const std::int32_t* arg = idx.data() + pl * P;
+        T* out = yd + pl * P;
+        for (std::size_t k = 0; k < P; ++k)
+            out[k] = arg[k] >= 0 ? plane[arg[k]] : T(0);
+    }
+    return y;
+}
+
+template <class T>
+Tensor<T> run_unpool(const Tensor<T>& g, const Shape& x_shape, const WindowsPtr& win,
+                     const Indices& idx);
+template <class T>
+Tensor<T> run_gather(const Tensor<T>& gx, const WindowsPtr& win, const Indices& idx);
+
+template <class T>
+struct MaxPool2d {
+    static constexpr const char* name = "max_pool2d";
+    WindowsPtr win;
+    Indices idx;  // argmax of every window, filled by forward
+    Shape x_shape;
+
+    std::string attributes() const { return win->attributes; }
+    xt::xarray<T> forward(const Tensor<T>& x) {
+        x_shape = x.shape();
+        auto arg = std::make_shared<std::vector<std::int32_t>>();
+        xt::xarray<T> y = max_pool_forward(x.value(), *win, *arg);
+        idx = std::move(arg);
+        return y;
+    }
+    // y = x[argmax]  ⇒  ∂L/∂x = g routed to the argmax of its window (max_unpool2d)
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return {run_unpool(g, x_shape, win, idx)};
+    }
+};
+
+template <class T>
+struct MaxUnpool2d {
+    static constexpr const char* name = "max_unpool2d";
+    WindowsPtr win;
+    Indices idx;
+    Shape x_shape;
+
+    std::string attributes() const { return win->attributes; }
+    xt::xarray<T> forward(const Tensor<T>& g) { return scatter_at(g.value(), x_shape, *win, *idx); }
+    // dx = scatter(u)  ⇒  ∂L/∂u = g read at the argmax (the same routing, backwards)
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return {run_gather(g, win, idx)};
+    }
+};
+
+template <class T>
+struct MaxPool2dGather {
+    static constexpr const char* name = "max_pool2d_gather";
+    WindowsPtr win;
+    Indices idx;
+    Shape x_shape;
+
+    std::string attributes() const { return win->attributes; }
+    xt::xarray<T> forward(const Tensor<T>& gx) {
+        x_shape = gx.shape();
+        return gather_at(gx.value(), *win, *idx);
+    }
+    // y = u[argmax]  ⇒  ∂L/∂u = scatter(g)
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return {run_unpool(g, x_shape, win, idx)};
+    }
+};
+
+template <class T>
+Tensor<T> run_unpool(const Tensor<T>& g, const Shape& x_shape, const WindowsPtr& win,
+                     const Indices& idx) {
+    return record(MaxUnpool2d<T>{win, idx, x_shape}, g);
+}
+
+template <class T>
+Tensor<T> run_gather(const Tensor<T>& gx, const WindowsPtr& win, const Indices& idx) {
+    return record(MaxPool2dGather<T>{win, idx, {}}, gx);
+}
+
+// ---- average pooling: a fixed linear map and its adjoint ----
+
+template <class T>
+xt::xarray<T> avg_forward(const xt::xarray<T>& x, const Windows& win) {
+    const Shape& s = x.shape();
+    const std::size_t planes = s[0] * s[1], P = win.out_plane();
+    xt::xarray<T> y = xt::xarray<T>::from_shape({s[0], s[1], win.oh, win.ow});
+    const T* xd = x.data();
+    T* yd = y.data();
+    for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t pl = p0; pl < p1; ++pl) {
+            const T* plane = xd + pl * win.in_plane();
+            T* out = yd + pl * P;
+            for (std::size_t i = 0; i < win.oh; ++i) {
+                for (std::size_t j = 0; j < win.ow; ++j) {
+                    T acc = T(0);
+                    for (std::size_t r = 0; r < win.rn[i]; ++r) {
+                        const T* row = plane + (win.r0[i] + r) * win.w + win.c0[j];
+                        for (std::size_t q = 0; q < win.cn[j]; ++q)
+                            acc += row[q];
+                    }
+                    out[i * win.ow + j] = acc / static_cast<T>(win.hdiv[i] * win.wdiv[j]);
+                }
+            }
+        }
+    });
+    return y;
+}
+
+template <class T>
+xt::xarray<T> avg_adjoint(const xt::xarray<T>& g, const Shape& x_shape, const Windows& win) {
+    const std::size_t planes = x_shape[0] * x_shape[1], P = win.out_plane();
+    xt::xarray<T> dx = xt::zeros<T>(x_shape);
+    const T* gd = g.data();
+    T* dxd = dx.data();
+    for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t pl = p0; pl < p1; ++pl) {
+            T* plane = dxd + pl * win.in_plane();
+            const T* gp = gd + pl * P;
+            for (std::size_t i = 0; i < win.oh; ++i) {
+                for (std::size_t j = 0; j < win.ow; ++j) {
+                    const T v = gp[i * win.ow + j] / static_cast<T>(win.hdiv[i] * win.wdiv[j]);
+                    for (std::size_t r = 0; r < win.rn[i]; ++r) {
+                        T* row = plane + (win.r0[i] + r) * win.w + win.c0[j];
+                        for (std::size_t q = 0; q < win.cn[j]; ++q)
+                            row[q] += v;
+                    }
+                }
+            }
+        }
+    });
+    return dx;
+}
+
+template <class T, bool adaptive>
+Tensor<T> run_avg(const Tensor<T>& x, const WindowsPtr& win);
+template <class T, bool adaptive>
+Tensor<T> run_avg_adjoint(const Tensor<T>& g, const Shape& x_shape, const WindowsPtr& win);
+
+template <class T, bool adaptive>
+struct AvgPool2d {
+    static constexpr const char* name = adaptive ? "adaptive_avg_pool2d" : "avg_pool2d";
+    WindowsPtr win;
+    Shape x_shape;
+
+    std::string attributes() const { return win->attributes; }
+    xt::xarray<T> forward(const Tensor<T>& x) {
+        x_shape = x.shape();
+        return avg_forward(x.value(), *win);
+    }
+    // y = A·x (window means)  ⇒  ∂L/∂x = Aᵀ·g: each g spread evenly over its window
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return {run_avg_adjoint<T, adaptive>(g, x_shape, win)};
+    }
+};
+
+template <class T, bool adaptive>
+struct AvgPool2dBackward {
+    static constexpr const char* name = "avg_pool2d_backward";
+    WindowsPtr win;
+    Shape x_shape;
+
+    std::string attributes() const { return win->attributes; }
+    xt::xarray<T> forward(const Tensor<T>& g) { return avg_adjoint(g.value(), x_shape, *win); }
+    // dx = Aᵀ·u  ⇒  ∂L/∂u = A·g
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return {run_avg<T, adaptive>(g, win)};
+    }
+};
+
+template <class T, bool adaptive>
+Tensor<T> run_avg(const Tensor<T>& x, const WindowsPtr& win) {
+    return record(AvgPool2d<T, adaptive>{win, {}}, x);
+}
+
+template <class T, bool adaptive>
+Tensor<T> run_avg_adjoint(const Tensor<T>& g, const Shape& x_shape, const WindowsPtr& win) {
+    return record(AvgPool2dBackward<T, adaptive>{win, x_shape}, g);
+}
+
+}  // namespace
+}  // namespace ops
+
+template <class T>
+Tensor<T> max_pool2d(const Tensor<T>& x, const PoolOptions& options) {
+    return record(
+        ops::MaxPool2d<T>{ops::pool_windows("max_pool2d", x.shape(), options, true), nullptr, {}},
+        x);
+}
+
+template <class T>
+Tensor<T> avg_pool2d(const Tensor<T>& x, const PoolOptions& options) {
+    return ops::run_avg<T, false>(x, ops::pool_windows("avg_pool2d", x.shape(), options, false));
+}
+
+template <class T>
+Tensor<T> adaptive_avg_pool2d(const Tensor<T>& x, Size2 output_size) {
+    return ops::run_avg<T, true>(x, ops::adaptive_windows(x.shape(), output_size));
+}
+
+template <class T>
+Tensor<T> global_avg_pool2d(const Tensor<T>& x) {
+    ops::check_rank("global_avg_pool2d", x.shape());
+    return mean(x, Axes{2, 3});  // [n, c]
+}
+
+#define XGRAD_INSTANTIATE(T)                                             \
+    template Tensor<T> max_pool2d(const Tensor<T>&, const PoolOptions&); \
+    template Tensor<T> avg_pool2d(const Tensor<T>&, const PoolOptions&); \
+    template Tensor<T> adaptive_avg_pool2d(const Tensor<T>&, Size2);     \
+    template Tensor<T> global_avg_pool2d(const Tensor<T>&);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad
