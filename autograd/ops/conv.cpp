@@ -7,9 +7,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -35,13 +38,123 @@ std::size_t& conv_workspace_limit() {
 }
 
 // Note [batch threads]: a convolution over a batch is n independent image problems (the weight
-// gradient sums n of them), so it splits the batch into one contiguous share per core, each
-// with its own im2col buffer and single-threaded gemms on cache-sized matrices. That beats
-// handing the whole batch to multi-threaded BLAS, whose im2col/col2im passes stay serial
-// (docs/convolution.md, "Speed"). BLAS is set to one thread while the workers run and restored
-// after, so the budget is OpenBLAS's own thread count: OPENBLAS_NUM_THREADS=1 keeps xgrad on
-// one core. Small problems stay on the calling thread (starting a thread costs ~20 µs).
-// xgrad ops are meant to be called from one thread at a time.
+// gradient sums n of them), so its images are shared between the cores, each worker with its
+// own im2col buffer and single-threaded gemms on cache-sized matrices. That beats handing the
+// whole batch to multi-threaded BLAS, whose im2col/col2im passes stay serial
+// (docs/convolution.md, "Speed"). Pooling shares its planes the same way.
+// - Budget: OpenBLAS's own thread count (OPENBLAS_NUM_THREADS=1 keeps xgrad on one core); BLAS
+//   is set to one thread while the workers run and restored after.
+// - Helpers are persistent threads (starting one costs tens of µs). Work is handed out in
+//   chunks from an atomic counter, and the caller takes chunks too: when another process holds
+//   the other core, the caller simply does more of the work and never waits for a helper that
+//   has not started (it waits only for chunks a helper has already claimed).
+// - Small problems stay on the calling thread (batch_parallel_min_work).
+// - One op at a time uses the helpers; a second thread calling xgrad meanwhile runs serially.
+namespace {
+
+class BatchPool {
+public:
+    using Body = std::function<void(std::size_t, std::size_t, std::size_t)>;
+
+    ~BatchPool() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_)
+            t.join();
+    }
+
+    // Runs body over [0, n) in chunks of `grain` on up to `workers` threads; false when the
+    // pool is busy with another caller (the caller then runs serially).
+    bool run(std::size_t n, std::size_t workers, std::size_t grain, const Body& body) {
+        if (busy_.exchange(true)) return false;
+        struct Release {
+            std::atomic<bool>& flag;
+            ~Release() { flag.store(false); }
+        } release{busy_};
+        while (threads_.size() + 1 < workers) {
+            const std::size_t id = threads_.size() + 1;
+            threads_.emplace_back([this, id] { helper(id); });
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            body_ = &body;
+            n_ = n;
+            grain_ = grain;
+            next_.store(0);
+            helpers_ = workers - 1;
+            error_ = nullptr;
+            open_ = true;
+            ++generation_;
+        }
+        wake_.notify_all();
+        std::exception_ptr mine;
+        try {
+            drain(0);
+        } catch (...) {
+            mine = std::current_exception();
+            next_.store(n);  // stop handing out chunks
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        open_ = false;  // helpers that have not started yet will not start
+        done_.wait(lock, [this] { return in_flight_ == 0; });
+        body_ = nullptr;
+        if (mine) std::rethrow_exception(mine);
+        if (error_) std::rethrow_exception(error_);
+        return true;
+    }
+
+private:
+    void drain(std::size_t worker) {
+        for (;;) {
+            const std::size_t begin = next_.fetch_add(grain_);
+            if (begin >= n_) return;
+            (*body_)(worker, begin, std::min(begin + grain_, n_));
+        }
+    }
+
+    void helper(std::size_t id) {
+        std::size_t seen = 0;
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            wake_.wait(lock,
+                       [&] { return stop_ || (open_ && generation_ != seen && id <= helpers_); });
+            if (stop_) return;
+            seen = generation_;
+            ++in_flight_;
+            lock.unlock();
+            try {
+                drain(id);
+            } catch (...) {
+                next_.store(n_);
+                std::lock_guard<std::mutex> guard(mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+            lock.lock();
+            if (--in_flight_ == 0) done_.notify_all();
+        }
+    }
+
+    std::atomic<bool> busy_{false};  // one caller at a time
+    std::mutex mutex_;               // guards the job fields below
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> threads_;
+    const Body* body_ = nullptr;
+    std::size_t n_ = 0, grain_ = 1, helpers_ = 0, in_flight_ = 0, generation_ = 0;
+    std::atomic<std::size_t> next_{0};
+    std::exception_ptr error_;
+    bool open_ = false, stop_ = false;
+};
+
+BatchPool& batch_pool() {
+    static BatchPool pool;
+    return pool;
+}
+
+}  // namespace
+
 std::size_t& batch_threads() {
     static std::size_t threads = 0;
     return threads;
@@ -59,38 +172,24 @@ std::size_t batch_workers(std::size_t n, double work) {
     return std::min(budget, n);
 }
 
-void parallel_batch(std::size_t n, std::size_t workers,
+void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
                     const std::function<void(std::size_t, std::size_t, std::size_t)>& body) {
-    if (workers <= 1) {
-        body(0, 0, n);
-        return;
+    grain = std::max<std::size_t>(grain, 1);
+    if (workers > 1 && n > grain) {
+        const int blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        bool ran = false;
+        try {
+            ran = batch_pool().run(n, workers, grain, body);
+        } catch (...) {
+            openblas_set_num_threads(blas_threads);
+            throw;
+        }
+        openblas_set_num_threads(blas_threads);
+        if (ran) return;
     }
-    auto share = [&](std::size_t wk) { return n * wk / workers; };
-    const int blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    std::vector<std::exception_ptr> errors(workers);
-    std::vector<std::thread> threads;
-    threads.reserve(workers - 1);
-    for (std::size_t wk = 1; wk < workers; ++wk) {
-        threads.emplace_back([&, wk] {
-            try {
-                body(wk, share(wk), share(wk + 1));
-            } catch (...) {
-                errors[wk] = std::current_exception();
-            }
-        });
-    }
-    try {
-        body(0, 0, share(1));
-    } catch (...) {
-        errors[0] = std::current_exception();
-    }
-    for (auto& t : threads)
-        t.join();
-    openblas_set_num_threads(blas_threads);
-    for (auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-    }
+    for (std::size_t begin = 0; begin < n; begin += grain)
+        body(0, begin, std::min(begin + grain, n));
 }
 
 }  // namespace detail
@@ -250,11 +349,13 @@ T* workspace(std::size_t worker, std::size_t kind, std::size_t size) {
     return b.data.get();
 }
 
-// Images per chunk: as many as fit the workspace limit, at least one.
-std::size_t chunk_images(const ConvGeometry& g, std::size_t n) {
+// Images per chunk: as many as fit the workspace limit, at least one, and with several workers
+// at most a quarter of a worker's share, so chunks can balance between them.
+std::size_t chunk_images(const ConvGeometry& g, std::size_t n, std::size_t workers) {
     const std::size_t per_image = std::max<std::size_t>(g.rows() * g.out_plane(), 1);
+    const std::size_t most = workers > 1 ? n / (4 * workers) : n;
     return std::clamp<std::size_t>(detail::conv_workspace_limit() / per_image, 1,
-                                   std::max<std::size_t>(n, 1));
+                                   std::max<std::size_t>(most, 1));
 }
 
 std::vector<ColumnRange> column_ranges(const ConvGeometry& g) {
@@ -303,7 +404,7 @@ xt::xarray<T> conv_forward(const xt::xarray<T>& x, const xt::xarray<T>& w, const
     };
     const std::size_t workers = detail::batch_workers(n, conv_work(g, n));
     if (g.pointwise()) {
-        detail::parallel_batch(n, workers, [&](std::size_t, std::size_t b0, std::size_t b1) {
+        detail::parallel_batch(n, workers, 1, [&](std::size_t, std::size_t b0, std::size_t b1) {
             for (std::size_t i = b0; i < b1; ++i) {
                 for (std::size_t gi = 0; gi < g.groups; ++gi) {
                     // [o/G, P] = [o/G, c/G] · [c/G, P]
@@ -317,10 +418,9 @@ xt::xarray<T> conv_forward(const xt::xarray<T>& x, const xt::xarray<T>& w, const
         return y;
     }
     const auto ranges = column_ranges(g);
-    const std::size_t nb_max =
-        chunk_images(g, (n + workers - 1) / std::max<std::size_t>(workers, 1));
+    const std::size_t nb_max = chunk_images(g, n, workers);
     const WorkerBuffers<T> buf(workers, g.rows() * nb_max * P, nb_max > 1 ? g.o * nb_max * P : 0);
-    detail::parallel_batch(n, workers, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
+    detail::parallel_batch(n, workers, nb_max, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
         for (std::size_t n0 = b0; n0 < b1; n0 += nb_max) {
             const std::size_t nb = std::min(nb_max, b1 - n0), ld = nb * P;
             T* cols = buf.cols[wk];  // [c·kh·kw, nb·P]
@@ -395,7 +495,7 @@ xt::xarray<T> conv_input_grad(const xt::xarray<T>& gy, const xt::xarray<T>& w, c
     };
     const std::size_t workers = detail::batch_workers(n, conv_work(g, n));
     if (g.pointwise()) {
-        detail::parallel_batch(n, workers, [&](std::size_t, std::size_t b0, std::size_t b1) {
+        detail::parallel_batch(n, workers, 1, [&](std::size_t, std::size_t b0, std::size_t b1) {
             for (std::size_t i = b0; i < b1; ++i) {
                 for (std::size_t gi = 0; gi < g.groups; ++gi) {
                     // [c/G, P] = [o/G, c/G]ᵀ · [o/G, P]
@@ -409,10 +509,9 @@ xt::xarray<T> conv_input_grad(const xt::xarray<T>& gy, const xt::xarray<T>& w, c
         return dx;
     }
     const auto ranges = column_ranges(g);
-    const std::size_t nb_max =
-        chunk_images(g, (n + workers - 1) / std::max<std::size_t>(workers, 1));
+    const std::size_t nb_max = chunk_images(g, n, workers);
     const WorkerBuffers<T> buf(workers, g.rows() * nb_max * P, nb_max > 1 ? g.o * nb_max * P : 0);
-    detail::parallel_batch(n, workers, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
+    detail::parallel_batch(n, workers, nb_max, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
         std::fill(dxd + b0 * in_size, dxd + b1 * in_size, T(0));  // col2im adds
         for (std::size_t n0 = b0; n0 < b1; n0 += nb_max) {
             const std::size_t nb = std::min(nb_max, b1 - n0), ld = nb * P;
@@ -453,7 +552,7 @@ xt::xarray<T> conv_weight_grad(const xt::xarray<T>& x, const xt::xarray<T>& gy,
         std::fill(partial[wk], partial[wk] + w_size, T(0));
     }
     if (g.pointwise()) {
-        detail::parallel_batch(n, workers, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
+        detail::parallel_batch(n, workers, 1, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
             for (std::size_t i = b0; i < b1; ++i) {
                 for (std::size_t gi = 0; gi < g.groups; ++gi) {
                     // [o/G, c/G] += [o/G, P] · [c/G, P]ᵀ
@@ -465,26 +564,26 @@ xt::xarray<T> conv_weight_grad(const xt::xarray<T>& x, const xt::xarray<T>& gy,
         });
     } else {
         const auto ranges = column_ranges(g);
-        const std::size_t nb_max =
-            chunk_images(g, (n + workers - 1) / std::max<std::size_t>(workers, 1));
+        const std::size_t nb_max = chunk_images(g, n, workers);
         const WorkerBuffers<T> buf(workers, g.rows() * nb_max * P,
                                    nb_max > 1 ? g.o * nb_max * P : 0);
-        detail::parallel_batch(n, workers, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
-            for (std::size_t n0 = b0; n0 < b1; n0 += nb_max) {
-                const std::size_t nb = std::min(nb_max, b1 - n0), ld = nb * P;
-                T* cols = buf.cols[wk];  // [c·kh·kw, nb·P]
-                for (std::size_t i = 0; i < nb; ++i) {
-                    im2col(xd + (n0 + i) * g.c * g.in_plane(), g, ranges, cols + i * P, ld);
+        detail::parallel_batch(
+            n, workers, nb_max, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
+                for (std::size_t n0 = b0; n0 < b1; n0 += nb_max) {
+                    const std::size_t nb = std::min(nb_max, b1 - n0), ld = nb * P;
+                    T* cols = buf.cols[wk];  // [c·kh·kw, nb·P]
+                    for (std::size_t i = 0; i < nb; ++i) {
+                        im2col(xd + (n0 + i) * g.c * g.in_plane(), g, ranges, cols + i * P, ld);
+                    }
+                    std::size_t ldg = 0;
+                    const T* gchunk = gather_chunk(gd, g, n0, nb, buf.chunk[wk], ldg);  // [o, nb·P]
+                    for (std::size_t gi = 0; gi < g.groups; ++gi) {
+                        // [o/G, k] += [o/G, nb·P] · [k, nb·P]ᵀ
+                        detail::gemm<T>(false, true, og, K, ld, T(1), gchunk + gi * og * ldg, ldg,
+                                        cols + gi * K * ld, ld, T(1), partial[wk] + gi * og * K, K);
+                    }
                 }
-                std::size_t ldg = 0;
-                const T* gchunk = gather_chunk(gd, g, n0, nb, buf.chunk[wk], ldg);  // [o, nb·P]
-                for (std::size_t gi = 0; gi < g.groups; ++gi) {
-                    // [o/G, k] += [o/G, nb·P] · [k, nb·P]ᵀ
-                    detail::gemm<T>(false, true, og, K, ld, T(1), gchunk + gi * og * ldg, ldg,
-                                    cols + gi * K * ld, ld, T(1), partial[wk] + gi * og * K, K);
-                }
-            }
-        });
+            });
     }
     for (std::size_t wk = 1; wk < workers; ++wk) {
         const T* p = partial[wk];

@@ -128,9 +128,10 @@ std::size_t& batch_threads();
 double& batch_parallel_min_work();
 /// How many workers parallel_batch will use for a batch of n items and `work` units of work.
 std::size_t batch_workers(std::size_t n, double work);
-/// Runs body(worker, begin, end) on `workers` threads (the caller is worker 0), each on a
-/// contiguous share of [0, n); BLAS runs single-threaded meanwhile. Rethrows a worker's error.
-void parallel_batch(std::size_t n, std::size_t workers,
+/// Runs body(worker, begin, end) over [0, n) in chunks of `grain` items, handed out to up to
+/// `workers` threads (the caller is worker 0; worker ids are < workers and each runs its
+/// chunks one after another); BLAS runs single-threaded meanwhile. Rethrows a worker's error.
+void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
                     const std::function<void(std::size_t, std::size_t, std::size_t)>& body);
 }  // namespace detail
 

@@ -157,7 +157,8 @@ WindowsPtr adaptive_windows(const Shape& x, Size2 out) {
 template <class F>
 void for_planes(std::size_t planes, double work, F body) {
     const std::size_t workers = detail::batch_workers(planes, work);
-    detail::parallel_batch(planes, workers,
+    const std::size_t grain = std::max<std::size_t>(planes / (8 * workers), 1);
+    detail::parallel_batch(planes, workers, grain,
                            [&](std::size_t, std::size_t p0, std::size_t p1) { body(p0, p1); });
 }
 
