@@ -40,7 +40,7 @@ TEST_CASE("harness: every op of the engine issue is registered") {
         "lt", "le", "gt", "ge",
         // convolution, pooling and normalisation (issue 4)
         "conv2d", "conv_transpose2d", "conv2d_weight", "conv1d", "max_pool2d", "avg_pool2d",
-        "adaptive_avg_pool2d", "global_avg_pool2d"};
+        "adaptive_avg_pool2d", "global_avg_pool2d", "batch_norm", "dropout2d"};
     std::set<std::string> names;
     for (const auto& spec : registry()) names.insert(spec.name);
     for (const auto& n : required) {

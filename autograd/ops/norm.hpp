@@ -1,0 +1,35 @@
+#pragma once
+
+// Batch normalisation and channel dropout. See docs/convolution.md.
+
+#include "autograd/tape.hpp"
+
+namespace xgrad {
+
+/// Batch normalisation over the channel axis 1 of x [n, c, ...] (rank ≥ 2: [n, c] for
+/// BatchNorm1d, [n, c, h, w] for BatchNorm2d):
+///   y = (x − μ_c) / √(σ²_c + eps) · weight_c + bias_c
+/// - training: μ, σ² are the batch statistics of each channel over every axis but 1 (σ² biased);
+///   running_mean/running_var, when given, are updated in place (not recorded) with
+///   r ← (1 − momentum)·r + momentum·s, the variance term unbiased (·m/(m − 1), m = n·h·w);
+///   this needs m > 1 (ValueError). The VJP is the closed form
+///   dx = w·(g − mean(g) − x̂·mean(g·x̂))/√(σ² + eps), dw = Σ g·x̂, db = Σ g; written with xgrad
+///   ops when create_graph is on (Note [batch_norm backward] in norm.cpp), so any order works.
+/// - evaluation (training = false): μ, σ² are running_mean, running_var (required, ValueError
+///   otherwise); y is an affine map of x, differentiable to any order.
+/// weight, bias: [c] or undefined (no affine part); running_mean, running_var: [c] or both
+/// undefined. Shapes that do not fit raise ShapeError naming all of them.
+template <class T>
+Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
+                     const Tensor<T>& running_var, const Tensor<T>& weight = Tensor<T>(),
+                     const Tensor<T>& bias = Tensor<T>(), bool training = false,
+                     T momentum = T(0.1), T eps = T(1e-5));
+
+/// Channel dropout (PyTorch's dropout2d, Keras' SpatialDropout2D): in training each channel of
+/// each sample of x [n, c, h, w] is zeroed with probability p, the survivors scaled by
+/// 1/(1 − p); the identity otherwise. y = x ⊙ m with the mask m [n, c, 1, 1] a constant of the
+/// graph, drawn from xgrad::generator() (sample-major order). p in [0, 1) (ValueError).
+template <class T>
+Tensor<T> dropout2d(const Tensor<T>& x, T p = T(0.5), bool training = true);
+
+}  // namespace xgrad
