@@ -1,0 +1,111 @@
+#pragma once
+
+#include "nn/module.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace xgrad::nn {
+
+/// Options of BatchNorm1d/BatchNorm2d, PyTorch's defaults: eps 1e-5, momentum 0.1 (nullopt:
+/// a cumulative average over all batches seen), affine weight/bias, running statistics tracked.
+class BatchNormOptions {
+public:
+    BatchNormOptions(std::size_t num_features) : features_(num_features) {}  // NOLINT: implicit
+
+    BatchNormOptions& eps(double e) {
+        eps_ = e;
+        return *this;
+    }
+    BatchNormOptions& momentum(std::optional<double> m) {
+        momentum_ = m;
+        return *this;
+    }
+    BatchNormOptions& affine(bool on) {
+        affine_ = on;
+        return *this;
+    }
+    BatchNormOptions& track_running_stats(bool on) {
+        track_ = on;
+        return *this;
+    }
+
+    std::size_t num_features() const { return features_; }
+    double eps() const { return eps_; }
+    const std::optional<double>& momentum() const { return momentum_; }
+    bool affine() const { return affine_; }
+    bool track_running_stats() const { return track_; }
+
+private:
+    std::size_t features_;
+    double eps_ = 1e-5;
+    std::optional<double> momentum_ = 0.1;
+    bool affine_ = true, track_ = true;
+};
+
+/// Batch normalisation (batch_norm) with PyTorch's semantics: in training, each channel is
+/// normalised with the batch's mean and (biased) variance, and the running statistics move
+/// towards them, r ← (1 − momentum)·r + momentum·s, with the unbiased variance; in evaluation
+/// the running statistics are used (the batch does not matter). Without track_running_stats
+/// the batch statistics are used in both modes.
+/// Parameters: weight [c] (ones), bias [c] (zeros) when affine. Buffers (saved in the state
+/// dict, not trained): running_mean [c] (zeros), running_var [c] (ones), num_batches_tracked []
+/// (a count, stored as T) when tracking.
+template <class T = float>
+class BatchNorm : public Module<T> {
+public:
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string extra_repr() const override;
+
+    const Tensor<T>& weight() const { return weight_; }  ///< undefined without affine
+    const Tensor<T>& bias() const { return bias_; }
+    const Tensor<T>& running_mean() const { return running_mean_; }  ///< undefined untracked
+    const Tensor<T>& running_var() const { return running_var_; }
+    const BatchNormOptions& options() const { return options_; }
+
+protected:
+    /// `ranks` lists the accepted input ranks; `layout` describes them for errors.
+    BatchNorm(const BatchNormOptions& options, std::vector<std::size_t> ranks, std::string layout);
+
+private:
+    BatchNormOptions options_;
+    std::vector<std::size_t> ranks_;
+    std::string layout_;
+    Tensor<T> weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
+};
+
+/// Batch normalisation of x [n, c] (after a Linear layer) or [n, c, l].
+template <class T = float>
+class BatchNorm1d : public BatchNorm<T> {
+public:
+    explicit BatchNorm1d(const BatchNormOptions& options)
+        : BatchNorm<T>(options, {2, 3}, "[n, c] or [n, c, l]") {}
+    std::string type_name() const override { return "BatchNorm1d"; }
+};
+
+/// Batch normalisation of images x [n, c, h, w], one mean and variance per channel over
+/// n·h·w values.
+template <class T = float>
+class BatchNorm2d : public BatchNorm<T> {
+public:
+    explicit BatchNorm2d(const BatchNormOptions& options)
+        : BatchNorm<T>(options, {4}, "[n, c, h, w]") {}
+    std::string type_name() const override { return "BatchNorm2d"; }
+};
+
+/// Channel dropout (dropout2d): in training whole channels of x [n, c, h, w] are zeroed with
+/// probability p and the rest scaled by 1/(1 − p); the identity in evaluation. p in [0, 1).
+template <class T = float>
+class Dropout2d : public Module<T> {
+public:
+    explicit Dropout2d(T p = T(0.5));
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "Dropout2d"; }
+    std::string extra_repr() const override;
+
+private:
+    T p_;
+};
+
+}  // namespace xgrad::nn
