@@ -19,14 +19,28 @@ namespace {
 // columns: output row i reads input rows r0[i], r0[i] + dh, ... (rn[i] of them, all inside the
 // input: padding is never read), output column j likewise. Average pooling divides by
 // hdiv[i]·wdiv[j]. The ops and their VJPs share one immutable Windows (shared_ptr).
+// Strided windows (max_pool2d, avg_pool2d: `regular`) run column tap by column tap: tap q of
+// every output column j reads input column j·sw − pw + q·dw, valid for j in taps[q], so the
+// innermost loop runs over j without branches (a data-dependent branch per element costs a
+// misprediction on random data). Adaptive bins have no such form and loop per window.
 struct Windows {
+    struct Range {
+        std::size_t lo, hi;
+    };
     std::size_t h = 0, w = 0, oh = 0, ow = 0, dh = 1, dw = 1;
     std::vector<std::size_t> r0, rn, c0, cn;
     std::vector<double> hdiv, wdiv;  // average pooling only
+    bool regular = false;
+    std::size_t sw = 1, pw = 0;  // column stride and padding of regular windows
+    std::vector<Range> taps;     // regular: the output columns each column tap is valid for
     std::string attributes;
 
     std::size_t in_plane() const { return h * w; }
     std::size_t out_plane() const { return oh * ow; }
+    // Input column read by tap q of output column j (regular windows, j in taps[q]).
+    std::ptrdiff_t tap_offset(std::size_t q) const {
+        return static_cast<std::ptrdiff_t>(q * dw) - static_cast<std::ptrdiff_t>(pw);
+    }
 };
 using WindowsPtr = std::shared_ptr<const Windows>;
 
@@ -115,6 +129,21 @@ WindowsPtr pool_windows(const char* op, const Shape& x, const PoolOptions& opt, 
     const bool count_pad = opt.count_include_pad();
     axis_windows(win->h, win->oh, k.h, s.h, p.h, d.h, count_pad, win->r0, win->rn, win->hdiv);
     axis_windows(win->w, win->ow, k.w, s.w, p.w, d.w, count_pad, win->c0, win->cn, win->wdiv);
+    win->regular = true;
+    win->sw = s.w;
+    win->pw = p.w;
+    win->taps.resize(k.w);
+    for (std::size_t q = 0; q < k.w; ++q) {
+        // j·sw + off in [0, w)  ⇔  j in [lo, hi)
+        const std::ptrdiff_t off = win->tap_offset(q), sw = static_cast<std::ptrdiff_t>(s.w);
+        const std::ptrdiff_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        const std::ptrdiff_t last = static_cast<std::ptrdiff_t>(win->w) - 1 - off;
+        const std::ptrdiff_t hi = last < 0 ? 0 : last / sw + 1;
+        const auto ow_ = static_cast<std::ptrdiff_t>(win->ow);
+        const std::ptrdiff_t lo_c = std::min(lo, ow_);
+        win->taps[q] = {static_cast<std::size_t>(lo_c),
+                        static_cast<std::size_t>(std::clamp(hi, lo_c, ow_))};
+    }
     win->attributes = fmt::format("kernel_size={}, stride={}, padding={}", size2_str(k),
                                   size2_str(s), size2_str(p));
     if (is_max && (d.h != 1 || d.w != 1)) win->attributes += ", dilation=" + size2_str(d);
@@ -170,42 +199,95 @@ double pool_work(const Windows& win, std::size_t planes) {
 
 using Indices = std::shared_ptr<const std::vector<std::int32_t>>;
 
+// One output row of a 2×2, stride-2 max pool over input rows a and b: the first maximum in
+// row-major window order and its position in the plane (base = the row's first tap). Written so
+// the compiler vectorises it (int index, && and selects; no branch on the data).
+// NOTE: a NaN wins and stays: take v when !(v <= m) (v larger, or v NaN) unless m is NaN.
+template <class T>
+void max_2x2_row(const T* __restrict a, const T* __restrict b, T* __restrict best,
+                 std::int32_t* __restrict arg, int ow, std::int32_t base, std::int32_t w) {
+    for (int j = 0; j < ow; ++j) {
+        T m = a[2 * j];
+        std::int32_t k = 0;
+        const T v1 = a[2 * j + 1], v2 = b[2 * j], v3 = b[2 * j + 1];
+        bool t = !(v1 <= m) && (m == m);
+        m = t ? v1 : m;
+        k = t ? 1 : k;
+        t = !(v2 <= m) && (m == m);
+        m = t ? v2 : m;
+        k = t ? w : k;
+        t = !(v3 <= m) && (m == m);
+        m = t ? v3 : m;
+        k = t ? w + 1 : k;
+        best[j] = m;
+        arg[j] = base + 2 * j + k;
+    }
+}
+
 template <class T>
 xt::xarray<T> max_pool_forward(const xt::xarray<T>& x, const Windows& win,
                                std::vector<std::int32_t>& idx) {
     const Shape& s = x.shape();
-    const std::size_t planes = s[0] * s[1], P = win.out_plane();
+    const std::size_t planes = s[0] * s[1], P = win.out_plane(), ow = win.ow, W = win.w;
     xt::xarray<T> y = xt::xarray<T>::from_shape({s[0], s[1], win.oh, win.ow});
     idx.resize(planes * P);
     const T* xd = x.data();
     T* yd = y.data();
+    // 2×2 windows at stride 2 inside the input (no padding, dilation 1): the common CNN case,
+    // one branch-free compare chain per output.
+    const bool two_by_two =
+        win.regular && win.taps.size() == 2 && win.sw == 2 && win.pw == 0 && win.dw == 1 &&
+        win.dh == 1 && win.oh * 2 <= win.h && win.ow * 2 <= W && win.r0.size() > 0 &&
+        std::all_of(win.rn.begin(), win.rn.end(), [](std::size_t n) { return n == 2; }) &&
+        win.r0[0] == 0 && (win.oh < 2 || win.r0[1] == 2);
+    if (two_by_two) {
+        for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
+            for (std::size_t pl = p0; pl < p1; ++pl) {
+                const T* plane = xd + pl * win.in_plane();
+                for (std::size_t i = 0; i < win.oh; ++i) {
+                    const T* a = plane + 2 * i * W;
+                    const T* b = a + W;
+                    T* best = yd + pl * P + i * ow;
+                    std::int32_t* arg = idx.data() + pl * P + i * ow;
+                    max_2x2_row(a, b, best, arg, static_cast<int>(ow),
+                                static_cast<std::int32_t>(2 * i * W), static_cast<std::int32_t>(W));
+                }
+            }
+        });
+        return y;
+    }
     for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
         for (std::size_t pl = p0; pl < p1; ++pl) {
             const T* plane = xd + pl * win.in_plane();
-            T* out = yd + pl * P;
-            std::int32_t* arg = idx.data() + pl * P;
             for (std::size_t i = 0; i < win.oh; ++i) {
-                for (std::size_t j = 0; j < win.ow; ++j) {
-                    T best = -std::numeric_limits<T>::infinity();
-                    // The first tap unless a larger value comes (so −∞ inputs still route);
-                    // −1 for a window with no tap inside the input: −∞, no gradient.
-                    std::int32_t where =
-                        win.rn[i] && win.cn[j]
-                            ? static_cast<std::int32_t>(win.r0[i] * win.w + win.c0[j])
-                            : -1;
-                    for (std::size_t r = 0; r < win.rn[i]; ++r) {
-                        const std::size_t row = (win.r0[i] + r * win.dh) * win.w;
-                        for (std::size_t q = 0; q < win.cn[j]; ++q) {
-                            const std::size_t at = row + win.c0[j] + q * win.dw;
-                            const T v = plane[at];
-                            if (v > best || (std::isnan(v) && !std::isnan(best))) {
-                                best = v;
-                                where = static_cast<std::int32_t>(at);
-                            }
+                T* best = yd + pl * P + i * ow;
+                std::int32_t* arg = idx.data() + pl * P + i * ow;
+                // Start from −∞ at the first tap (so −∞ inputs still route a gradient); −1 for a
+                // window with no tap inside the input: −∞, no gradient.
+                for (std::size_t j = 0; j < ow; ++j) {
+                    best[j] = -std::numeric_limits<T>::infinity();
+                    arg[j] = win.rn[i] && win.cn[j]
+                                 ? static_cast<std::int32_t>(win.r0[i] * W + win.c0[j])
+                                 : -1;
+                }
+                for (std::size_t r = 0; r < win.rn[i]; ++r) {
+                    const std::size_t row = (win.r0[i] + r * win.dh) * W;
+                    for (std::size_t q = 0; q < win.taps.size(); ++q) {
+                        const auto [lo, hi] = win.taps[q];
+                        const std::ptrdiff_t off =
+                            static_cast<std::ptrdiff_t>(row) + win.tap_offset(q);
+                        const T* src = plane + off;
+                        for (std::size_t j = lo; j < hi; ++j) {
+                            const T v = src[j * win.sw];
+                            const T b = best[j];
+                            // NOTE: a NaN wins and stays (it propagates, as in PyTorch)
+                            const bool take = !(v <= b) && (b == b);
+                            best[j] = take ? v : b;
+                            arg[j] = take ? static_cast<std::int32_t>(
+                                                off + static_cast<std::ptrdiff_t>(j * win.sw))
+                                          : arg[j];
                         }
                     }
-                    out[i * win.ow + j] = best;
-                    arg[i * win.ow + j] = where;
                 }
             }
         }
@@ -325,27 +407,53 @@ Tensor<T> run_gather(const Tensor<T>& gx, const WindowsPtr& win, const Indices& 
 
 // ---- average pooling: a fixed linear map and its adjoint ----
 
+// 1/(hdiv[i]·wdiv[j]) for every output cell of a plane.
+template <class T>
+std::vector<T> inverse_divisors(const Windows& win) {
+    std::vector<T> inv(win.out_plane());
+    for (std::size_t i = 0; i < win.oh; ++i) {
+        for (std::size_t j = 0; j < win.ow; ++j) {
+            inv[i * win.ow + j] = static_cast<T>(1.0 / (win.hdiv[i] * win.wdiv[j]));
+        }
+    }
+    return inv;
+}
+
 template <class T>
 xt::xarray<T> avg_forward(const xt::xarray<T>& x, const Windows& win) {
     const Shape& s = x.shape();
-    const std::size_t planes = s[0] * s[1], P = win.out_plane();
+    const std::size_t planes = s[0] * s[1], P = win.out_plane(), ow = win.ow;
     xt::xarray<T> y = xt::xarray<T>::from_shape({s[0], s[1], win.oh, win.ow});
     const T* xd = x.data();
     T* yd = y.data();
+    const std::vector<T> inv = inverse_divisors<T>(win);
     for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
         for (std::size_t pl = p0; pl < p1; ++pl) {
             const T* plane = xd + pl * win.in_plane();
-            T* out = yd + pl * P;
             for (std::size_t i = 0; i < win.oh; ++i) {
-                for (std::size_t j = 0; j < win.ow; ++j) {
-                    T acc = T(0);
-                    for (std::size_t r = 0; r < win.rn[i]; ++r) {
-                        const T* row = plane + (win.r0[i] + r) * win.w + win.c0[j];
-                        for (std::size_t q = 0; q < win.cn[j]; ++q)
-                            acc += row[q];
+                T* out = yd + pl * P + i * ow;
+                std::fill(out, out + ow, T(0));
+                for (std::size_t r = 0; r < win.rn[i]; ++r) {
+                    const T* row = plane + (win.r0[i] + r) * win.w;
+                    if (win.regular) {
+                        for (std::size_t q = 0; q < win.taps.size(); ++q) {
+                            const auto [lo, hi] = win.taps[q];
+                            const T* src = row + win.tap_offset(q);
+                            for (std::size_t j = lo; j < hi; ++j)
+                                out[j] += src[j * win.sw];
+                        }
+                    } else {
+                        for (std::size_t j = 0; j < ow; ++j) {
+                            const T* src = row + win.c0[j];
+                            T acc = T(0);
+                            for (std::size_t q = 0; q < win.cn[j]; ++q)
+                                acc += src[q];
+                            out[j] += acc;
+                        }
                     }
-                    out[i * win.ow + j] = acc / static_cast<T>(win.hdiv[i] * win.wdiv[j]);
                 }
+                for (std::size_t j = 0; j < ow; ++j)
+                    out[j] *= inv[i * ow + j];
             }
         }
     });
@@ -354,21 +462,34 @@ xt::xarray<T> avg_forward(const xt::xarray<T>& x, const Windows& win) {
 
 template <class T>
 xt::xarray<T> avg_adjoint(const xt::xarray<T>& g, const Shape& x_shape, const Windows& win) {
-    const std::size_t planes = x_shape[0] * x_shape[1], P = win.out_plane();
+    const std::size_t planes = x_shape[0] * x_shape[1], P = win.out_plane(), ow = win.ow;
     xt::xarray<T> dx = xt::zeros<T>(x_shape);
     const T* gd = g.data();
     T* dxd = dx.data();
+    const std::vector<T> inv = inverse_divisors<T>(win);
     for_planes(planes, pool_work(win, planes), [&](std::size_t p0, std::size_t p1) {
+        std::vector<T> scaled(ow);
         for (std::size_t pl = p0; pl < p1; ++pl) {
             T* plane = dxd + pl * win.in_plane();
-            const T* gp = gd + pl * P;
             for (std::size_t i = 0; i < win.oh; ++i) {
-                for (std::size_t j = 0; j < win.ow; ++j) {
-                    const T v = gp[i * win.ow + j] / static_cast<T>(win.hdiv[i] * win.wdiv[j]);
-                    for (std::size_t r = 0; r < win.rn[i]; ++r) {
-                        T* row = plane + (win.r0[i] + r) * win.w + win.c0[j];
-                        for (std::size_t q = 0; q < win.cn[j]; ++q)
-                            row[q] += v;
+                const T* gp = gd + pl * P + i * ow;
+                for (std::size_t j = 0; j < ow; ++j)
+                    scaled[j] = gp[j] * inv[i * ow + j];
+                for (std::size_t r = 0; r < win.rn[i]; ++r) {
+                    T* row = plane + (win.r0[i] + r) * win.w;
+                    if (win.regular) {
+                        for (std::size_t q = 0; q < win.taps.size(); ++q) {
+                            const auto [lo, hi] = win.taps[q];
+                            T* dst = row + win.tap_offset(q);
+                            for (std::size_t j = lo; j < hi; ++j)
+                                dst[j * win.sw] += scaled[j];
+                        }
+                    } else {
+                        for (std::size_t j = 0; j < ow; ++j) {
+                            T* dst = row + win.c0[j];
+                            for (std::size_t q = 0; q < win.cn[j]; ++q)
+                                dst[q] += scaled[j];
+                        }
                     }
                 }
             }
