@@ -40,6 +40,16 @@ inline int thread_count(int argc, char** argv) {
     return s && std::atoi(s) > 0 ? std::atoi(s) : 2;
 }
 
+/// `--only NAME`: run only the workload groups whose name contains NAME (default: all). The
+/// groups are "scalar", "chain", "matmul", "mlp" and "fashion".
+inline bool selected(int argc, char** argv, const char* group) {
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (std::string(argv[i]) == "--only")
+            return std::string(group).find(argv[i + 1]) != std::string::npos;
+    }
+    return true;
+}
+
 inline double quantile(std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
     const double pos = q * static_cast<double>(v.size() - 1);
@@ -85,6 +95,34 @@ Stats measure(Fn&& fn) {
     st.p10_us = quantile(us, 0.1);
     st.p90_us = quantile(us, 0.9);
     return st;
+}
+
+/// For workloads of a second or more (a training epoch): `warmup` calls, then `samples` calls
+/// timed one by one; per-call median, p10 and p90.
+template <class Fn>
+Stats measure_long(Fn&& fn, std::size_t warmup, std::size_t samples) {
+    using clock = std::chrono::steady_clock;
+    for (std::size_t i = 0; i < warmup; ++i)
+        fn();
+    std::vector<double> us;
+    for (std::size_t s = 0; s < samples; ++s) {
+        const auto t0 = clock::now();
+        fn();
+        us.push_back(std::chrono::duration<double, std::micro>(clock::now() - t0).count());
+    }
+    Stats st;
+    st.samples = samples;
+    st.iters = 1;
+    st.median_us = quantile(us, 0.5);
+    st.p10_us = quantile(us, 0.1);
+    st.p90_us = quantile(us, 0.9);
+    return st;
+}
+
+/// Fashion-MNIST directory for the epoch workload: XGRAD_FASHION_DIR, default Debian's.
+inline std::string fashion_dir() {
+    const char* s = std::getenv("XGRAD_FASHION_DIR");
+    return s && *s ? s : "/usr/share/datasets/fashion-mnist";
 }
 
 inline void print_header() {

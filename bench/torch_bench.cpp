@@ -2,7 +2,8 @@
 // LibTorch user would. Run it with Debian's OpenMP OpenBLAS (LD_LIBRARY_PATH=
 // /usr/lib/x86_64-linux-gnu/openblas-openmp), LibTorch's best configuration (DESIGN.md, Speed).
 //
-//   ./torch_bench [--threads N]        XGRAD_BENCH_SECONDS=S sets the time per workload (default 1)
+//   ./torch_bench [--threads N] [--only GROUP]
+//   XGRAD_BENCH_SECONDS=S sets the time per workload (default 1); --only: see timing.hpp
 
 #include "timing.hpp"
 
@@ -10,10 +11,16 @@
 #include <torch/torch.h>
 
 #include <dlfcn.h>
+#include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -79,6 +86,114 @@ void matmul_workloads(int n) {
     bench::print_row((tag + "_fwd").c_str(), bench::measure(fwd));
 }
 
+// The lecture's MLP 784-300-100-10 as a LibTorch user writes it: Linear/ReLU modules,
+// Glorot-uniform (xavier_uniform_) weights and zero biases like xgrad_bench, SGD lr 0.01,
+// cross_entropy on the logits with int64 labels.
+torch::nn::Sequential make_mlp() {
+    torch::nn::Sequential model(torch::nn::Linear(784, 300), torch::nn::ReLU(),
+                                torch::nn::Linear(300, 100), torch::nn::ReLU(),
+                                torch::nn::Linear(100, 10));
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters()) {
+        if (p.key().find("weight") != std::string::npos) {
+            torch::nn::init::xavier_uniform_(p.value());
+        } else {
+            torch::nn::init::zeros_(p.value());
+        }
+    }
+    return model;
+}
+
+void sgd_step(torch::nn::Sequential& model, torch::optim::SGD& sgd, const torch::Tensor& x,
+              const torch::Tensor& y, float& loss_value) {
+    for (auto& p : model->parameters())
+        zero_grad(p);  // set to none, as xgrad's zero_grad
+    auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+    loss.backward();
+    sgd.step();
+    loss_value = loss.item<float>();
+}
+
+void mlp_step(int64_t batch) {
+    torch::manual_seed(0);
+    auto model = make_mlp();
+    torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.01));
+    const auto x = torch::rand({batch, 784});
+    const auto y = torch::randint(0, 10, {batch}, torch::kLong);
+    float loss_value = 0;
+    auto step = [&] { sgd_step(model, sgd, x, y, loss_value); };
+    step();
+    const float first = loss_value;
+    const std::string tag = "mlp_step_b" + std::to_string(batch);
+    bench::print_row(tag.c_str(), bench::measure(step));
+    std::printf("# check %s: loss %.4f at the first step (about ln 10 = 2.30), %.4f at the last\n",
+                tag.c_str(), double(first), double(loss_value));
+}
+
+// An IDX file of unsigned bytes, `stem`.gz or plain `stem` (zlib reads both), as a uint8 tensor.
+torch::Tensor read_idx(const std::string& stem) {
+    std::string path = stem + ".gz";
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) f = gzopen((path = stem).c_str(), "rb");
+    if (!f) throw std::runtime_error("cannot open " + stem + "[.gz]");
+    unsigned char header[4];
+    std::vector<int64_t> dims;
+    int64_t count = 1;
+    bool ok = gzread(f, header, 4) == 4 && header[2] == 0x08;
+    for (int i = 0; ok && i < header[3]; ++i) {
+        unsigned char d[4];
+        ok = gzread(f, d, 4) == 4;
+        dims.push_back(int64_t(d[0]) << 24 | int64_t(d[1]) << 16 | int64_t(d[2]) << 8 | d[3]);
+        count *= dims.back();
+    }
+    auto t = torch::empty(dims, torch::kUInt8);
+    ok = ok && gzread(f, t.data_ptr<uint8_t>(), unsigned(count)) == count;
+    gzclose(f);
+    if (!ok) throw std::runtime_error("bad or truncated IDX file " + path);
+    return t;
+}
+
+// One epoch over the lecture's 55000 training images (the last 55000 of the training file),
+// batch 32, a fresh permutation each epoch, batches gathered with index_select.
+void fashion_epoch() {
+    torch::Tensor images, labels;
+    try {
+        const std::string dir = bench::fashion_dir();
+        images = read_idx(dir + "/train-images-idx3-ubyte");
+        labels = read_idx(dir + "/train-labels-idx1-ubyte");
+    } catch (const std::exception& e) {
+        std::printf("# skip fashion_epoch_b32: %s\n", e.what());
+        return;
+    }
+    const auto x_all = images.slice(0, 5000).reshape({-1, 784}).to(torch::kFloat).div_(255);
+    const auto y_all = labels.slice(0, 5000).to(torch::kLong);
+    const int64_t n = x_all.size(0), batch = 32;
+    torch::manual_seed(0);
+    auto model = make_mlp();
+    torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.01));
+    double mean_loss = 0;
+    int64_t steps = 0;
+    auto epoch = [&] {
+        const auto order = torch::randperm(n, torch::kLong);
+        double total = 0;
+        steps = 0;
+        for (int64_t start = 0; start < n; start += batch) {
+            const auto idx = order.slice(0, start, std::min(start + batch, n));
+            float loss_value = 0;
+            sgd_step(model, sgd, x_all.index_select(0, idx), y_all.index_select(0, idx),
+                     loss_value);
+            total += loss_value;
+            ++steps;
+        }
+        mean_loss = total / double(steps);
+    };
+    bench::print_row("fashion_epoch_b32", bench::measure_long(epoch, 1, 5));
+    std::printf(
+        "# check fashion_epoch_b32: %lld steps, mean batch loss of the last epoch %.4f "
+        "(6 epochs run)\n",
+        static_cast<long long>(steps), mean_loss);
+}
+
 // The OpenBLAS LibTorch loaded (through libblas.so.3), looked up at run time so this file does
 // not depend on OpenBLAS headers.
 std::string blas_description() {
@@ -107,9 +222,16 @@ int main(int argc, char** argv) {
         if (!line.empty()) std::printf("# torch: %s\n", line.c_str());
     }
     bench::print_header();
-    scalar_graph();
-    chain();
-    matmul_workloads(256);
-    matmul_workloads(1024);
+    if (bench::selected(argc, argv, "scalar")) scalar_graph();
+    if (bench::selected(argc, argv, "chain")) chain();
+    if (bench::selected(argc, argv, "matmul")) {
+        matmul_workloads(256);
+        matmul_workloads(1024);
+    }
+    if (bench::selected(argc, argv, "mlp")) {
+        mlp_step(32);
+        mlp_step(256);
+    }
+    if (bench::selected(argc, argv, "fashion")) fashion_epoch();
     return 0;
 }

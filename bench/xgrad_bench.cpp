@@ -1,13 +1,17 @@
 // xgrad side of the engine benchmark; torch_bench.cpp runs the same workloads on LibTorch.
-// Each workload is one training-style iteration: zero the leaves' gradients, forward, backward.
+// Each workload is one training-style iteration: zero the leaves' gradients, forward, backward
+// (the MLP workloads add the SGD update; fashion_epoch_b32 times a whole epoch).
 // Output format: see timing.hpp. Driver: scripts/bench.sh (side-by-side table with ratios).
 //
-//   ./xgrad_bench [--threads N]        XGRAD_BENCH_SECONDS=S sets the time per workload (default 1)
+//   ./xgrad_bench [--threads N] [--only GROUP]
+//   XGRAD_BENCH_SECONDS=S sets the time per workload (default 1); --only: see timing.hpp
 
 #include "raw_blas.hpp"
 #include "timing.hpp"
 
 #include <xgrad.hpp>
+
+#include <xtensor/xview.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -87,6 +91,82 @@ void matmul_workloads(int n) {
     std::printf("# check %s: max |matmul - sgemm| = %g\n", tag.c_str(), double(max_diff));
 }
 
+// The Keras lecture's MLP 784-300-100-10 (ReLU; Glorot-uniform weights, zero biases) with SGD
+// lr 0.01 and sparse categorical cross-entropy on the logits.
+nn::Sequential<> make_mlp() {
+    nn::Sequential<> model;
+    const std::size_t sizes[][2] = {{784, 300}, {300, 100}, {100, 10}};
+    for (const auto& s : sizes) {
+        auto dense = model.add(nn::Linear<>(s[0], s[1]));
+        nn::init::glorot_uniform_(dense->weight());
+        nn::init::zeros_(dense->bias());
+        if (s[1] != 10) model.add(nn::ReLU<>());
+    }
+    return model;
+}
+
+// One training step (zero_grad, forward, loss, backward, SGD update) on a fixed random batch:
+// inputs uniform in [0, 1), labels uniform in 0..9.
+void mlp_step(std::size_t batch) {
+    manual_seed(0);
+    nn::Sequential<> model = make_mlp();
+    optim::SGD<> sgd(model.parameters(), optim::SGDOptions(0.01));
+    const auto x = rand<float>({batch, 784});
+    xt::xarray<float> labels = xt::xarray<float>::from_shape({batch});
+    for (std::size_t i = 0; i < batch; ++i)
+        labels(i) = float(generator()() % 10);
+    const Tensor<float> y(labels);
+    float loss_value = 0;
+    auto step = [&] {
+        sgd.zero_grad();
+        auto loss = nn::sparse_categorical_cross_entropy(model(x), y);
+        loss.backward();
+        sgd.step();
+        loss_value = loss.item();
+    };
+    step();
+    const float first = loss_value;
+    const std::string tag = "mlp_step_b" + std::to_string(batch);
+    bench::print_row(tag.c_str(), bench::measure(step));
+    std::printf("# check %s: loss %.4f at the first step (about ln 10 = 2.30), %.4f at the last\n",
+                tag.c_str(), double(first), double(loss_value));
+}
+
+// One epoch over the 55000 Fashion-MNIST training images of the lecture (the last 55000 of the
+// training file), batch 32, shuffled each epoch: DataLoader batches + the step above.
+void fashion_epoch() {
+    nn::Dataset<> full;
+    try {
+        full = nn::load_mnist<float>(bench::fashion_dir(), true);
+    } catch (const IoError& e) {
+        std::printf("# skip fashion_epoch_b32: %s\n", e.what());
+        return;
+    }
+    const nn::Dataset<> train{xt::view(full.inputs, xt::range(5000, 60000)),
+                              xt::view(full.targets, xt::range(5000, 60000))};
+    manual_seed(0);
+    nn::Sequential<> model = make_mlp();
+    optim::SGD<> sgd(model.parameters(), optim::SGDOptions(0.01));
+    nn::DataLoader<> loader(train, nn::DataLoaderOptions(32).shuffle(true).seed(0));
+    double mean_loss = 0;
+    auto epoch = [&] {
+        double total = 0;
+        for (const auto& [x, y] : loader) {
+            sgd.zero_grad();
+            auto loss = nn::sparse_categorical_cross_entropy(model(x), y);
+            loss.backward();
+            sgd.step();
+            total += double(loss.item());
+        }
+        mean_loss = total / double(loader.num_batches());
+    };
+    bench::print_row("fashion_epoch_b32", bench::measure_long(epoch, 1, 5));
+    std::printf(
+        "# check fashion_epoch_b32: %zu steps, mean batch loss of the last epoch %.4f "
+        "(6 epochs run)\n",
+        loader.num_batches(), mean_loss);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,9 +175,16 @@ int main(int argc, char** argv) {
     std::printf("# side: xgrad\n# threads: %d\n# blas: %s\n", threads,
                 bench::blas_description().c_str());
     bench::print_header();
-    scalar_graph();
-    chain();
-    matmul_workloads(256);
-    matmul_workloads(1024);
+    if (bench::selected(argc, argv, "scalar")) scalar_graph();
+    if (bench::selected(argc, argv, "chain")) chain();
+    if (bench::selected(argc, argv, "matmul")) {
+        matmul_workloads(256);
+        matmul_workloads(1024);
+    }
+    if (bench::selected(argc, argv, "mlp")) {
+        mlp_step(32);
+        mlp_step(256);
+    }
+    if (bench::selected(argc, argv, "fashion")) fashion_epoch();
     return 0;
 }
