@@ -39,6 +39,77 @@ std::vector<std::ptrdiff_t> channel_shape(std::size_t rank, std::size_t c) {
     return s;
 }
 
+// Sums over one contiguous run in double, 8 independent lanes: without -ffast-math the compiler
+// may not reorder a single running sum, so one accumulator would run at the latency of an add.
+template <class T>
+double run_sum(const T* p, std::size_t n) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        for (std::size_t k = 0; k < 8; ++k)
+            lane[k] += static_cast<double>(p[j + k]);
+    }
+    double acc = 0;
+    for (; j < n; ++j)
+        acc += static_cast<double>(p[j]);
+    for (double v : lane)
+        acc += v;
+    return acc;
+}
+
+// Σ (p − mu)²
+template <class T>
+double run_sum_sq(const T* p, std::size_t n, double mu) {
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        for (std::size_t k = 0; k < 8; ++k) {
+            const double d = static_cast<double>(p[j + k]) - mu;
+            lane[k] += d * d;
+        }
+    }
+    double acc = 0;
+    for (; j < n; ++j) {
+        const double d = static_cast<double>(p[j]) - mu;
+        acc += d * d;
+    }
+    for (double v : lane)
+        acc += v;
+    return acc;
+}
+
+// Σ g and Σ g·(x − mu) over one run.
+template <class T>
+void run_sum_g(const T* g, const T* x, std::size_t n, double mu, double& sum_g, double& sum_gx) {
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        for (std::size_t k = 0; k < 8; ++k) {
+            const double gv = static_cast<double>(g[j + k]);
+            a[k] += gv;
+            b[k] += gv * (static_cast<double>(x[j + k]) - mu);
+        }
+    }
+    for (; j < n; ++j) {
+        const double gv = static_cast<double>(g[j]);
+        sum_g += gv;
+        sum_gx += gv * (static_cast<double>(x[j]) - mu);
+    }
+    for (std::size_t k = 0; k < 8; ++k) {
+        sum_g += a[k];
+        sum_gx += b[k];
+    }
+}
+
+// Runs body(c0, c1) over all channels, channel by channel (each channel's statistics are
+// independent and its n runs stay in cache between passes). NOTE: one thread on purpose: these
+// passes are memory-bound, and splitting them over the batch workers measured no faster, and
+// slower while fresh output pages are being faulted in (docs/convolution.md, "Speed").
+template <class F>
+void for_channels(const ChannelLayout& L, F body) {
+    body(std::size_t(0), L.c);
+}
+
 // Per-channel mean and biased variance (two passes, double accumulators).
 template <class T>
 void channel_stats(const xt::xarray<T>& x, const ChannelLayout& L, std::vector<double>& mean,
@@ -46,32 +117,20 @@ void channel_stats(const xt::xarray<T>& x, const ChannelLayout& L, std::vector<d
     mean.assign(L.c, 0.0);
     var.assign(L.c, 0.0);
     const T* xd = x.data();
-    for (std::size_t i = 0; i < L.n; ++i) {
-        for (std::size_t ch = 0; ch < L.c; ++ch) {
-            const T* run = xd + (i * L.c + ch) * L.s;
-            double acc = 0;
-            for (std::size_t j = 0; j < L.s; ++j)
-                acc += run[j];
-            mean[ch] += acc;
-        }
-    }
     const double m = static_cast<double>(L.per_channel());
-    for (auto& v : mean)
-        v /= m;
-    for (std::size_t i = 0; i < L.n; ++i) {
-        for (std::size_t ch = 0; ch < L.c; ++ch) {
-            const T* run = xd + (i * L.c + ch) * L.s;
-            const double mu = mean[ch];
-            double acc = 0;
-            for (std::size_t j = 0; j < L.s; ++j) {
-                const double d = run[j] - mu;
-                acc += d * d;
+    for_channels(L, [&](std::size_t c0, std::size_t c1) {
+        for (std::size_t ch = c0; ch < c1; ++ch) {
+            double s = 0;
+            for (std::size_t i = 0; i < L.n; ++i)
+                s += run_sum(xd + (i * L.c + ch) * L.s, L.s);
+            mean[ch] = s / m;
+            double q = 0;
+            for (std::size_t i = 0; i < L.n; ++i) {
+                q += run_sum_sq(xd + (i * L.c + ch) * L.s, L.s, mean[ch]);
             }
-            var[ch] += acc;
+            var[ch] = q / m;
         }
-    }
-    for (auto& v : var)
-        v /= m;
+    });
 }
 
 // Note [batch_norm backward]: the training-mode VJP has two implementations of one formula.
@@ -100,16 +159,18 @@ struct BatchNorm {
         const T* bd = affine ? in[2].value().data() : nullptr;
         xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
         T* yd = y.data();
-        for (std::size_t i = 0; i < L.n; ++i) {
-            for (std::size_t ch = 0; ch < L.c; ++ch) {
+        for_channels(L, [&](std::size_t c0, std::size_t c1) {
+            for (std::size_t ch = c0; ch < c1; ++ch) {
                 // y = (x − μ)·scale + b, scale = w/√(σ² + eps)
                 const T sc = static_cast<T>(inv_std[ch] * (wd ? static_cast<double>(wd[ch]) : 1.0));
                 const T m = static_cast<T>(mu[ch]), b = bd ? bd[ch] : T(0);
-                const std::size_t off = (i * L.c + ch) * L.s;
-                for (std::size_t j = 0; j < L.s; ++j)
-                    yd[off + j] = (xd[off + j] - m) * sc + b;
+                for (std::size_t i = 0; i < L.n; ++i) {
+                    const std::size_t off = (i * L.c + ch) * L.s;
+                    for (std::size_t j = 0; j < L.s; ++j)
+                        yd[off + j] = (xd[off + j] - m) * sc + b;
+                }
             }
-        }
+        });
         return y;
     }
 
@@ -122,41 +183,36 @@ struct BatchNorm {
         const T* xd = x.value().data();
         const T* gd = g.value().data();
         std::vector<double> sum_g(L.c, 0.0), sum_gxc(L.c, 0.0);  // Σ g, Σ g·(x − μ)
-        for (std::size_t i = 0; i < L.n; ++i) {
-            for (std::size_t ch = 0; ch < L.c; ++ch) {
-                const std::size_t off = (i * L.c + ch) * L.s;
-                const double m = mu[ch];
-                double a = 0, b = 0;
-                for (std::size_t j = 0; j < L.s; ++j) {
-                    a += gd[off + j];
-                    b += gd[off + j] * (xd[off + j] - m);
+        const bool want_dx = x.requires_grad();
+        const T* wd = affine ? weight.value().data() : nullptr;
+        xt::xarray<T> dx;
+        if (want_dx) dx = xt::xarray<T>::from_shape(x.shape());
+        T* dxd = want_dx ? dx.data() : nullptr;
+        // Channel by channel: its sums, then its part of dx.
+        for_channels(L, [&](std::size_t c0, std::size_t c1) {
+            for (std::size_t ch = c0; ch < c1; ++ch) {
+                for (std::size_t i = 0; i < L.n; ++i) {
+                    const std::size_t off = (i * L.c + ch) * L.s;
+                    run_sum_g(gd + off, xd + off, L.s, mu[ch], sum_g[ch], sum_gxc[ch]);
                 }
-                sum_g[ch] += a;
-                sum_gxc[ch] += b;
-            }
-        }
-        std::vector<Tensor<T>> out(affine ? 3 : 1);
-        if (x.requires_grad()) {
-            const T* wd = affine ? weight.value().data() : nullptr;
-            xt::xarray<T> dx = xt::xarray<T>::from_shape(x.shape());
-            T* dxd = dx.data();
-            for (std::size_t i = 0; i < L.n; ++i) {
-                for (std::size_t ch = 0; ch < L.c; ++ch) {
-                    const double is = inv_std[ch];
-                    const double k = is * (wd ? static_cast<double>(wd[ch]) : 1.0);
-                    // dx = k·(g − Σg/m − (x − μ)·is²·Σ g(x − μ)/m) = ka·g + kb·(x − μ) + kc
-                    const T ka = static_cast<T>(k);
-                    const T kb = static_cast<T>(-k * is * is * sum_gxc[ch] / m);
-                    const T kc = static_cast<T>(-k * sum_g[ch] / m);
-                    const T mc = static_cast<T>(mu[ch]);
+                if (!want_dx) continue;
+                const double is = inv_std[ch];
+                const double k = is * (wd ? static_cast<double>(wd[ch]) : 1.0);
+                // dx = k·(g − Σg/m − (x − μ)·is²·Σ g(x − μ)/m) = ka·g + kb·(x − μ) + kc
+                const T ka = static_cast<T>(k);
+                const T kb = static_cast<T>(-k * is * is * sum_gxc[ch] / m);
+                const T kc = static_cast<T>(-k * sum_g[ch] / m);
+                const T mc = static_cast<T>(mu[ch]);
+                for (std::size_t i = 0; i < L.n; ++i) {
                     const std::size_t off = (i * L.c + ch) * L.s;
                     for (std::size_t j = 0; j < L.s; ++j) {
                         dxd[off + j] = ka * gd[off + j] + kb * (xd[off + j] - mc) + kc;
                     }
                 }
             }
-            out[0] = Tensor<T>(std::move(dx));
-        }
+        });
+        std::vector<Tensor<T>> out(affine ? 3 : 1);
+        if (want_dx) out[0] = Tensor<T>(std::move(dx));
         if (affine) {
             xt::xarray<T> dw = xt::xarray<T>::from_shape({L.c});
             xt::xarray<T> db = xt::xarray<T>::from_shape({L.c});
