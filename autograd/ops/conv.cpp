@@ -161,7 +161,7 @@ std::size_t& batch_threads() {
 }
 
 double& batch_parallel_min_work() {
-    static double work = 2e6;
+    static double work = 1e6;
     return work;
 }
 
