@@ -494,7 +494,7 @@ std::string History::to_csv() const {
         s += std::to_string(e + 1);
         for (const char* k : keys) {
             const auto& v = at(k);
-            s += e < v.size() ? fmt::format(",{:.17g}", v[e]) : std::string(",");
+            s += e < v.size() ? fmt::format(",{}", v[e]) : std::string(",");
         }
         s += '\n';
     }

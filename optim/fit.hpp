@@ -208,7 +208,7 @@ public:
     bool has(const std::string& key) const;
 
     /// CSV text: a header "epoch,loss[,accuracy][,val_loss][,val_accuracy],lr,seconds", then one
-    /// row per epoch (epochs numbered from 1); values with 17 significant digits (exact).
+    /// row per epoch (epochs numbered from 1); values in the shortest form that reads back exactly.
     std::string to_csv() const;
     /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
     /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).

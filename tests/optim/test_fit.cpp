@@ -184,7 +184,7 @@ TEST_CASE("fit: the CSV file holds the header and the history values") {
             cells.push_back(std::stod(cell));
         REQUIRE(cells.size() == 7);
         CHECK(cells[0] == double(e + 1));
-        CHECK(cells[1] == h.loss[e]);  // 17 significant digits: exact
+        CHECK(cells[1] == h.loss[e]);  // the shortest exact form: reads back equal
         CHECK(cells[2] == h.accuracy[e]);
         CHECK(cells[3] == h.val_loss[e]);
         CHECK(cells[4] == h.val_accuracy[e]);
