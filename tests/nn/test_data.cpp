@@ -1,6 +1,7 @@
 #include "nn/data.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/io.hpp"
 #include "autograd/random.hpp"
 
 #include <doctest/doctest.h>
@@ -236,7 +237,7 @@ TEST_CASE("DataLoader: the same seed gives the same orders, each epoch a new one
     CHECK(epoch(c) == c1);
 }
 
-TEST_CASE("DataLoader: mismatched examples and batch_size 0 are errors; temporaries are owned") {
+TEST_CASE("DataLoader: mismatched examples and batch_size 0 are errors, temporaries are owned") {
     nn::Dataset<float> bad{xt::zeros<float>({4, 2}), xt::zeros<float>({3})};
     CHECK_THROWS_WITH_AS(nn::DataLoader<float>(bad, nn::DataLoaderOptions(2)),
                          doctest::Contains("got inputs=[4, 2], targets=[3]"), ShapeError);
@@ -296,7 +297,7 @@ TEST_CASE("load_mnist: a missing directory or file says how to install the data"
                    "neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz");
 }
 
-TEST_CASE("load_mnist: reads the four-file layout into [n, rows·cols] in [0, 1]") {
+TEST_CASE("load_mnist: reads the four-file layout into n × rows·cols values from 0 to 1") {
     TempDir dir;
     write_gzip(dir / "train-images-idx3-ubyte.gz", idx({2, 2, 2}, std::string("\0\xff\x33\x66"
                                                                               "\x99\xcc\0\0",
@@ -332,4 +333,60 @@ TEST_CASE("load_mnist: the Fashion-MNIST test set has 1000 images of each of 10 
     }
     CHECK(outside == 0);
     CHECK(per_class == std::vector<int>(10, 1000));
+}
+
+TEST_CASE("read_idx: a gzip stream with a damaged deflate block is corrupt, not short") {
+    TempDir dir;
+    write_gzip(dir / "x.gz", idx({4000}, bytes_0_to(4000)));
+    std::ifstream in(dir / "x.gz", std::ios::binary);
+    std::string gz((std::istreambuf_iterator<char>(in)), {});
+    for (std::size_t i = 10; i < 14; ++i)
+        gz[i] = char(0xFF);  // the first bytes of the deflate data
+    write_file(dir / "x.gz", gz);
+    CHECK_IO_ERROR(nn::read_idx(dir / "x.gz"), dir / "x.gz", "corrupt gzip data");
+}
+
+TEST_CASE("read_idx and load_npz: every truncation of a file is an IoError naming the file") {
+    TempDir dir;
+    const std::string images = idx({2, 3, 3}, bytes_0_to(18));
+    write_gzip(dir / "full.gz", images);
+    std::ifstream in(dir / "full.gz", std::ios::binary);
+    const std::string gz((std::istreambuf_iterator<char>(in)), {});
+    save_npz<float>(dir / "full.npz",
+                    {{"w", xt::xarray<float>{{1, 2}, {3, 4}}}, {"b", xt::xarray<float>{5}}});
+    std::ifstream zin(dir / "full.npz", std::ios::binary);
+    const std::string npz((std::istreambuf_iterator<char>(zin)), {});
+    const std::string p = dir / "cut";
+    for (std::size_t n = 0; n < images.size(); ++n) {
+        CAPTURE(n);
+        write_file(p, images.substr(0, n));
+        CHECK_THROWS_WITH_AS(nn::read_idx(p), doctest::Contains(p.c_str()), IoError);
+    }
+    for (std::size_t n = 0; n < gz.size(); ++n) {
+        CAPTURE(n);
+        write_file(p, gz.substr(0, n));
+        CHECK_THROWS_WITH_AS(nn::read_idx(p), doctest::Contains(p.c_str()), IoError);
+    }
+    for (std::size_t n = 0; n < npz.size(); ++n) {
+        CAPTURE(n);
+        write_file(p, npz.substr(0, n));
+        CHECK_THROWS_WITH_AS(load_npz<float>(p), doctest::Contains(p.c_str()), IoError);
+    }
+}
+
+TEST_CASE("load_mnist: a truncated images file is named with the byte counts") {
+    TempDir dir;
+    for (const bool gzip : {false, true}) {
+        CAPTURE(gzip);
+        fs::remove_all(dir.path);
+        fs::create_directories(dir.path);
+        const std::string images =
+            idx({3, 2, 2}, bytes_0_to(12)).substr(0, 16 + 10);  // 2 bytes short
+        const std::string path =
+            dir / (gzip ? "t10k-images-idx3-ubyte.gz" : "t10k-images-idx3-ubyte");
+        gzip ? write_gzip(path, images) : write_file(path, images);
+        write_file(dir / "t10k-labels-idx1-ubyte", idx({3}, std::string("\x01\x02\x03", 3)));
+        CHECK_IO_ERROR(nn::load_mnist<float>(dir.path.string(), false), path,
+                       "truncated data: expected 12 bytes for shape [3, 2, 2]");
+    }
 }

@@ -121,3 +121,132 @@ TEST_CASE("mse_loss: reductions") {
     CHECK(nn::mse_loss(p, t, nn::Reduction::sum).item() == 13);
     CHECK(nn::mse_loss(p, t, nn::Reduction::none).value() == xt::xarray<double>{0, 4, 9});
 }
+
+// The other reductions and forms of each loss, through the same harness.
+namespace {
+// Per-element squared error [shape of a[0]].
+Array squared_errors(const A& a) {
+    Array r = a[0];
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        const double d = a[0].data()[i] - a[1].data()[i];
+        r.data()[i] = d * d;
+    }
+    return r;
+}
+Array sum_all(const Array& a) {
+    double s = 0;
+    for (const double v : a)
+        s += v;
+    return Array(s);
+}
+}  // namespace
+
+XGRAD_REGISTER_OP(OpSpec("mse_loss_sum",
+                         [](const Tensors& x) {
+                             return nn::mse_loss(x[0], x[1], nn::Reduction::sum);
+                         })
+                      .reference([](const A& a) { return sum_all(squared_errors(a)); })
+                      .cases({{{3, 2}, {3, 2}}})
+                      .bad_shapes({{3, 2}, {3, 1}}));
+XGRAD_REGISTER_OP(OpSpec("mse_loss_none",
+                         [](const Tensors& x) {
+                             return nn::mse_loss(x[0], x[1], nn::Reduction::none);
+                         })
+                      .reference(squared_errors)
+                      .cases({{{3, 2}, {3, 2}}, {{4}, {4}}})
+                      .bad_shapes({{4}, {5}}));
+XGRAD_REGISTER_OP(OpSpec("binary_cross_entropy_none",
+                         [](const Tensors& x) {
+                             return nn::binary_cross_entropy(x[0], x[1], nn::Reduction::none);
+                         })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (std::size_t i = 0; i < r.size(); ++i) {
+                              const double p = a[0].data()[i], y = a[1].data()[i];
+                              r.data()[i] = -(y * std::log(p) + (1 - y) * std::log(1 - p));
+                          }
+                          return r;
+                      })
+                      .cases({{{2, 3}, {2, 3}}})
+                      .samplers({harness::uniform(0.05, 0.95), harness::uniform(0.0, 1.0)})
+                      .bad_shapes({{2, 3}, {3, 2}}));
+XGRAD_REGISTER_OP(OpSpec("binary_cross_entropy_with_logits_sum",
+                         [](const Tensors& x) {
+                             return nn::binary_cross_entropy_with_logits(x[0], x[1],
+                                                                         nn::Reduction::sum);
+                         })
+                      .reference([](const A& a) {
+                          double s = 0;
+                          for (std::size_t i = 0; i < a[0].size(); ++i) {
+                              const double z = a[0].data()[i], y = a[1].data()[i];
+                              s += std::log(1 + std::exp(z)) - y * z;  // softplus(z) − y·z
+                          }
+                          return Array(s);
+                      })
+                      .cases({{{4}, {4}}})
+                      .samplers({harness::uniform(-4, 4), harness::uniform(0.0, 1.0)})
+                      .bad_shapes({{4}, {2, 2}}));
+XGRAD_REGISTER_OP(OpSpec("categorical_cross_entropy_probabilities",
+                         [](const Tensors& x) {
+                             return nn::categorical_cross_entropy(x[0], x[1], false);
+                         })
+                      .reference([](const A& a) {
+                          double s = 0;
+                          for (std::size_t i = 0; i < a[0].size(); ++i)
+                              s -= a[1].data()[i] * std::log(a[0].data()[i]);
+                          return Array(s / static_cast<double>(a[0].shape()[0]));
+                      })
+                      .cases({{{3, 4}, {3, 4}}})
+                      .samplers({harness::uniform(0.05, 0.95), harness::uniform(0.0, 1.0)})
+                      .bad_shapes({{3, 4}, {4, 3}}));
+XGRAD_REGISTER_OP(OpSpec("categorical_cross_entropy_none",
+                         [](const Tensors& x) {
+                             return nn::categorical_cross_entropy(x[0], x[1], true,
+                                                                  nn::Reduction::none);
+                         })
+                      .reference([](const A& a) {
+                          Array r = xt::zeros<double>({a[0].shape()[0]});
+                          for (std::size_t i = 0; i < a[0].shape()[0]; ++i)
+                              for (std::size_t k = 0; k < a[0].shape()[1]; ++k)
+                                  r(i) -= a[1](i, k) * log_softmax_at(a[0], i, k);
+                          return r;
+                      })
+                      .cases({{{3, 4}, {3, 4}}})
+                      .bad_shapes({{4}, {4}}));  // not [n, classes]
+XGRAD_REGISTER_OP(
+    OpSpec("nll_loss_sum",
+           [](const Tensors& x) { return nn::nll_loss(x[0], labels, nn::Reduction::sum); })
+        .reference([](const A& a) { return Array(-(a[0](0, 2) + a[0](1, 0) + a[0](2, 1))); })
+        .cases({{{3, 4}}})
+        .bad_shapes({{2, 4}}));
+XGRAD_REGISTER_OP(OpSpec("sparse_categorical_cross_entropy_tensor_labels",
+                         [](const Tensors& x) {
+                             // labels held as whole numbers in a tensor, as a DataLoader gives them
+                             return nn::sparse_categorical_cross_entropy(
+                                 x[0], Tensor<double>(xt::xarray<double>{2, 0, 1}));
+                         })
+                      .reference([](const A& a) {
+                          double s = 0;
+                          for (std::size_t i = 0; i < 3; ++i)
+                              s -= log_softmax_at(a[0], i, static_cast<std::size_t>(labels(i)));
+                          return Array(s / 3);
+                      })
+                      .cases({{{3, 4}}})
+                      .bad_shapes({{3, 4, 1}}));
+
+TEST_CASE("categorical_cross_entropy: one-hot targets on probabilities, worked by hand") {
+    Tensor<double> p(xt::xarray<double>{{0.5, 0.25, 0.25}, {0.1, 0.8, 0.1}});
+    Tensor<double> t(xt::xarray<double>{{1, 0, 0}, {0, 1, 0}});
+    // −log 0.5 = 0.693147, −log 0.8 = 0.223144; mean 0.458145
+    CHECK(nn::categorical_cross_entropy(p, t, false).item() ==
+          doctest::Approx((std::log(2.0) - std::log(0.8)) / 2));
+    CHECK(nn::categorical_cross_entropy(p, t, false, nn::Reduction::none).value()(1) ==
+          doctest::Approx(-std::log(0.8)));
+}
+
+TEST_CASE("to_index: whole numbers become indices, a fraction is named") {
+    CHECK(nn::to_index(Tensor<float>(xt::xarray<float>{3, 0, 9})) == Index{3, 0, 9});
+    CHECK_THROWS_WITH_AS(nn::to_index(Tensor<float>(xt::xarray<float>{1, 2.5f})),
+                         doctest::Contains("label 2.5 at position 1 is not a whole number"),
+                         ValueError);
+}
