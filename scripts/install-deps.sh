@@ -3,7 +3,7 @@
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 
-packages=(cmake g++ make xtensor-dev libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev
+packages=(cmake g++ make xtensor-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev
           zlib1g-dev)
 if [[ "${1:-}" == "--bench" ]]; then
     # The LibTorch peer and the OpenMP OpenBLAS it runs best with (docs/performance.md).
