@@ -1,11 +1,10 @@
 #include "autograd/graph.hpp"
 
+#include "autograd/io.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -138,17 +137,7 @@ std::string to_dot(const Tensor<T>& output) {
 
 template <class T>
 void save_dot(const Tensor<T>& output, const std::string& path) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw IoError(fmt::format("save_dot: cannot open {}: {}", tmp, std::strerror(errno)));
-        f << to_dot(output);
-        if (!f.flush()) throw IoError(fmt::format("save_dot: cannot write {}", tmp));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        throw IoError(fmt::format("save_dot: cannot rename {} to {}: {}", tmp, path,
-                                  std::strerror(errno)));
-    }
+    save_text("save_dot", path, to_dot(output));
 }
 
 template <class T>

@@ -891,4 +891,10 @@ template void save_npz<float>(const std::string&, const std::map<std::string, xt
 template void save_npz<double>(const std::string&,
                                const std::map<std::string, xt::xarray<double>>&);
 
+void save_text(const char* op, const std::string& path, const std::string& text) {
+    AtomicFile file(op, path);
+    file.write(text);
+    file.commit();
+}
+
 }  // namespace xgrad

@@ -43,4 +43,9 @@ xt::xarray<T> load_npz(const std::string& path, const std::string& name);
 template <class T>
 void save_npz(const std::string& path, const std::map<std::string, xt::xarray<T>>& arrays);
 
+/// Writes `text` to `path` atomically (Note [tensor files]: "<path>.tmp", synced, renamed), for
+/// text outputs such as DOT graphs, CSV histories and SVG pictures. `op` names the caller in the
+/// IoError raised on failure ("save_dot: cannot create ..."); `path` then keeps its old contents.
+void save_text(const char* op, const std::string& path, const std::string& text);
+
 }  // namespace xgrad

@@ -1,13 +1,13 @@
 #include "optim/fit.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/io.hpp"
 
 #include <fmt/format.h>
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -27,29 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Writes `text` to "<path>.tmp" and renames it over `path`, so a reader never sees half a file.
-void write_atomically(const char* op, const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) {
-        throw IoError(
-            fmt::format("{}: cannot open '{}' for writing ({})", op, tmp, std::strerror(errno)));
-    }
-    const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    const bool closed = std::fclose(f) == 0;
-    if (!written || !closed) {
-        std::remove(tmp.c_str());
-        throw IoError(
-            fmt::format("{}: writing '{}' failed; '{}' is left unchanged", op, tmp, path));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        std::remove(tmp.c_str());
-        throw IoError(
-            fmt::format("{}: cannot rename '{}' to '{}' ({})", op, tmp, path, std::strerror(err)));
-    }
 }
 
 // Restores a module's train/eval mode on scope exit.
@@ -523,11 +500,11 @@ std::string History::to_svg() const {
 }
 
 void History::save_csv(const std::string& path) const {
-    write_atomically("History::save_csv", path, to_csv());
+    save_text("History::save_csv", path, to_csv());
 }
 
 void History::save_svg(const std::string& path) const {
-    write_atomically("History::save_svg", path, to_svg());
+    save_text("History::save_svg", path, to_svg());
 }
 
 // ---- fit, evaluate, predict ----
