@@ -20,7 +20,6 @@
 #include <xgrad.hpp>
 
 #include <fmt/format.h>
-#include <fmt/os.h>
 
 #include <chrono>
 #include <cmath>
@@ -88,36 +87,18 @@ double accuracy(const std::vector<int>& predicted, const std::vector<int>& label
 void write_svg(const std::string& path, const xt::xarray<double>& images,
                const std::vector<std::size_t>& which, const std::vector<int>& labels,
                const std::vector<int>& predicted) {
-    const std::size_t columns = 8, scale = 4, cell = 20 * scale, pitch_x = cell + 10,
-                      pitch_y = cell + 28, top = 30;
-    const std::size_t rows = (which.size() + columns - 1) / columns;
-    auto out = fmt::output_file(path);
-    out.print(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-        "font-family=\"sans-serif\" font-size=\"14\">\n<rect width=\"100%\" "
-        "height=\"100%\" fill=\"white\"/>\n<text x=\"5\" y=\"20\">misclassified test "
-        "digits: true → predicted</text>\n",
-        columns * pitch_x, top + rows * pitch_y);
+    xt::xarray<double> grid = xt::xarray<double>::from_shape({which.size(), 20, 20});
+    std::vector<std::string> captions;
     for (std::size_t n = 0; n < which.size(); ++n) {
-        const std::size_t x0 = (n % columns) * pitch_x + 5, y0 = top + (n / columns) * pitch_y;
-        out.print(
-            "<g transform=\"translate({},{})\"><rect width=\"{}\" height=\"{}\" "
-            "fill=\"white\" stroke=\"#999\"/>\n",
-            x0, y0, cell, cell);
         for (std::size_t r = 0; r < 20; ++r)
-            for (std::size_t c = 0; c < 20; ++c) {
-                const double v = std::clamp(images(which[n], c * 20 + r), 0.0, 1.0);
-                if (v < 0.02) continue;  // pixel (r, c) sits at column-major index c·20 + r
-                out.print(
-                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-                    "fill-opacity=\"{:.2f}\"/>",
-                    c * scale, r * scale, scale, scale, v);
-            }
-        out.print("\n<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{} → {}</text></g>\n", cell / 2,
-                  cell + 18, ex4::digit_of_label(labels[which[n]]),
-                  ex4::digit_of_label(predicted[which[n]]));
+            for (std::size_t c = 0; c < 20; ++c)  // pixel (r, c) sits at column-major c·20 + r
+                grid(n, r, c) = images(which[n], c * 20 + r);
+        captions.push_back(fmt::format("{} → {}", ex4::digit_of_label(labels[which[n]]),
+                                       ex4::digit_of_label(predicted[which[n]])));
     }
-    out.print("</svg>\n");
+    nn::save_image_grid_svg(
+        path, grid, captions,
+        nn::ImageGridOptions().title("misclassified test digits: true → predicted"));
 }
 
 // MNIST digits from `dir` resized to 20×20 (column-major), with the lecture's labels 1..10;

@@ -18,8 +18,8 @@
 
 namespace fashion {
 
-inline const char* const kClassNames[] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                          "Coat",        "Sandal",  "Shirt",    "Sneaker",
+inline const char* const kClassNames[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                          "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                           "Bag",         "Ankle boot"};
 
 struct Args {

@@ -7,7 +7,8 @@
 // 10,000 test images. Writes the learned first-layer filters and the misclassified test images as
 // SVG, and the history CSV / curves SVG of fit.
 //
-//   ./fashion_cnn [--epochs N] [--data DIR] [--out DIR] [--seed S]   (default 1 epoch; 15 for 0.916)
+//   ./fashion_cnn [--epochs N] [--data DIR] [--out DIR] [--seed S]   (default 1 epoch; 15 for
+//   0.916)
 
 #include "fashion.hpp"
 
@@ -54,10 +55,11 @@ int main(int argc, char** argv) {
     optim::Adam<> adam(model.parameters(), optim::AdamOptions(1e-3));
     std::filesystem::create_directories(args.out_dir);
     const std::string out = args.out_dir + "/fashion_cnn";
-    const optim::History h = optim::fit(
-        model, adam, loss, data->train, data->valid,
-        optim::FitOptions(args.epochs).batch_size(64).history_csv(out + "_history.csv").plot_svg(
-            out + "_curves.svg"));
+    const optim::History h = optim::fit(model, adam, loss, data->train, data->valid,
+                                        optim::FitOptions(args.epochs)
+                                            .batch_size(64)
+                                            .history_csv(out + "_history.csv")
+                                            .plot_svg(out + "_curves.svg"));
 
     // Test set: accuracy overall and per class, the misclassified images, the learned filters.
     const optim::Evaluation result = optim::evaluate(model, loss, data->test, 256);
@@ -69,7 +71,8 @@ int main(int argc, char** argv) {
         right[label] += predicted[i] == label;
     }
     for (std::size_t c = 0; c < 10; ++c) {
-        fmt::print("  {:<12} {:.3f}\n", fashion::kClassNames[c], double(right[c]) / double(total[c]));
+        fmt::print("  {:<12} {:.3f}\n", fashion::kClassNames[c],
+                   double(right[c]) / double(total[c]));
     }
     const std::size_t wrong =
         fashion::save_misclassified(out + "_misclassified.svg", data->test, predicted);

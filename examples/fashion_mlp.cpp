@@ -76,8 +76,9 @@ int main(int argc, char** argv) {
     const Tensor<> proba = softmax(optim::predict(reloaded, fresh.inputs));
     const auto predicted = optim::argmax_rows(proba);
     for (std::size_t i = 0; i < 3; ++i) {
-        fmt::print("test image {}: {} (p = {:.2f}; true class: {})\n", i, fashion::kClassNames[predicted[i]],
-                   proba(i, predicted[i]), fashion::kClassNames[static_cast<int>(fresh.targets(i))]);
+        fmt::print("test image {}: {} (p = {:.2f}; true class: {})\n", i,
+                   fashion::kClassNames[predicted[i]], proba(i, predicted[i]),
+                   fashion::kClassNames[static_cast<int>(fresh.targets(i))]);
     }
 
     double seconds = 0;

@@ -16,11 +16,20 @@ std::string xml_escaped(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -49,16 +58,18 @@ std::string image_grid_svg(const xt::xarray<T>& images, const std::vector<std::s
     }
     const std::size_t n = images.shape()[0], h = images.shape()[1], w = images.shape()[2];
     if (!captions.empty() && captions.size() != n) {
-        throw ShapeError(fmt::format(
-            "image_grid_svg: expected 0 or {} captions for images={}; got {} captions", n,
-            shape_str(images.shape()), captions.size()));
+        throw ShapeError(
+            fmt::format("image_grid_svg: expected 0 or {} captions for images={}; got {} captions",
+                        n, shape_str(images.shape()), captions.size()));
     }
     if (options.columns() == 0 || options.scale() == 0) {
-        throw ValueError(fmt::format("image_grid_svg: columns and scale must be >= 1; got "
-                                     "columns={}, scale={}",
-                                     options.columns(), options.scale()));
+        throw ValueError(
+            fmt::format("image_grid_svg: columns and scale must be >= 1; got "
+                        "columns={}, scale={}",
+                        options.columns(), options.scale()));
     }
-    const std::size_t s = options.scale(), columns = std::min(options.columns(), std::max<std::size_t>(n, 1));
+    const std::size_t s = options.scale(),
+                      columns = std::min(options.columns(), std::max<std::size_t>(n, 1));
     const std::size_t cell_w = w * s, cell_h = h * s, gap = 10;
     const std::size_t caption_h = captions.empty() ? 0 : 20, top = options.title().empty() ? 5 : 30;
     std::size_t caption_w = 0;  // about 7 px a character at font-size 13
@@ -74,7 +85,8 @@ std::string image_grid_svg(const xt::xarray<T>& images, const std::vector<std::s
         "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
         columns * pitch_x + gap, top + rows * pitch_y);
     if (!options.title().empty()) {
-        svg += fmt::format("<text x=\"{}\" y=\"20\">{}</text>\n", gap, xml_escaped(options.title()));
+        svg +=
+            fmt::format("<text x=\"{}\" y=\"20\">{}</text>\n", gap, xml_escaped(options.title()));
     }
     auto out = std::back_inserter(svg);
     std::vector<int> level(w);
@@ -125,14 +137,15 @@ std::string image_grid_svg(const xt::xarray<T>& images, const std::vector<std::s
 
 template <class T>
 void save_image_grid_svg(const std::string& path, const xt::xarray<T>& images,
-                         const std::vector<std::string>& captions, const ImageGridOptions& options) {
+                         const std::vector<std::string>& captions,
+                         const ImageGridOptions& options) {
     save_text("save_image_grid_svg", path, image_grid_svg(images, captions, options));
 }
 
-#define XGRAD_INSTANTIATE_IMAGE(T)                                                               \
-    template std::string image_grid_svg(const xt::xarray<T>&, const std::vector<std::string>&,   \
-                                        const ImageGridOptions&);                                \
-    template void save_image_grid_svg(const std::string&, const xt::xarray<T>&,                  \
+#define XGRAD_INSTANTIATE_IMAGE(T)                                                             \
+    template std::string image_grid_svg(const xt::xarray<T>&, const std::vector<std::string>&, \
+                                        const ImageGridOptions&);                              \
+    template void save_image_grid_svg(const std::string&, const xt::xarray<T>&,                \
                                       const std::vector<std::string>&, const ImageGridOptions&);
 XGRAD_INSTANTIATE_IMAGE(float)
 XGRAD_INSTANTIATE_IMAGE(double)
