@@ -1,11 +1,12 @@
 // xgrad side of the engine benchmark; torch_bench.cpp runs the same workloads on LibTorch.
 // Each workload is one training-style iteration: zero the leaves' gradients, forward, backward
-// (the MLP workloads add the SGD update; fashion_epoch_b32 times a whole epoch).
+// (the MLP and CNN workloads add the SGD update; fashion_epoch_b32 times a whole epoch).
 // Output format: see timing.hpp. Driver: scripts/bench.sh (side-by-side table with ratios).
 //
 //   ./xgrad_bench [--threads N] [--only GROUP]
 //   XGRAD_BENCH_SECONDS=S sets the time per workload (default 1); --only: see timing.hpp
 
+#include "fixed_data.hpp"
 #include "raw_blas.hpp"
 #include "timing.hpp"
 
@@ -14,6 +15,7 @@
 #include <xtensor/xview.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -167,6 +169,167 @@ void fashion_epoch() {
         loader.num_batches(), mean_loss);
 }
 
+// --- Convolution workloads ("conv"): inputs, upstream gradients, labels and initial weights come
+// from fixed_data.hpp, so torch_bench computes on exactly the same numbers.
+
+// A leaf of `shape` filled with bench::uniform(lo, hi, seed).
+Tensor<float> fixed_tensor(const Shape& shape, float lo, float hi, std::uint64_t seed,
+                           bool requires_grad = false) {
+    auto a = xt::xarray<float>::from_shape(shape);
+    const auto v = bench::uniform(a.size(), lo, hi, seed);
+    std::copy(v.begin(), v.end(), a.begin());
+    return Tensor<float>(a, requires_grad);
+}
+
+// Every parameter of `model`, in registration order, from bench::init_parameter.
+void init_fixed(const nn::Module<float>& model) {
+    std::size_t k = 0, fan_in = 1;
+    for (const auto& p : model.parameters()) {
+        const std::vector<std::size_t> shape(p.shape().begin(), p.shape().end());
+        const auto v = bench::init_parameter(shape, k++, fan_in);
+        std::copy(v.begin(), v.end(), p.mutable_value().begin());
+    }
+}
+
+double check_dot(const Tensor<float>& a, const Tensor<float>& b) {
+    return bench::dot(a.value().data(), b.value().data(), a.size());
+}
+
+double check_sum(const Tensor<float>& a) {
+    return bench::sum(a.value().data(), a.size());
+}
+
+// One conv layer x [n, c, h, h] → [n, o, h, h] (kernel k, padding (k − 1)/2): zero grads,
+// forward, backward with a fixed upstream gradient g U[-1, 1). x U[0, 1) requires grad unless
+// it is a first layer (`input_grad` false: no input gradient is computed).
+void conv_workload(const char* tag, std::size_t n, std::size_t c, std::size_t h, std::size_t o,
+                   std::size_t k, bool bias, bool input_grad) {
+    nn::Conv2d<> conv(nn::Conv2dOptions(c, o, k).padding((k - 1) / 2).bias(bias));
+    init_fixed(conv);
+    const auto x = fixed_tensor({n, c, h, h}, 0.0f, 1.0f, 1, input_grad);
+    const auto g = fixed_tensor({n, o, h, h}, -1.0f, 1.0f, 2);
+    auto step = [&] {
+        conv.zero_grad();
+        x.zero_grad();
+        conv(x).backward(g);
+    };
+    bench::print_row(tag, bench::measure(step));
+
+    step();
+    Tensor<float> y;
+    {
+        NoGradGuard no_grad;
+        y = conv(x);
+    }
+    // <g, y> = <dw, w> + <db, b> = <dx, x> + <db, b>: y is linear in (w, b) and affine in x.
+    const double gb = bias ? check_dot(conv.bias().grad(), conv.bias()) : 0.0;
+    const double gw = check_dot(conv.weight().grad(), conv.weight()) + gb;
+    const double gx = input_grad ? check_dot(x.grad(), x) + gb : 0.0;
+    std::printf("# check %s: sum y = %.6g, <g, y> = %.6g, <dw, w> + <db, b> = %.6g", tag,
+                check_sum(y), check_dot(g, y), gw);
+    if (input_grad) std::printf(", <dx, x> + <db, b> = %.6g", gx);
+    std::printf("\n");
+}
+
+// max_pool2d 2 on x [64, 32, 28, 28] U[0, 1) requiring grad, backward with a fixed g U[-1, 1).
+void maxpool_workload() {
+    nn::MaxPool2d<> pool(2);
+    const auto x = fixed_tensor({64, 32, 28, 28}, 0.0f, 1.0f, 1, true);
+    const auto g = fixed_tensor({64, 32, 14, 14}, -1.0f, 1.0f, 2);
+    auto step = [&] {
+        x.zero_grad();
+        pool(x).backward(g);
+    };
+    bench::print_row("maxpool_fwd_bwd", bench::measure(step));
+    step();
+    Tensor<float> y;
+    {
+        NoGradGuard no_grad;
+        y = pool(x);
+    }
+    // Each g goes to its window's maximum, so <dx, x> = <g, y>.
+    std::printf("# check maxpool_fwd_bwd: sum y = %.6g, <g, y> = %.6g, <dx, x> = %.6g\n",
+                check_sum(y), check_dot(g, y), check_dot(x.grad(), x));
+}
+
+// LeNet-5 on 28x28 inputs (ReLU, max pooling; the first conv padded to keep 28x28).
+nn::Sequential<> make_lenet() {
+    nn::Sequential<> model;
+    model.add(nn::Conv2d<>(nn::Conv2dOptions(1, 6, 5).padding(2)));
+    model.add(nn::ReLU<>());
+    model.add(nn::MaxPool2d<>(2));
+    model.add(nn::Conv2d<>(6, 16, 5));
+    model.add(nn::ReLU<>());
+    model.add(nn::MaxPool2d<>(2));
+    model.add(nn::Flatten<>());
+    model.add(nn::Linear<>(16 * 5 * 5, 120));
+    model.add(nn::ReLU<>());
+    model.add(nn::Linear<>(120, 84));
+    model.add(nn::ReLU<>());
+    model.add(nn::Linear<>(84, 10));
+    return model;
+}
+
+// The TensorFlow tutorial's "2 conv + pooling" MNIST net (docs/convolution.md) with its
+// Dropout(0.4) before the last layer.
+nn::Sequential<> make_cnn2() {
+    nn::Sequential<> model;
+    model.add(nn::Conv2d<>(nn::Conv2dOptions(1, 32, 5).padding(Padding::same)));
+    model.add(nn::ReLU<>());
+    model.add(nn::MaxPool2d<>(2));
+    model.add(nn::Conv2d<>(nn::Conv2dOptions(32, 64, 5).padding(Padding::same)));
+    model.add(nn::ReLU<>());
+    model.add(nn::MaxPool2d<>(2));
+    model.add(nn::Flatten<>());
+    model.add(nn::Linear<>(7 * 7 * 64, 1024));
+    model.add(nn::ReLU<>());
+    model.add(nn::Dropout<>(0.4f));
+    model.add(nn::Linear<>(1024, 10));
+    return model;
+}
+
+// One training step of a CNN (zero_grad, forward, loss, backward, SGD lr 0.01) on a fixed batch
+// of 64: inputs [64, 1, 28, 28] U[0, 1), labels 0..9, weights from init_fixed. The check prints
+// the loss in evaluation mode before training (no dropout: the same number on both sides) and the
+// training losses of the first two steps (identical on both sides without dropout).
+void cnn_step(const char* tag, nn::Sequential<> model) {
+    const std::size_t batch = 64;
+    init_fixed(model);
+    optim::SGD<> sgd(model.parameters(), optim::SGDOptions(0.01));
+    const auto x = fixed_tensor({batch, 1, 28, 28}, 0.0f, 1.0f, 1);
+    xt::xarray<float> labels = xt::xarray<float>::from_shape({batch});
+    const auto l = bench::labels(batch, 10, 3);
+    std::copy(l.begin(), l.end(), labels.begin());
+    const Tensor<float> y(labels);
+
+    float eval_loss = 0;
+    model.eval();
+    {
+        NoGradGuard no_grad;
+        eval_loss = nn::sparse_categorical_cross_entropy(model(x), y).item();
+    }
+    model.train();
+
+    manual_seed(0);  // dropout masks
+    float loss_value = 0;
+    auto step = [&] {
+        sgd.zero_grad();
+        auto loss = nn::sparse_categorical_cross_entropy(model(x), y);
+        loss.backward();
+        sgd.step();
+        loss_value = loss.item();
+    };
+    step();
+    const float first = loss_value;
+    step();
+    const float second = loss_value;
+    bench::print_row(tag, bench::measure(step));
+    std::printf(
+        "# check %s: eval loss before training %.5f; training loss %.5f at the first step, "
+        "%.5f at the second, %.4f at the last\n",
+        tag, double(eval_loss), double(first), double(second), double(loss_value));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,6 +348,16 @@ int main(int argc, char** argv) {
         mlp_step(256);
     }
     if (bench::selected(argc, argv, "fashion")) fashion_epoch();
+    // After the MLP ones (the conv workloads free 6 MB buffers, which raises glibc's thresholds
+    // too); the two training steps first, in the state the MLP steps left.
+    if (bench::selected(argc, argv, "conv")) {
+        cnn_step("lenet_step_b64", make_lenet());
+        cnn_step("cnn2_step_b64", make_cnn2());
+        conv_workload("conv1_fwd_bwd", 64, 1, 28, 32, 5, true, false);
+        conv_workload("conv2_fwd_bwd", 64, 32, 14, 64, 5, true, true);
+        conv_workload("conv3x3_fwd_bwd", 64, 64, 16, 64, 3, false, true);
+        maxpool_workload();
+    }
     if (bench::selected(argc, argv, "matmul")) {
         matmul_workloads(256);
         matmul_workloads(1024);
