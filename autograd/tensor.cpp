@@ -7,7 +7,44 @@
 
 #include <xtensor/xbuilder.hpp>
 
+#include <cstdlib>
+#include <cstring>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace xgrad {
+
+// Note [malloc settings]: every op returns a fresh array and drops the ones it no longer needs,
+// so a training step frees and allocates the same large buffers (activations, gradients) again
+// and again. With glibc's defaults, blocks above the mmap threshold (dynamic, 128 KiB to 32 MiB)
+// are mapped for each allocation and unmapped on free, and a freed heap top above the trim
+// threshold is handed back to the kernel: the next step faults every page back in and zeroes
+// it, and each unmap shoots down the TLBs of the BLAS and batch threads. That cost a ReLU on
+// 64×32×28×28 floats 18 ms instead of 3, and made the MLP step bimodal (docs/performance.md).
+// So the library sets, once when it loads: mmap threshold 32 MiB (glibc's maximum), trim
+// threshold 512 MiB, top pad 64 MiB — freed memory stays in the heap and is reused at once.
+// The price is a process that keeps up to ~0.5 GiB of freed memory mapped. XGRAD_MALLOC_TUNING=0
+// in the environment keeps glibc's defaults; other C libraries are left alone.
+namespace {
+
+bool tune_malloc() {
+    const char* env = std::getenv("XGRAD_MALLOC_TUNING");
+    if (env != nullptr && std::strcmp(env, "0") == 0) return false;
+#ifdef __GLIBC__
+    return mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, 512 << 20) == 1 &&
+           mallopt(M_TOP_PAD, 64 << 20) == 1;
+#else
+    return false;
+#endif
+}
+
+const bool malloc_tuned_at_load = tune_malloc();
+
+}  // namespace
+
+bool malloc_tuned() { return malloc_tuned_at_load; }
 
 template <class T>
 Tensor<T>::Tensor(xt::xarray<T> value, bool requires_grad)

@@ -186,6 +186,11 @@ private:
     bool previous_;
 };
 
+/// True when xgrad set glibc's malloc, as the library loaded, to keep freed memory for reuse
+/// instead of unmapping it (Note [malloc settings] in tensor.cpp); false with the environment
+/// variable XGRAD_MALLOC_TUNING=0 or another C library.
+bool malloc_tuned();
+
 // ---- factories ----
 
 /// A 0-d tensor.
