@@ -1,5 +1,7 @@
 #pragma once
 
+#include "autograd/config.hpp"  // before any xtensor header (Note [xtensor allocator])
+
 #include <xtensor/xarray.hpp>
 
 #include <map>

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "autograd/config.hpp"  // before any xtensor header (Note [xtensor allocator])
+
 // Internal loops shared by the elementwise and reduction ops: broadcasting binary maps, blocked
 // sums and broadcast copies over contiguous row-major buffers. They replace xtensor's generic
 // broadcasting assignment and reducers on the hot paths (Note [raw kernels]).
