@@ -4,6 +4,7 @@
 #include "autograd/tensor.hpp"
 
 #include <array>
+#include <cstddef>
 #include <functional>
 #include <iterator>
 #include <optional>
@@ -47,6 +48,20 @@ template <class T, class Op>
 struct OpFunction final : FunctionBase<T> {
     explicit OpFunction(Op o) : op(std::move(o)) {}
     Op op;
+
+    // One per recorded op: from the per-thread pool of its size, like the nodes (Note [node pool]).
+    static void* operator new(std::size_t size) {
+        static_assert(alignof(OpFunction) <= alignof(std::max_align_t));
+        return size == sizeof(OpFunction) ? FreeList<sizeof(OpFunction)>::take()
+                                          : ::operator new(size);
+    }
+    static void operator delete(void* p, std::size_t size) {
+        if (size == sizeof(OpFunction)) {
+            FreeList<sizeof(OpFunction)>::give(p);
+        } else {
+            ::operator delete(p);
+        }
+    }
 
     std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>& y) override {
         auto grads = op.vjp(g, y);
