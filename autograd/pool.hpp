@@ -14,9 +14,9 @@ namespace xgrad::detail {
 // shared_ptr control block). A long chain keeps thousands alive, which overflows glibc's
 // per-thread cache, so each allocation and free went through the general bins (splitting,
 // coalescing, consolidation): half the time of a 1000-op chain. Freed node blocks are kept on a
-// per-thread free list (bounded) and reused — so are the OpFunctions (autograd/tape.hpp), one per
-// recorded op, a list per size; a block freed on another thread joins that
-// thread's list, which is fine since every block comes from operator new.
+// per-thread free list (bounded) and reused, and so are the OpFunctions (autograd/tape.hpp), one
+// per recorded op, in a list per size. A block freed on another thread joins that thread's list,
+// which is fine since every block comes from operator new.
 
 template <std::size_t Size>
 struct FreeList {
