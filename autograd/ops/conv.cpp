@@ -427,17 +427,21 @@ xt::xarray<T> conv_forward(const xt::xarray<T>& x, const xt::xarray<T>& w, const
             for (std::size_t i = 0; i < nb; ++i) {
                 im2col(xd + (n0 + i) * g.c * g.in_plane(), g, ranges, cols + i * P, ld);
             }
-            // One image: the gemm writes y directly; several: into [o, nb·P], then scattered.
+            // One image: the gemm adds to y preloaded with the bias (beta = 1 spares BLAS its
+            // pass zeroing the result, and us a pass adding the bias); several: into
+            // [o, nb·P], then scattered with the bias.
             T* out = nb == 1 ? yd + n0 * g.o * P : buf.chunk[wk];
-            for (std::size_t gi = 0; gi < g.groups; ++gi) {
-                // [o/G, nb·P] = [o/G, k] · [k, nb·P]
-                detail::gemm<T>(false, false, og, ld, K, T(1), wd + gi * og * K, K,
-                                cols + gi * K * ld, ld, T(0), out + gi * og * ld, ld);
-            }
             if (nb == 1) {
-                add_bias(out);
-                continue;
+                for (std::size_t oc = 0; oc < g.o; ++oc)
+                    std::fill(out + oc * P, out + (oc + 1) * P, b ? b[oc] : T(0));
             }
+            for (std::size_t gi = 0; gi < g.groups; ++gi) {
+                // [o/G, nb·P] = [o/G, k] · [k, nb·P] (+ the preloaded y when nb = 1)
+                detail::gemm<T>(false, false, og, ld, K, T(1), wd + gi * og * K, K,
+                                cols + gi * K * ld, ld, nb == 1 ? T(1) : T(0), out + gi * og * ld,
+                                ld);
+            }
+            if (nb == 1) continue;
             for (std::size_t i = 0; i < nb; ++i) {
                 T* y_img = yd + (n0 + i) * g.o * P;
                 for (std::size_t oc = 0; oc < g.o; ++oc) {
