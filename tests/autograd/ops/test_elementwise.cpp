@@ -217,6 +217,17 @@ TEST_CASE("relu: the gradient at 0 is 0") {
     CHECK(x.grad().value() == xt::xarray<double>{0, 0, 1});  // relu'(−1) = 0, relu'(0) = 0, relu'(2) = 1
 }
 
+TEST_CASE("relu: the one-pass VJP and the create_graph VJP agree") {
+    Tensor<double> x(xt::xarray<double>{-1.5, 0, 0.25, 2}, true);
+    Tensor<double> g(xt::xarray<double>{0.3, -0.7, 1.1, -2}, true);
+    const auto plain = grad(relu(x), x, /*create_graph=*/false, std::nullopt, g);
+    const auto graph = grad(relu(x), x, /*create_graph=*/true, std::nullopt, g);
+    CHECK(plain.value() == xt::xarray<double>{0, 0, 1.1, -2});  // g where x > 0, else 0
+    CHECK(graph.value() == plain.value());
+    CHECK(graph.requires_grad());  // recorded as g ⊙ mask, so it differentiates through g
+    CHECK_FALSE(plain.requires_grad());
+}
+
 TEST_CASE("maximum: ties split the gradient evenly") {
     Tensor<double> a(xt::xarray<double>{1, 2}, true), b(xt::xarray<double>{1, 3}, true);
     maximum(a, b).backward(Tensor<double>(xt::xarray<double>{1, 1}));
