@@ -262,8 +262,8 @@ ColumnRange valid_columns(std::size_t q, const ConvGeometry& g) {
 
 // x: one image [c, h, w]; cols: its P columns of the chunk matrix, rows `ld` apart.
 template <class T>
-void im2col(const T* x, const ConvGeometry& g, const std::vector<ColumnRange>& ranges, T* cols,
-            std::size_t ld) {
+void im2col_general(const T* x, const ConvGeometry& g, const std::vector<ColumnRange>& ranges,
+                    T* cols, std::size_t ld) {
     for (std::size_t ci = 0; ci < g.c; ++ci) {
         const T* plane = x + ci * g.in_plane();
         for (std::size_t p = 0; p < g.kh; ++p) {
@@ -298,8 +298,8 @@ void im2col(const T* x, const ConvGeometry& g, const std::vector<ColumnRange>& r
 // The adjoint of im2col: adds each column entry back to the pixel it was read from. x must be
 // zeroed (or hold what the result is added to).
 template <class T>
-void col2im(const T* cols, std::size_t ld, const ConvGeometry& g,
-            const std::vector<ColumnRange>& ranges, T* x) {
+void col2im_general(const T* cols, std::size_t ld, const ConvGeometry& g,
+                    const std::vector<ColumnRange>& ranges, T* x) {
     for (std::size_t ci = 0; ci < g.c; ++ci) {
         T* plane = x + ci * g.in_plane();
         for (std::size_t p = 0; p < g.kh; ++p) {
@@ -323,6 +323,97 @@ void col2im(const T* cols, std::size_t ld, const ConvGeometry& g,
                     }
                 }
             }
+        }
+    }
+}
+
+// Note [stride-1 im2col]: with stride and dilation 1 (most convolutions), row i of block
+// (ci, p, q) of the im2col matrix is ow consecutive pixels of the channel padded to
+// [oh + kh − 1, ow + kw − 1], starting at (i + p, q). Padding the channel once into a small
+// per-thread plane removes every bounds test from the copies, which the general loop pays per
+// row of a few dozen bytes (callgrind: ~80 instructions a row, more than the copy itself).
+// col2im runs the same walk backwards: it adds into the padded plane and then adds its interior
+// to the image.
+
+// d[0..n) = s[0..n) for the short rows of a conv: 8 at a time (one vector), then the rest.
+// (An extra step of 4 measured more instructions, not fewer: callgrind, conv 32 → 64 on 14×14.)
+template <class T>
+inline void copy_row(T* __restrict d, const T* __restrict s, std::size_t n) {
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (std::size_t k = 0; k < 8; ++k)
+            d[j + k] = s[j + k];
+    for (; j < n; ++j)
+        d[j] = s[j];
+}
+
+// d[0..n) += s[0..n), blocked like copy_row.
+template <class T>
+inline void add_row(T* __restrict d, const T* __restrict s, std::size_t n) {
+    std::size_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (std::size_t k = 0; k < 8; ++k)
+            d[j + k] += s[j + k];
+    for (; j < n; ++j)
+        d[j] += s[j];
+}
+
+bool unit_stride(const ConvGeometry& g) {
+    return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1;
+}
+
+// The padded plane of the calling thread, [oh + kh − 1, ow + kw − 1], border zeroed.
+template <class T>
+T* padded_plane(const ConvGeometry& g) {
+    thread_local std::vector<T> plane;
+    const std::size_t size = (g.oh + g.kh - 1) * (g.ow + g.kw - 1);
+    if (plane.size() < size) plane.resize(size);
+    return plane.data();
+}
+
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, const std::vector<ColumnRange>& ranges, T* cols,
+            std::size_t ld) {
+    if (!unit_stride(g)) return im2col_general(x, g, ranges, cols, ld);
+    const std::size_t hp = g.oh + g.kh - 1, wp = g.ow + g.kw - 1;
+    T* pad = padded_plane<T>(g);
+    std::fill(pad, pad + hp * wp, T(0));
+    for (std::size_t ci = 0; ci < g.c; ++ci) {
+        const T* plane = x + ci * g.in_plane();
+        // Padded row r holds input row r − ph, columns from −pw (those outside the image stay 0).
+        for (std::size_t r = g.ph; r < std::min(hp, g.ph + g.h); ++r) {
+            const std::size_t cols_in = std::min(g.w, wp - g.pw);
+            copy_row(pad + r * wp + g.pw, plane + (r - g.ph) * g.w, cols_in);
+        }
+        for (std::size_t p = 0; p < g.kh; ++p) {
+            for (std::size_t q = 0; q < g.kw; ++q) {
+                T* row = cols + ((ci * g.kh + p) * g.kw + q) * ld;
+                for (std::size_t i = 0; i < g.oh; ++i)
+                    copy_row(row + i * g.ow, pad + (i + p) * wp + q, g.ow);
+            }
+        }
+    }
+}
+
+template <class T>
+void col2im(const T* cols, std::size_t ld, const ConvGeometry& g,
+            const std::vector<ColumnRange>& ranges, T* x) {
+    if (!unit_stride(g)) return col2im_general(cols, ld, g, ranges, x);
+    const std::size_t hp = g.oh + g.kh - 1, wp = g.ow + g.kw - 1;
+    T* pad = padded_plane<T>(g);
+    for (std::size_t ci = 0; ci < g.c; ++ci) {
+        std::fill(pad, pad + hp * wp, T(0));
+        for (std::size_t p = 0; p < g.kh; ++p) {
+            for (std::size_t q = 0; q < g.kw; ++q) {
+                const T* row = cols + ((ci * g.kh + p) * g.kw + q) * ld;
+                for (std::size_t i = 0; i < g.oh; ++i)
+                    add_row(pad + (i + p) * wp + q, row + i * g.ow, g.ow);
+            }
+        }
+        T* plane = x + ci * g.in_plane();
+        for (std::size_t r = g.ph; r < std::min(hp, g.ph + g.h); ++r) {
+            const std::size_t cols_in = std::min(g.w, wp - g.pw);
+            add_row(plane + (r - g.ph) * g.w, pad + r * wp + g.pw, cols_in);
         }
     }
 }
