@@ -92,6 +92,14 @@ inline std::optional<Split> load(const char* program, const std::string& dir, bo
     return s;
 }
 
+// Mean wall time of the epochs fit() ran (training and validation).
+inline double seconds_per_epoch(const xgrad::optim::History& h) {
+    double seconds = 0;
+    for (double s : h.seconds)
+        seconds += s;
+    return seconds / double(h.epochs());
+}
+
 // Writes the first `count` misclassified test images, captioned "true → predicted", as SVG.
 // Returns how many of the test images were misclassified.
 inline std::size_t save_misclassified(const std::string& path, const xgrad::nn::Dataset<>& test,

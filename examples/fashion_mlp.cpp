@@ -81,14 +81,11 @@ int main(int argc, char** argv) {
                    fashion::kClassNames[static_cast<int>(fresh.targets(i))]);
     }
 
-    double seconds = 0;
-    for (double s : h.seconds)
-        seconds += s;
     fmt::print(
         "\nparams: {}\nval_accuracy: {:.4f}\ntest_accuracy: {:.4f}\ntest_loss: {:.4f}\n"
         "epochs: {}\nseconds_per_epoch: {:.2f}\nkeras_test_accuracy_30_epochs: 0.8822\n",
         nn::count_parameters(model), h.val_accuracy.back(), result.accuracy, result.loss,
-        h.epochs(), seconds / double(h.epochs()));
+        h.epochs(), fashion::seconds_per_epoch(h));
     // Plain SGD ends 30 epochs between 0.857 and 0.885 depending on the seed (docs/results.md),
     // around Keras' 0.8822; one epoch already gives about 0.81.
     const double required = args.epochs >= 10 ? 0.85 : 0.78;

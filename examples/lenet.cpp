@@ -59,14 +59,11 @@ int main(int argc, char** argv) {
         fashion::save_misclassified(out + "_misclassified.svg", data->test, predicted);
     fmt::print("wrote {0}_misclassified.svg, {0}_history.csv, {0}_curves.svg\n", out);
 
-    double seconds = 0;
-    for (double s : h.seconds)
-        seconds += s;
     fmt::print(
         "\nparams: {}\nval_accuracy: {:.4f}\ntest_accuracy: {:.4f}\ntest_loss: {:.4f}\n"
         "test_misclassified: {}\nepochs: {}\nseconds_per_epoch: {:.1f}\n",
         nn::count_parameters(model), h.val_accuracy.back(), result.accuracy, result.loss, wrong,
-        h.epochs(), seconds / double(h.epochs()));
+        h.epochs(), fashion::seconds_per_epoch(h));
     const double required = args.epochs >= 10 ? 0.88 : 0.80;
     return result.accuracy >= required ? 0 : 1;
 }
