@@ -376,15 +376,14 @@ void im2col(const T* x, const ConvGeometry& g, const std::vector<ColumnRange>& r
             std::size_t ld) {
     if (!unit_stride(g)) return im2col_general(x, g, ranges, cols, ld);
     const std::size_t hp = g.oh + g.kh - 1, wp = g.ow + g.kw - 1;
+    // Padded row r holds input row r − ph, columns from −pw (those outside the image stay 0).
+    const std::size_t r_end = std::min(hp, g.ph + g.h), cols_in = std::min(g.w, wp - g.pw);
     T* pad = padded_plane<T>(g);
     std::fill(pad, pad + hp * wp, T(0));
     for (std::size_t ci = 0; ci < g.c; ++ci) {
         const T* plane = x + ci * g.in_plane();
-        // Padded row r holds input row r − ph, columns from −pw (those outside the image stay 0).
-        for (std::size_t r = g.ph; r < std::min(hp, g.ph + g.h); ++r) {
-            const std::size_t cols_in = std::min(g.w, wp - g.pw);
+        for (std::size_t r = g.ph; r < r_end; ++r)
             copy_row(pad + r * wp + g.pw, plane + (r - g.ph) * g.w, cols_in);
-        }
         for (std::size_t p = 0; p < g.kh; ++p) {
             for (std::size_t q = 0; q < g.kw; ++q) {
                 T* row = cols + ((ci * g.kh + p) * g.kw + q) * ld;
@@ -400,6 +399,7 @@ void col2im(const T* cols, std::size_t ld, const ConvGeometry& g,
             const std::vector<ColumnRange>& ranges, T* x) {
     if (!unit_stride(g)) return col2im_general(cols, ld, g, ranges, x);
     const std::size_t hp = g.oh + g.kh - 1, wp = g.ow + g.kw - 1;
+    const std::size_t r_end = std::min(hp, g.ph + g.h), cols_in = std::min(g.w, wp - g.pw);
     T* pad = padded_plane<T>(g);
     for (std::size_t ci = 0; ci < g.c; ++ci) {
         std::fill(pad, pad + hp * wp, T(0));
@@ -411,10 +411,8 @@ void col2im(const T* cols, std::size_t ld, const ConvGeometry& g,
             }
         }
         T* plane = x + ci * g.in_plane();
-        for (std::size_t r = g.ph; r < std::min(hp, g.ph + g.h); ++r) {
-            const std::size_t cols_in = std::min(g.w, wp - g.pw);
+        for (std::size_t r = g.ph; r < r_end; ++r)
             add_row(plane + (r - g.ph) * g.w, pad + r * wp + g.pw, cols_in);
-        }
     }
 }
 
