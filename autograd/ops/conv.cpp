@@ -1,6 +1,7 @@
 #include "autograd/ops/conv.hpp"
 
 #include "autograd/ops/blas.hpp"
+#include "autograd/ops/conv_direct.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
 
@@ -27,6 +28,11 @@ namespace xgrad {
 
 std::string size2_str(const Size2& s) {
     return fmt::format("[{}, {}]", s.h, s.w);
+}
+
+std::string detail::ConvGeometry::attributes() const {
+    return fmt::format("stride={}, padding={}, dilation={}, groups={}", size2_str({sh, sw}),
+                       size2_str({ph, pw}), size2_str({dh, dw}), groups);
 }
 
 namespace detail {
@@ -205,33 +211,7 @@ namespace {
 //   Fw: dx = Ft(g, gw),  dg = F(x, gw)
 // so the family is closed under differentiation and create_graph works to any order. All three
 // share one ConvGeometry: the shapes of the *convolution* (x → y), whichever op runs.
-struct ConvGeometry {
-    std::size_t n = 0, c = 0, h = 0, w = 0;  // conv input [n, c, h, w]
-    std::size_t o = 0, kh = 0, kw = 0;       // weight [o, c/groups, kh, kw]
-    std::size_t oh = 0, ow = 0;              // conv output [n, o, oh, ow]
-    std::size_t sh = 1, sw = 1;              // stride
-    std::size_t ph = 0, pw = 0;  // padding before (top, left); after is implied by oh, ow
-    std::size_t dh = 1, dw = 1;  // dilation
-    std::size_t groups = 1;
-
-    std::size_t cg() const { return c / groups; }     // input channels per group
-    std::size_t og() const { return o / groups; }     // output channels per group
-    std::size_t k() const { return cg() * kh * kw; }  // im2col rows of one group
-    std::size_t rows() const { return c * kh * kw; }  // im2col rows of all groups
-    std::size_t in_plane() const { return h * w; }
-    std::size_t out_plane() const { return oh * ow; }
-    // A 1×1 kernel with stride 1 and no padding: the image is its own im2col matrix.
-    bool pointwise() const {
-        return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && oh == h && ow == w;
-    }
-    Shape x_shape(std::size_t batch) const { return {batch, c, h, w}; }
-    Shape w_shape() const { return {o, cg(), kh, kw}; }
-    Shape y_shape(std::size_t batch) const { return {batch, o, oh, ow}; }
-    std::string attributes() const {
-        return fmt::format("stride={}, padding={}, dilation={}, groups={}", size2_str({sh, sw}),
-                           size2_str({ph, pw}), size2_str({dh, dw}), groups);
-    }
-};
+using detail::ConvGeometry;
 
 // ---- kernels over raw buffers (Note [conv chunks]) ----
 
@@ -482,6 +462,10 @@ xt::xarray<T> conv_forward(const xt::xarray<T>& x, const xt::xarray<T>& w, const
     const T* xd = x.data();
     const T* wd = w.data();
     T* yd = y.data();
+    if (detail::direct_forward(g)) {  // Note [direct conv]
+        detail::conv_forward_direct(xd, wd, b, yd, n, g);
+        return y;
+    }
     auto add_bias = [&](T* y_img) {
         if (!b) return;
         for (std::size_t oc = 0; oc < g.o; ++oc) {
@@ -577,6 +561,10 @@ xt::xarray<T> conv_input_grad(const xt::xarray<T>& gy, const xt::xarray<T>& w, c
     const T* gd = gy.data();
     const T* wd = w.data();
     T* dxd = dx.data();
+    if (detail::direct_input_grad(g)) {  // Note [direct conv]
+        detail::conv_input_grad_direct(gd, wd, b, dxd, n, g);
+        return dx;
+    }
     auto add_bias = [&](std::size_t i) {
         if (!b) return;
         for (std::size_t ci = 0; ci < g.c; ++ci) {
@@ -635,6 +623,10 @@ xt::xarray<T> conv_weight_grad(const xt::xarray<T>& x, const xt::xarray<T>& gy,
     const T* xd = x.data();
     const T* gd = gy.data();
     T* dwd = dw.data();
+    if (detail::direct_weight_grad(g)) {  // Note [direct conv]
+        detail::conv_weight_grad_direct(xd, gd, dwd, n, g);
+        return dw;
+    }
     const std::size_t w_size = dw.size();
     std::fill(dwd, dwd + w_size, T(0));
     if (n == 0) return dw;
@@ -972,7 +964,7 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
                         op, oh, ow, size2_str(p), names));
     }
     // The geometry of the conv this op is the adjoint of: its input is our output.
-    ops::ConvGeometry g;
+    detail::ConvGeometry g;
     g.n = xs[0];
     g.c = c_out;
     g.h = static_cast<std::size_t>(oh);

@@ -1,0 +1,386 @@
+#include "autograd/ops/conv_direct.hpp"
+
+#include "autograd/ops/conv.hpp"  // detail::parallel_batch
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace xgrad::detail {
+
+// Note [direct conv]: im2col + gemm copies every pixel kh·kw times into a matrix that BLAS then
+// copies again into its packed panels, and the input gradient's gemm writes a [c·kh·kw, P]
+// matrix only to add it back with col2im. The direct kernels read the image itself: each image
+// is copied once into a zero-padded buffer, and one register-blocked micro-kernel computes a
+// block of 2 SIMD vectors of channels (16 floats with AVX2) × 6 positions,
+//   out[r][v] = Σ_l a[l][v] · base_r[off[l]],
+// with a[l] a contiguous packed row (vector loads) and base_r[off[l]] a broadcast from the
+// padded image (12 FMAs per 2 loads and 6 broadcasts: all 16 vector registers in use).
+// - conv2d and conv_transpose2d at stride 1 are both a correlation of a padded source with
+//   packed weights: r runs over 6 output pixels (base_r = the pixel's window corner), l over the
+//   taps (channel, p, q) of the window (off[l] = the tap's offset in the padded source), v over
+//   output channels. The transposed conv reads g padded by (k − 1)·d − pad with the kernel
+//   flipped and its channel axes swapped (docs/convolution.md, "Backward").
+// - conv2d_weight swaps the roles: r runs over 6 taps (base_r = the tap's offset), l over the
+//   output pixels (off[l] = the pixel's window corner), v over output channels of g, whose
+//   image is transposed to [pixel, channel] first.
+// Blocks of channels are zero-padded to the vector width, so a layer with few channels per
+// group (a first layer's 1-3 input channels in the input gradient, depthwise convs) wastes
+// lanes: `automatic` keeps those, and 1×1 kernels (plain gemms), on the im2col path.
+// Measured: the second conv of the bench (32 → 64, 5×5, 14×14) single-threaded at 84-87
+// GFLOP/s forward against 59-70 for im2col + OpenBLAS sgemm, on a core whose FMA peak is 99
+// (docs/convolution.md, "Speed").
+
+ConvPath& conv_path() {
+    static ConvPath path = ConvPath::automatic;
+    return path;
+}
+
+namespace {
+
+constexpr std::size_t kRows = 6;  // broadcast rows of the micro-kernel
+
+template <class T>
+constexpr std::size_t block_width() {
+    return 2 * xsimd::batch<T>::size;  // channels of the micro-kernel
+}
+
+std::size_t blocks_of(std::size_t channels, std::size_t width) {
+    return (channels + width - 1) / width;
+}
+
+// At least half the lanes of the channel blocks hold a real channel.
+bool fills_lanes(std::size_t channels) {
+    constexpr std::size_t width = block_width<float>();
+    return 2 * channels >= width || 2 * channels >= blocks_of(channels, width) * width;
+}
+
+bool choose(bool applies, bool pays) {
+    switch (conv_path()) {
+        case ConvPath::im2col: return false;
+        case ConvPath::direct: return applies;
+        case ConvPath::automatic: break;
+    }
+    return applies && pays;
+}
+
+bool unit_stride(const ConvGeometry& g) {
+    return g.sh == 1 && g.sw == 1;
+}
+
+}  // namespace
+
+bool direct_forward(const ConvGeometry& g) {
+    return choose(true, !g.pointwise() && fills_lanes(g.og()));
+}
+
+bool direct_input_grad(const ConvGeometry& g) {
+    return choose(unit_stride(g), !g.pointwise() && fills_lanes(g.cg()));
+}
+
+bool direct_weight_grad(const ConvGeometry& g) {
+    return choose(true, !g.pointwise() && fills_lanes(g.og()));
+}
+
+namespace {
+
+// out[r·ld + v] = Σ_{l < len} a[l·W + v] · base[r][off[l]] for r < kRows, v < W = block_width.
+template <class T>
+void micro_kernel(const T* __restrict a, const T* const* base, const std::ptrdiff_t* off,
+                  std::size_t len, T* out, std::size_t ld) {
+    using B = xsimd::batch<T>;
+    constexpr std::size_t N = B::size;
+    B acc0[kRows], acc1[kRows];
+    const T* b[kRows];
+    for (std::size_t r = 0; r < kRows; ++r) {
+        acc0[r] = B(T(0));
+        acc1[r] = B(T(0));
+        b[r] = base[r];
+    }
+    for (std::size_t l = 0; l < len; ++l) {
+        const B a0 = B::load_unaligned(a + l * 2 * N);
+        const B a1 = B::load_unaligned(a + l * 2 * N + N);
+        const std::ptrdiff_t o = off[l];
+        for (std::size_t r = 0; r < kRows; ++r) {
+            const B s(b[r][o]);
+            acc0[r] = xsimd::fma(a0, s, acc0[r]);
+            acc1[r] = xsimd::fma(a1, s, acc1[r]);
+        }
+    }
+    for (std::size_t r = 0; r < kRows; ++r) {
+        acc0[r].store_unaligned(out + r * ld);
+        acc1[r].store_unaligned(out + r * ld + N);
+    }
+}
+
+// A buffer of the calling thread, grown to `size` elements (kept between calls).
+template <class T, int Kind>
+T* thread_buffer(std::size_t size) {
+    thread_local std::vector<T> buffer;
+    if (buffer.size() < size) buffer.resize(size);
+    return buffer.data();
+}
+
+// dst [cs, hs, ws] = src [cs, h, w] with its pixel (0, 0) at (top, left), zeros elsewhere;
+// rows and columns that fall outside dst (negative top or left, or past the end) are dropped.
+template <class T>
+void place(const T* src, std::size_t cs, std::size_t h, std::size_t w, std::ptrdiff_t top,
+           std::ptrdiff_t left, T* dst, std::size_t hs, std::size_t ws) {
+    std::fill(dst, dst + cs * hs * ws, T(0));
+    const auto sh = static_cast<std::ptrdiff_t>(h), sw = static_cast<std::ptrdiff_t>(w);
+    const std::ptrdiff_t r0 = std::max<std::ptrdiff_t>(0, -top);
+    const std::ptrdiff_t r1 = std::min(sh, static_cast<std::ptrdiff_t>(hs) - top);
+    const std::ptrdiff_t c0 = std::max<std::ptrdiff_t>(0, -left);
+    const std::ptrdiff_t c1 = std::min(sw, static_cast<std::ptrdiff_t>(ws) - left);
+    if (r0 >= r1 || c0 >= c1) return;
+    for (std::size_t ci = 0; ci < cs; ++ci) {
+        for (std::ptrdiff_t r = r0; r < r1; ++r) {
+            std::memcpy(dst + (ci * hs + static_cast<std::size_t>(r + top)) * ws +
+                            static_cast<std::size_t>(c0 + left),
+                        src + (ci * h + static_cast<std::size_t>(r)) * w +
+                            static_cast<std::size_t>(c0),
+                        static_cast<std::size_t>(c1 - c0) * sizeof(T));
+        }
+    }
+}
+
+// One op of the family seen as a correlation of a padded source with packed weights:
+//   out[n, gi·out_g + v, i, j] = Σ_{u < in_g, p, q} a[gi, v, (u, p, q)] ·
+//       src_padded[n, gi·in_g + u, i·sh + p·dh, j·sw + q·dw]
+struct Correlation {
+    std::size_t cs = 0, src_h = 0, src_w = 0;  // source [n, cs, src_h, src_w]
+    std::ptrdiff_t top = 0, left = 0;          // where its pixel (0, 0) sits in the padding
+    std::size_t hs = 0, ws = 0;                // padded source plane
+    std::size_t groups = 1, in_g = 0, out_g = 0;
+    std::size_t kh = 0, kw = 0, dh = 1, dw = 1;
+    std::size_t oh = 0, ow = 0, sh = 1, sw = 1;
+
+    std::size_t taps() const { return in_g * kh * kw; }
+    // Offsets of the taps (u, p, q) in the padded source, relative to a window's corner.
+    std::vector<std::ptrdiff_t> tap_offsets() const {
+        std::vector<std::ptrdiff_t> off(taps());
+        for (std::size_t u = 0; u < in_g; ++u)
+            for (std::size_t p = 0; p < kh; ++p)
+                for (std::size_t q = 0; q < kw; ++q)
+                    off[(u * kh + p) * kw + q] =
+                        static_cast<std::ptrdiff_t>((u * hs + p * dh) * ws + q * dw);
+        return off;
+    }
+    // The corner of output pixel `pix`'s window in the padded source.
+    std::size_t corner(std::size_t pix) const { return (pix / ow) * sh * ws + (pix % ow) * sw; }
+};
+
+double work_of(const Correlation& k, std::size_t n) {
+    return static_cast<double>(n) * static_cast<double>(k.groups * k.out_g) *
+           static_cast<double>(k.taps()) * static_cast<double>(k.oh * k.ow);
+}
+
+// out [n, groups·out_g, oh, ow] = the correlation of src with `packed` [groups, blocks, taps, W]
+// (+ bias[channel]). Images are split over the batch workers (Note [batch threads] in conv.cpp).
+template <class T>
+void correlate(const T* src, const T* packed, const T* bias, T* out, std::size_t n,
+               const Correlation& k) {
+    constexpr std::size_t W = block_width<T>();
+    const std::size_t blocks = blocks_of(k.out_g, W), taps = k.taps(), P = k.oh * k.ow;
+    const std::size_t ld = k.groups * blocks * W, channels = k.groups * k.out_g;
+    const std::size_t src_size = k.cs * k.src_h * k.src_w, pad_size = k.cs * k.hs * k.ws;
+    const auto off = k.tap_offsets();
+    const std::size_t workers = batch_workers(n, work_of(k, n));
+    parallel_batch(n, workers, 1, [&](std::size_t, std::size_t b0, std::size_t b1) {
+        T* pad = thread_buffer<T, 0>(pad_size);
+        T* scratch = thread_buffer<T, 1>((P + kRows) * ld);  // [P, ld]; kRows rows of slack
+        for (std::size_t i = b0; i < b1; ++i) {
+            place(src + i * src_size, k.cs, k.src_h, k.src_w, k.top, k.left, pad, k.hs, k.ws);
+            for (std::size_t p0 = 0; p0 < P; p0 += kRows) {
+                // Rows past the last pixel repeat it (valid reads); their results are not used.
+                std::size_t corner[kRows];
+                for (std::size_t r = 0; r < kRows; ++r)
+                    corner[r] = k.corner(std::min(p0 + r, P - 1));
+                for (std::size_t gi = 0; gi < k.groups; ++gi) {
+                    const T* base[kRows];
+                    for (std::size_t r = 0; r < kRows; ++r)
+                        base[r] = pad + gi * k.in_g * k.hs * k.ws + corner[r];
+                    for (std::size_t ob = 0; ob < blocks; ++ob) {
+                        const std::size_t blk = gi * blocks + ob;
+                        micro_kernel(packed + blk * taps * W, base, off.data(), taps,
+                                     scratch + p0 * ld + blk * W, ld);
+                    }
+                }
+            }
+            // scratch [P, ld] → out [channels, P], in tiles of pixels that stay in L1.
+            T* y = out + i * channels * P;
+            constexpr std::size_t tile = 16;
+            for (std::size_t t0 = 0; t0 < P; t0 += tile) {
+                const std::size_t t1 = std::min(t0 + tile, P);
+                for (std::size_t co = 0; co < channels; ++co) {
+                    const std::size_t gi = co / k.out_g, col = gi * blocks * W + co % k.out_g;
+                    const T v = bias ? bias[co] : T(0);
+                    T* row = y + co * P;
+                    for (std::size_t pix = t0; pix < t1; ++pix)
+                        row[pix] = scratch[pix * ld + col] + v;
+                }
+            }
+        }
+    });
+}
+
+// packed [groups, blocks, taps, W] with packed[gi, ob, t, v] = weight(gi, ob·W + v, t) for the
+// channels ob·W + v < out_g of each group, 0 in the lanes past them.
+template <class T, class Weight>
+std::vector<T> pack(std::size_t groups, std::size_t out_g, std::size_t taps, Weight weight) {
+    constexpr std::size_t W = block_width<T>();
+    const std::size_t blocks = blocks_of(out_g, W);
+    std::vector<T> packed(groups * blocks * taps * W, T(0));
+    for (std::size_t gi = 0; gi < groups; ++gi)
+        for (std::size_t oc = 0; oc < out_g; ++oc) {
+            T* dst = packed.data() + ((gi * blocks + oc / W) * taps) * W + oc % W;
+            for (std::size_t t = 0; t < taps; ++t)
+                dst[t * W] = weight(gi, oc, t);
+        }
+    return packed;
+}
+
+// The forward's padded input: every window of every output pixel lies inside it.
+Correlation forward_view(const ConvGeometry& g) {
+    Correlation k;
+    k.cs = g.c;
+    k.src_h = g.h;
+    k.src_w = g.w;
+    k.top = static_cast<std::ptrdiff_t>(g.ph);
+    k.left = static_cast<std::ptrdiff_t>(g.pw);
+    k.hs = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+    k.ws = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+    k.groups = g.groups;
+    k.in_g = g.cg();
+    k.out_g = g.og();
+    k.kh = g.kh;
+    k.kw = g.kw;
+    k.dh = g.dh;
+    k.dw = g.dw;
+    k.oh = g.oh;
+    k.ow = g.ow;
+    k.sh = g.sh;
+    k.sw = g.sw;
+    return k;
+}
+
+}  // namespace
+
+// y = conv(x, w) + b: taps (c/G, kh, kw) of the padded x, weights as stored ([o, taps] rows).
+template <class T>
+void conv_forward_direct(const T* x, const T* w, const T* b, T* y, std::size_t n,
+                         const ConvGeometry& g) {
+    const Correlation k = forward_view(g);
+    const std::size_t taps = k.taps(), og = g.og();
+    const auto packed = pack<T>(g.groups, og, taps, [&](std::size_t gi, std::size_t oc,
+                                                        std::size_t t) {
+        return w[(gi * og + oc) * taps + t];
+    });
+    correlate(x, packed.data(), b, y, n, k);
+}
+
+// dx = conv_transpose(g, w) + b at stride 1: g padded by (k − 1)·d − pad on the top/left, taps
+// (o/G, kh, kw) with the kernel flipped, dx[c] gathering w[o, c] (Note [direct conv]).
+template <class T>
+void conv_input_grad_direct(const T* gy, const T* w, const T* b, T* dx, std::size_t n,
+                            const ConvGeometry& g) {
+    Correlation k;
+    k.cs = g.o;
+    k.src_h = g.oh;
+    k.src_w = g.ow;
+    k.top = static_cast<std::ptrdiff_t>((g.kh - 1) * g.dh) - static_cast<std::ptrdiff_t>(g.ph);
+    k.left = static_cast<std::ptrdiff_t>((g.kw - 1) * g.dw) - static_cast<std::ptrdiff_t>(g.pw);
+    k.hs = g.h + (g.kh - 1) * g.dh;
+    k.ws = g.w + (g.kw - 1) * g.dw;
+    k.groups = g.groups;
+    k.in_g = g.og();
+    k.out_g = g.cg();
+    k.kh = g.kh;
+    k.kw = g.kw;
+    k.dh = g.dh;
+    k.dw = g.dw;
+    k.oh = g.h;
+    k.ow = g.w;
+    const std::size_t og = g.og(), cg = g.cg(), kk = g.kh * g.kw;
+    const auto packed = pack<T>(g.groups, cg, k.taps(), [&](std::size_t gi, std::size_t ci,
+                                                            std::size_t t) {
+        const std::size_t u = t / kk, pq = t % kk;  // tap (u, p, q) reads w[., ., kh−1−p, kw−1−q]
+        return w[((gi * og + u) * cg + ci) * kk + (kk - 1 - pq)];
+    });
+    correlate(gy, packed.data(), b, dx, n, k);
+}
+
+// dw[o, (c, p, q)] = Σ_{n, pixels} g[n, o, pixel] · x_padded[n, c, corner(pixel) + (p, q)]: the
+// micro-kernel with the roles swapped (Note [direct conv]). Each worker sums into its own buffer.
+template <class T>
+void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n,
+                             const ConvGeometry& g) {
+    constexpr std::size_t W = block_width<T>();
+    const Correlation k = forward_view(g);
+    const std::size_t og = g.og(), blocks = blocks_of(og, W), taps = k.taps(), P = k.oh * k.ow;
+    const std::size_t w_size = g.o * taps, in_size = g.c * g.h * g.w;
+    const std::size_t pad_size = k.cs * k.hs * k.ws, gt_size = g.groups * blocks * P * W;
+    const auto tap_off = k.tap_offsets();
+    std::vector<std::ptrdiff_t> corner(P);
+    for (std::size_t pix = 0; pix < P; ++pix)
+        corner[pix] = static_cast<std::ptrdiff_t>(k.corner(pix));
+    std::fill(dw, dw + w_size, T(0));
+    const std::size_t workers = batch_workers(n, work_of(k, n));
+    std::vector<std::vector<T>> partial(workers > 1 ? workers - 1 : 0,
+                                        std::vector<T>(w_size, T(0)));
+    parallel_batch(n, workers, 1, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
+        T* acc = wk == 0 ? dw : partial[wk - 1].data();
+        T* pad = thread_buffer<T, 0>(pad_size);
+        T* gt = thread_buffer<T, 1>(gt_size);  // g transposed: [groups, blocks, P, W]
+        T tmp[kRows * W];
+        for (std::size_t i = b0; i < b1; ++i) {
+            place(x + i * in_size, k.cs, k.src_h, k.src_w, k.top, k.left, pad, k.hs, k.ws);
+            if (og % W != 0) std::fill(gt, gt + gt_size, T(0));
+            const T* g_img = gy + i * g.o * P;
+            for (std::size_t gi = 0; gi < g.groups; ++gi)
+                for (std::size_t oc = 0; oc < og; ++oc) {
+                    const T* src = g_img + (gi * og + oc) * P;
+                    T* dst = gt + ((gi * blocks + oc / W) * P) * W + oc % W;
+                    for (std::size_t pix = 0; pix < P; ++pix)
+                        dst[pix * W] = src[pix];
+                }
+            for (std::size_t gi = 0; gi < g.groups; ++gi) {
+                const T* pad_g = pad + gi * k.in_g * k.hs * k.ws;
+                for (std::size_t t0 = 0; t0 < taps; t0 += kRows) {
+                    const std::size_t rows = std::min(kRows, taps - t0);
+                    const T* base[kRows];
+                    for (std::size_t r = 0; r < kRows; ++r)
+                        base[r] = pad_g + tap_off[t0 + std::min(r, rows - 1)];
+                    for (std::size_t ob = 0; ob < blocks; ++ob) {
+                        micro_kernel(gt + (gi * blocks + ob) * P * W, base, corner.data(), P, tmp,
+                                     W);
+                        const std::size_t lanes = std::min(W, og - ob * W);
+                        for (std::size_t v = 0; v < lanes; ++v) {
+                            T* row = acc + (gi * og + ob * W + v) * taps + t0;
+                            for (std::size_t r = 0; r < rows; ++r)
+                                row[r] += tmp[r * W + v];
+                        }
+                    }
+                }
+            }
+        }
+    });
+    for (const auto& p : partial)
+        for (std::size_t j = 0; j < w_size; ++j)
+            dw[j] += p[j];
+}
+
+#define XGRAD_INSTANTIATE(T)                                                                  \
+    template void conv_forward_direct<T>(const T*, const T*, const T*, T*, std::size_t,      \
+                                         const ConvGeometry&);                                \
+    template void conv_input_grad_direct<T>(const T*, const T*, const T*, T*, std::size_t,   \
+                                            const ConvGeometry&);                             \
+    template void conv_weight_grad_direct<T>(const T*, const T*, T*, std::size_t,            \
+                                             const ConvGeometry&);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad::detail
