@@ -51,11 +51,17 @@ std::size_t blocks_of(std::size_t channels, std::size_t width) {
     return (channels + width - 1) / width;
 }
 
-// At least 3/8 of the lanes of the channel blocks hold a real channel: 6 channels of 16 still
-// beat im2col (LeNet's second conv, input gradient: 1.84 ms against 2.16, one thread).
-bool fills_lanes(std::size_t channels) {
+// The share of the micro-kernel's lanes that hold a real channel.
+double lane_fill(std::size_t channels) {
     constexpr std::size_t width = block_width<float>();
-    return 8 * channels >= 3 * blocks_of(channels, width) * width;
+    return static_cast<double>(channels) /
+           static_cast<double>(blocks_of(channels, width) * width);
+}
+
+// The direct kernel pays while at least 3/8 of its multiply-adds are useful: 6 channels of 16
+// still beat im2col (LeNet's first conv forward: 38 GFLOP/s against 26, bench/conv_paths).
+bool useful_enough(double share) {
+    return share >= 0.375;
 }
 
 bool choose(bool applies, bool pays) {
@@ -74,15 +80,21 @@ bool unit_stride(const ConvGeometry& g) {
 }  // namespace
 
 bool direct_forward(const ConvGeometry& g) {
-    return choose(true, !g.pointwise() && fills_lanes(g.og()));
+    return choose(true, !g.pointwise() && useful_enough(lane_fill(g.og())));
 }
 
+// The transposed conv also multiplies the zeros around g: it computes h·w outputs from windows
+// over g padded to [h + kh − 1, w + kw − 1], where im2col + col2im touch only g's oh·ow pixels.
+// A "valid" conv's input gradient does about h·w / (oh·ow) times the work (LeNet's second conv:
+// 196 / 100, 17 GFLOP/s direct against 25 with im2col).
 bool direct_input_grad(const ConvGeometry& g) {
-    return choose(unit_stride(g), !g.pointwise() && fills_lanes(g.cg()));
+    const double pixels = std::min(1.0, static_cast<double>(g.out_plane()) /
+                                            static_cast<double>(g.in_plane()));
+    return choose(unit_stride(g), !g.pointwise() && useful_enough(lane_fill(g.cg()) * pixels));
 }
 
 bool direct_weight_grad(const ConvGeometry& g) {
-    return choose(true, !g.pointwise() && fills_lanes(g.og()));
+    return choose(true, !g.pointwise() && useful_enough(lane_fill(g.og())));
 }
 
 namespace {

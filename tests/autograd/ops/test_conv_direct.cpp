@@ -114,6 +114,11 @@ TEST_CASE("conv direct: automatic picks it for wide layers, im2col for 1x1 and n
     g.c = 1;  // a first layer: dx would fill 1 lane of 16
     CHECK(detail::direct_forward(g));
     CHECK(!detail::direct_input_grad(g));
+    g.c = 6, g.o = 16, g.ph = g.pw = 0, g.oh = g.ow = 10;  // LeNet's second conv, "valid"
+    CHECK(detail::direct_forward(g));
+    CHECK(detail::direct_weight_grad(g));
+    CHECK(!detail::direct_input_grad(g));  // 6 of 16 lanes, and 196 outputs from 100 pixels
+    g.o = 64, g.ph = g.pw = 2, g.oh = g.ow = 14;
     g.sh = g.sw = 2, g.oh = g.ow = 7;  // the input gradient of a strided conv is not a correlation
     g.c = 32;
     CHECK(!detail::direct_input_grad(g));
