@@ -35,7 +35,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_BENCH=ON \
     -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF </dev/null >"$results/configure.log"
 have_torch=0
 grep -q "building torch_bench" "$results/configure.log" && have_torch=1
-targets=(xgrad_bench)
+targets=(xgrad_bench conv_paths)  # conv_paths: docs/convolution.md, "Speed"
 [[ $have_torch == 1 ]] && targets+=(torch_bench)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" </dev/null >"$results/build.log" 2>&1 || {
     tail -n 30 "$results/build.log" >&2

@@ -18,8 +18,8 @@ namespace xgrad::detail {
 //   out[r][v] = Σ_l a[l][v] · base_r[off[l]],
 // with a[l] a contiguous packed row (vector loads) and base_r[off[l]] a broadcast from the
 // padded image (12 FMAs per 2 loads and 6 broadcasts: all 16 vector registers in use).
-// - conv2d and conv_transpose2d at stride 1 are both a correlation of a padded source with
-//   packed weights: r runs over 6 output pixels (base_r = the pixel's window corner), l over the
+// - conv2d (any stride and dilation) and conv_transpose2d at stride 1 are both a correlation
+//   of a padded source with packed weights: r runs over 6 output pixels (base_r = the pixel's window corner), l over the
 //   taps (channel, p, q) of the window (off[l] = the tap's offset in the padded source), v over
 //   output channels. The transposed conv reads g padded by (k − 1)·d − pad with the kernel
 //   flipped and its channel axes swapped (docs/convolution.md, "Backward").
@@ -28,10 +28,11 @@ namespace xgrad::detail {
 //   image is transposed to [pixel, channel] first.
 // Blocks of channels are zero-padded to the vector width, so a layer with few channels per
 // group (a first layer's 1-3 input channels in the input gradient, depthwise convs) wastes
-// lanes: `automatic` keeps those, and 1×1 kernels (plain gemms), on the im2col path.
-// Measured: the second conv of the bench (32 → 64, 5×5, 14×14) single-threaded at 84-87
-// GFLOP/s forward against 59-70 for im2col + OpenBLAS sgemm, on a core whose FMA peak is 99
-// (docs/convolution.md, "Speed").
+// lanes, and the transposed conv of a "valid" conv multiplies the zeros around g: `automatic`
+// keeps those, and 1×1 kernels (plain gemms), on the im2col path (useful_enough below).
+// Measured (bench/conv_paths, docs/convolution.md "Speed"): the bench's 32 → 64 5×5 conv on
+// one thread at 87 / 82 / 92 GFLOP/s (forward / input / weight gradient) against 66 / 58 / 65
+// for im2col + OpenBLAS, on a core whose FMA peak is 99.
 
 ConvPath& conv_path() {
     static ConvPath path = ConvPath::automatic;
@@ -73,7 +74,7 @@ bool choose(bool applies, bool pays) {
     return applies && pays;
 }
 
-bool unit_stride(const ConvGeometry& g) {
+bool stride_one(const ConvGeometry& g) {
     return g.sh == 1 && g.sw == 1;
 }
 
@@ -90,7 +91,7 @@ bool direct_forward(const ConvGeometry& g) {
 bool direct_input_grad(const ConvGeometry& g) {
     const double pixels = std::min(1.0, static_cast<double>(g.out_plane()) /
                                             static_cast<double>(g.in_plane()));
-    return choose(unit_stride(g), !g.pointwise() && useful_enough(lane_fill(g.cg()) * pixels));
+    return choose(stride_one(g), !g.pointwise() && useful_enough(lane_fill(g.cg()) * pixels));
 }
 
 bool direct_weight_grad(const ConvGeometry& g) {
