@@ -257,27 +257,30 @@ std::vector<T> pack(std::size_t groups, std::size_t out_g, std::size_t taps, Wei
     return packed;
 }
 
-// The forward's padded input: every window of every output pixel lies inside it.
-Correlation forward_view(const ConvGeometry& g) {
+// The conv itself (its padded input holds every window of every output pixel) or, with
+// `transposed`, its stride-1 input gradient (g padded by (k − 1)·d − pad, whose windows give the
+// h×w pixels of dx; Note [direct conv]).
+Correlation correlation_of(const ConvGeometry& g, bool transposed) {
     Correlation k;
-    k.cs = g.c;
-    k.src_h = g.h;
-    k.src_w = g.w;
-    k.top = static_cast<std::ptrdiff_t>(g.ph);
-    k.left = static_cast<std::ptrdiff_t>(g.pw);
-    k.hs = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
-    k.ws = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
     k.groups = g.groups;
-    k.in_g = g.cg();
-    k.out_g = g.og();
     k.kh = g.kh;
     k.kw = g.kw;
     k.dh = g.dh;
     k.dw = g.dw;
-    k.oh = g.oh;
-    k.ow = g.ow;
-    k.sh = g.sh;
-    k.sw = g.sw;
+    const std::size_t span_h = (g.kh - 1) * g.dh, span_w = (g.kw - 1) * g.dw;
+    if (!transposed) {
+        k.cs = g.c, k.src_h = g.h, k.src_w = g.w, k.in_g = g.cg(), k.out_g = g.og();
+        k.top = static_cast<std::ptrdiff_t>(g.ph);
+        k.left = static_cast<std::ptrdiff_t>(g.pw);
+        k.oh = g.oh, k.ow = g.ow, k.sh = g.sh, k.sw = g.sw;
+    } else {
+        k.cs = g.o, k.src_h = g.oh, k.src_w = g.ow, k.in_g = g.og(), k.out_g = g.cg();
+        k.top = static_cast<std::ptrdiff_t>(span_h) - static_cast<std::ptrdiff_t>(g.ph);
+        k.left = static_cast<std::ptrdiff_t>(span_w) - static_cast<std::ptrdiff_t>(g.pw);
+        k.oh = g.h, k.ow = g.w;  // stride 1
+    }
+    k.hs = (k.oh - 1) * k.sh + span_h + 1;
+    k.ws = (k.ow - 1) * k.sw + span_w + 1;
     return k;
 }
 
@@ -287,7 +290,7 @@ Correlation forward_view(const ConvGeometry& g) {
 template <class T>
 void conv_forward_direct(const T* x, const T* w, const T* b, T* y, std::size_t n,
                          const ConvGeometry& g) {
-    const Correlation k = forward_view(g);
+    const Correlation k = correlation_of(g, false);
     const std::size_t taps = k.taps(), og = g.og();
     const auto packed = pack<T>(g.groups, og, taps, [&](std::size_t gi, std::size_t oc,
                                                         std::size_t t) {
@@ -301,23 +304,7 @@ void conv_forward_direct(const T* x, const T* w, const T* b, T* y, std::size_t n
 template <class T>
 void conv_input_grad_direct(const T* gy, const T* w, const T* b, T* dx, std::size_t n,
                             const ConvGeometry& g) {
-    Correlation k;
-    k.cs = g.o;
-    k.src_h = g.oh;
-    k.src_w = g.ow;
-    k.top = static_cast<std::ptrdiff_t>((g.kh - 1) * g.dh) - static_cast<std::ptrdiff_t>(g.ph);
-    k.left = static_cast<std::ptrdiff_t>((g.kw - 1) * g.dw) - static_cast<std::ptrdiff_t>(g.pw);
-    k.hs = g.h + (g.kh - 1) * g.dh;
-    k.ws = g.w + (g.kw - 1) * g.dw;
-    k.groups = g.groups;
-    k.in_g = g.og();
-    k.out_g = g.cg();
-    k.kh = g.kh;
-    k.kw = g.kw;
-    k.dh = g.dh;
-    k.dw = g.dw;
-    k.oh = g.h;
-    k.ow = g.w;
+    const Correlation k = correlation_of(g, true);
     const std::size_t og = g.og(), cg = g.cg(), kk = g.kh * g.kw;
     const auto packed = pack<T>(g.groups, cg, k.taps(), [&](std::size_t gi, std::size_t ci,
                                                             std::size_t t) {
@@ -335,7 +322,7 @@ template <class T>
 void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n,
                              const ConvGeometry& g) {
     constexpr std::size_t W = block_width<T>();
-    const Correlation k = forward_view(g);
+    const Correlation k = correlation_of(g, false);
     const std::size_t og = g.og(), blocks = blocks_of(og, W), taps = k.taps(), P = k.oh * k.ow;
     const std::size_t taps_up = blocks_of(taps, kRows) * kRows, in_size = g.c * g.h * g.w;
     const std::size_t pad_size = k.cs * k.hs * k.ws, gt_size = g.groups * blocks * P * W;
