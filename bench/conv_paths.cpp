@@ -44,7 +44,9 @@ void layer(const char* tag, std::size_t c, std::size_t h, std::size_t o, std::si
                   flop);
         print_row(name + "dx_" + p,
                   bench::measure([&] { conv_transpose2d(g, w, Tensor<float>(), opt); }), flop);
-        print_row(name + "dw_" + p, bench::measure([&] { conv2d_weight(x, g, {k, k}, opt); }),
+        print_row(name + "dw_" + p, bench::measure([&] {
+                      conv2d_weight(x, g, {k, k}, opt);
+                  }),
                   flop);
     }
     detail::conv_path() = detail::ConvPath::automatic;

@@ -19,10 +19,10 @@ namespace xgrad::detail {
 // with a[l] a contiguous packed row (vector loads) and base_r[off[l]] a broadcast from the
 // padded image (12 FMAs per 2 loads and 6 broadcasts: all 16 vector registers in use).
 // - conv2d (any stride and dilation) and conv_transpose2d at stride 1 are both a correlation
-//   of a padded source with packed weights: r runs over 6 output pixels (base_r = the pixel's window corner), l over the
-//   taps (channel, p, q) of the window (off[l] = the tap's offset in the padded source), v over
-//   output channels. The transposed conv reads g padded by (k − 1)·d − pad with the kernel
-//   flipped and its channel axes swapped (docs/convolution.md, "Backward").
+//   of a padded source with packed weights: r runs over 6 output pixels (base_r = the pixel's
+//   window corner), l over the taps (channel, p, q) of the window (off[l] = the tap's offset in the
+//   padded source), v over output channels. The transposed conv reads g padded by (k − 1)·d − pad
+//   with the kernel flipped and its channel axes swapped (docs/convolution.md, "Backward").
 // - conv2d_weight swaps the roles: r runs over 6 taps (base_r = the tap's offset), l over the
 //   output pixels (off[l] = the pixel's window corner), v over output channels of g, whose
 //   image is transposed to [pixel, channel] first.
@@ -55,21 +55,24 @@ std::size_t blocks_of(std::size_t channels, std::size_t width) {
 // The share of the micro-kernel's lanes that hold a real channel.
 double lane_fill(std::size_t channels) {
     constexpr std::size_t width = block_width<float>();
-    return static_cast<double>(channels) /
-           static_cast<double>(blocks_of(channels, width) * width);
+    return static_cast<double>(channels) / static_cast<double>(blocks_of(channels, width) * width);
 }
 
 // The direct kernel pays while at least 3/8 of its multiply-adds are useful: 6 channels of 16
-// still beat im2col (LeNet's first conv forward: 38 GFLOP/s against 26, bench/conv_paths).
+// still beat im2col (LeNet's first conv, 1 → 6: 21 GFLOP/s forward against 19 on one thread,
+// bench/conv_paths; docs/convolution.md, "Speed").
 bool useful_enough(double share) {
     return share >= 0.375;
 }
 
 bool choose(bool applies, bool pays) {
     switch (conv_path()) {
-        case ConvPath::im2col: return false;
-        case ConvPath::direct: return applies;
-        case ConvPath::automatic: break;
+        case ConvPath::im2col:
+            return false;
+        case ConvPath::direct:
+            return applies;
+        case ConvPath::automatic:
+            break;
     }
     return applies && pays;
 }
@@ -87,10 +90,10 @@ bool direct_forward(const ConvGeometry& g) {
 // The transposed conv also multiplies the zeros around g: it computes h·w outputs from windows
 // over g padded to [h + kh − 1, w + kw − 1], where im2col + col2im touch only g's oh·ow pixels.
 // A "valid" conv's input gradient does about h·w / (oh·ow) times the work (LeNet's second conv:
-// 196 / 100, 17 GFLOP/s direct against 25 with im2col).
+// 196 / 100, 17 GFLOP/s direct against 26 with im2col on one thread).
 bool direct_input_grad(const ConvGeometry& g) {
-    const double pixels = std::min(1.0, static_cast<double>(g.out_plane()) /
-                                            static_cast<double>(g.in_plane()));
+    const double pixels =
+        std::min(1.0, static_cast<double>(g.out_plane()) / static_cast<double>(g.in_plane()));
     return choose(stride_one(g), !g.pointwise() && useful_enough(lane_fill(g.cg()) * pixels));
 }
 
@@ -152,11 +155,11 @@ void place(const T* src, std::size_t cs, std::size_t h, std::size_t w, std::ptrd
     if (r0 >= r1 || c0 >= c1) return;
     for (std::size_t ci = 0; ci < cs; ++ci) {
         for (std::ptrdiff_t r = r0; r < r1; ++r) {
-            std::memcpy(dst + (ci * hs + static_cast<std::size_t>(r + top)) * ws +
-                            static_cast<std::size_t>(c0 + left),
-                        src + (ci * h + static_cast<std::size_t>(r)) * w +
-                            static_cast<std::size_t>(c0),
-                        static_cast<std::size_t>(c1 - c0) * sizeof(T));
+            std::memcpy(
+                dst + (ci * hs + static_cast<std::size_t>(r + top)) * ws +
+                    static_cast<std::size_t>(c0 + left),
+                src + (ci * h + static_cast<std::size_t>(r)) * w + static_cast<std::size_t>(c0),
+                static_cast<std::size_t>(c1 - c0) * sizeof(T));
         }
     }
 }
@@ -220,7 +223,7 @@ void correlate(const T* src, const T* packed, const T* bias, T* out, std::size_t
                     for (std::size_t ob = 0; ob < blocks; ++ob) {
                         const std::size_t blk = gi * blocks + ob;
                         micro_kernel<false>(packed + blk * taps * W, base, off.data(), taps,
-                                     scratch + p0 * ld + blk * W, ld);
+                                            scratch + p0 * ld + blk * W, ld);
                     }
                 }
             }
@@ -292,10 +295,10 @@ void conv_forward_direct(const T* x, const T* w, const T* b, T* y, std::size_t n
                          const ConvGeometry& g) {
     const Correlation k = correlation_of(g, false);
     const std::size_t taps = k.taps(), og = g.og();
-    const auto packed = pack<T>(g.groups, og, taps, [&](std::size_t gi, std::size_t oc,
-                                                        std::size_t t) {
-        return w[(gi * og + oc) * taps + t];
-    });
+    const auto packed =
+        pack<T>(g.groups, og, taps, [&](std::size_t gi, std::size_t oc, std::size_t t) {
+            return w[(gi * og + oc) * taps + t];
+        });
     correlate(x, packed.data(), b, y, n, k);
 }
 
@@ -306,11 +309,12 @@ void conv_input_grad_direct(const T* gy, const T* w, const T* b, T* dx, std::siz
                             const ConvGeometry& g) {
     const Correlation k = correlation_of(g, true);
     const std::size_t og = g.og(), cg = g.cg(), kk = g.kh * g.kw;
-    const auto packed = pack<T>(g.groups, cg, k.taps(), [&](std::size_t gi, std::size_t ci,
-                                                            std::size_t t) {
-        const std::size_t u = t / kk, pq = t % kk;  // tap (u, p, q) reads w[., ., kh−1−p, kw−1−q]
-        return w[((gi * og + u) * cg + ci) * kk + (kk - 1 - pq)];
-    });
+    const auto packed =
+        pack<T>(g.groups, cg, k.taps(), [&](std::size_t gi, std::size_t ci, std::size_t t) {
+            const std::size_t u = t / kk,
+                              pq = t % kk;  // tap (u, p, q) reads w[., ., kh−1−p, kw−1−q]
+            return w[((gi * og + u) * cg + ci) * kk + (kk - 1 - pq)];
+        });
     correlate(gy, packed.data(), b, dx, n, k);
 }
 
@@ -319,8 +323,7 @@ void conv_input_grad_direct(const T* gy, const T* w, const T* b, T* dx, std::siz
 // buffer laid out like the packed weights, [groups, blocks, taps, W] (taps rounded up to whole
 // micro-kernel blocks, so every block adds in place); the buffers are summed into dw last.
 template <class T>
-void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n,
-                             const ConvGeometry& g) {
+void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n, const ConvGeometry& g) {
     constexpr std::size_t W = block_width<T>();
     const Correlation k = correlation_of(g, false);
     const std::size_t og = g.og(), blocks = blocks_of(og, W), taps = k.taps(), P = k.oh * k.ow;
@@ -378,12 +381,12 @@ void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n,
         }
 }
 
-#define XGRAD_INSTANTIATE(T)                                                                  \
-    template void conv_forward_direct<T>(const T*, const T*, const T*, T*, std::size_t,      \
-                                         const ConvGeometry&);                                \
-    template void conv_input_grad_direct<T>(const T*, const T*, const T*, T*, std::size_t,   \
-                                            const ConvGeometry&);                             \
-    template void conv_weight_grad_direct<T>(const T*, const T*, T*, std::size_t,            \
+#define XGRAD_INSTANTIATE(T)                                                               \
+    template void conv_forward_direct<T>(const T*, const T*, const T*, T*, std::size_t,    \
+                                         const ConvGeometry&);                             \
+    template void conv_input_grad_direct<T>(const T*, const T*, const T*, T*, std::size_t, \
+                                            const ConvGeometry&);                          \
+    template void conv_weight_grad_direct<T>(const T*, const T*, T*, std::size_t,          \
                                              const ConvGeometry&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

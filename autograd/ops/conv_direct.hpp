@@ -56,7 +56,6 @@ template <class T>
 void conv_input_grad_direct(const T* gy, const T* w, const T* b, T* dx, std::size_t n,
                             const ConvGeometry& g);
 template <class T>
-void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n,
-                             const ConvGeometry& g);
+void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n, const ConvGeometry& g);
 
 }  // namespace xgrad::detail

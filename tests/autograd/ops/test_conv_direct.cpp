@@ -63,7 +63,8 @@ TEST_CASE("conv direct: the harness's conv ops pass with the direct kernels forc
             INFO("op: ", spec.name, ", case ", c);
             auto xs = harness::sample_inputs(spec, c);
             std::vector<harness::Array> values;
-            for (const auto& x : xs) values.push_back(x.value());
+            for (const auto& x : xs)
+                values.push_back(x.value());
             CHECK(xt::allclose(spec.fn(xs).value(), spec.ref(values), 1e-12, 1e-12));
             const auto r1 = gradcheck(spec.fn, xs, spec.options);
             INFO(r1.message);
@@ -84,7 +85,7 @@ TEST_CASE("conv direct: float values and gradients agree with im2col, on 1 and 2
     };
     const std::vector<Case> cases = {
         {{3, 20, 9, 8}, {24, 20, 5, 5}, ConvOptions().padding(Padding::same)},  // 2 blocks
-        {{2, 1, 12, 12}, {32, 1, 5, 5}, ConvOptions().padding(2)},  // first layer
+        {{2, 1, 12, 12}, {32, 1, 5, 5}, ConvOptions().padding(2)},              // first layer
         {{2, 8, 7, 9}, {16, 8, 3, 2}, ConvOptions().stride({2, 1}).padding({1, 0})},
         {{2, 6, 9, 9}, {18, 3, 3, 3}, ConvOptions().groups(2).dilation(2).padding(3)},
         {{1, 4, 5, 5}, {17, 4, 4, 4}, ConvOptions().padding(Padding::same)},  // even kernel
