@@ -78,7 +78,8 @@ std::string npy(const std::string& dict, const std::string& data, int major = 1)
 
 template <class T>
 bool bit_equal(const xt::xarray<T>& a, const xt::xarray<T>& b) {
-    return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+    return a.shape() == b.shape() &&
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
 // Values that a text or rounding round trip would damage.
@@ -104,9 +105,10 @@ struct Member {
     bool deflate = false;
 };
 
+// v as `bytes` little-endian bytes (zero bytes past the 8 of v).
 void put(std::string& s, std::uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i)
-        s.push_back(char((v >> (8 * i)) & 0xFF));
+        s.push_back(i < 8 ? char((v >> (8 * i)) & 0xFF) : '\0');
 }
 
 std::string deflate_raw(const std::string& in) {
