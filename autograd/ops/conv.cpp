@@ -342,13 +342,11 @@ bool unit_stride(const ConvGeometry& g) {
     return g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1;
 }
 
-// The padded plane of the calling thread, [oh + kh − 1, ow + kw − 1], border zeroed.
+// The padded plane of the calling thread, [oh + kh − 1, ow + kw − 1].
 template <class T>
 T* padded_plane(const ConvGeometry& g) {
-    thread_local std::vector<T> plane;
-    const std::size_t size = (g.oh + g.kh - 1) * (g.ow + g.kw - 1);
-    if (plane.size() < size) plane.resize(size);
-    return plane.data();
+    return detail::thread_buffer<T, detail::Scratch::im2col_plane>((g.oh + g.kh - 1) *
+                                                                   (g.ow + g.kw - 1));
 }
 
 template <class T>

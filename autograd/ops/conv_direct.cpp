@@ -133,14 +133,6 @@ void micro_kernel(const T* __restrict a, const T* const* base, const std::ptrdif
     }
 }
 
-// A buffer of the calling thread, grown to `size` elements (kept between calls).
-template <class T, int Kind>
-T* thread_buffer(std::size_t size) {
-    thread_local std::vector<T> buffer;
-    if (buffer.size() < size) buffer.resize(size);
-    return buffer.data();
-}
-
 // dst [cs, hs, ws] = src [cs, h, w] with its pixel (0, 0) at (top, left), zeros elsewhere;
 // rows and columns that fall outside dst (negative top or left, or past the end) are dropped.
 template <class T>
@@ -207,8 +199,9 @@ void correlate(const T* src, const T* packed, const T* bias, T* out, std::size_t
     const auto off = k.tap_offsets();
     const std::size_t workers = batch_workers(n, work_of(k, n));
     parallel_batch(n, workers, 1, [&](std::size_t, std::size_t b0, std::size_t b1) {
-        T* pad = thread_buffer<T, 0>(pad_size);
-        T* scratch = thread_buffer<T, 1>((P + kRows) * ld);  // [P, ld]; kRows rows of slack
+        T* pad = thread_buffer<T, Scratch::padded_source>(pad_size);
+        T* scratch = thread_buffer<T, Scratch::block_outputs>((P + kRows) *
+                                                              ld);  // [P, ld]; kRows rows of slack
         for (std::size_t i = b0; i < b1; ++i) {
             place(src + i * src_size, k.cs, k.src_h, k.src_w, k.top, k.left, pad, k.hs, k.ws);
             for (std::size_t p0 = 0; p0 < P; p0 += kRows) {
@@ -338,8 +331,9 @@ void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n, cons
     std::vector<std::vector<T>> partial(workers, std::vector<T>(acc_size, T(0)));
     parallel_batch(n, workers, 1, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
         T* acc = partial[wk].data();
-        T* pad = thread_buffer<T, 0>(pad_size);
-        T* gt = thread_buffer<T, 1>(gt_size);  // g transposed: [groups, blocks, P, W]
+        T* pad = thread_buffer<T, Scratch::padded_source>(pad_size);
+        T* gt = thread_buffer<T, Scratch::block_outputs>(
+            gt_size);  // g transposed: [groups, blocks, P, W]
         for (std::size_t i = b0; i < b1; ++i) {
             place(x + i * in_size, k.cs, k.src_h, k.src_w, k.top, k.left, pad, k.hs, k.ws);
             if (og % W != 0) std::fill(gt, gt + gt_size, T(0));

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace xgrad::detail {
 
@@ -36,6 +37,19 @@ struct ConvGeometry {
     Shape y_shape(std::size_t batch) const { return {batch, o, oh, ow}; }
     std::string attributes() const;  // for the tape listing: stride, padding, dilation, groups
 };
+
+/// The scratch buffers of the convolution kernels, one of each per thread (a helper thread of
+/// the batch pool keeps its own between calls; a fresh multi-MB allocation per call costs page
+/// faults on every conv).
+enum class Scratch { padded_source, block_outputs, im2col_plane };
+
+/// The calling thread's buffer of kind `K`, grown to at least `size` elements.
+template <class T, Scratch K>
+T* thread_buffer(std::size_t size) {
+    thread_local std::vector<T> buffer;
+    if (buffer.size() < size) buffer.resize(size);
+    return buffer.data();
+}
 
 /// Which kernels run a convolution: `automatic` picks per op and shape (Note [direct conv]);
 /// the other two force one path where it applies (tests compare them; benchmarks time them).
