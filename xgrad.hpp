@@ -4,6 +4,7 @@
 // The engine (autograd/), the layers, losses and data tools (nn/) and the optimizers (optim/).
 
 #include "autograd/errors.hpp"
+#include "autograd/shape.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
 #include "autograd/io.hpp"

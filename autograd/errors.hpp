@@ -1,17 +1,9 @@
 #pragma once
 
-#include "autograd/config.hpp"  // before any xtensor header (Note [xtensor allocator])
-
-#include <cstddef>
 #include <stdexcept>
 #include <string>
 
-#include <xtensor/xarray.hpp>
-
 namespace xgrad {
-
-/// Shape of a tensor: xtensor's own shape type, so no conversion happens on the hot path.
-using Shape = xt::xarray<double>::shape_type;
 
 /// Base of every exception xgrad throws.
 class Error : public std::runtime_error {
@@ -42,14 +34,5 @@ class AnomalyError : public Error {
 public:
     using Error::Error;
 };
-
-/// "[2, 3]" for a shape, "[]" for a scalar.
-std::string shape_str(const Shape& shape);
-
-/// The NumPy broadcast of two shapes; throws ShapeError naming `op` and both shapes.
-Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
-
-/// Normalises a possibly negative axis into [0, rank); throws ShapeError naming `op` and the shape.
-std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, const Shape& shape);
 
 }  // namespace xgrad

@@ -1,6 +1,7 @@
 #include "autograd/io.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 #include <zlib.h>

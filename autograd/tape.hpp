@@ -1,6 +1,6 @@
 #pragma once
 
-#include "autograd/pool.hpp"
+#include "autograd/free_list.hpp"
 #include "autograd/tensor.hpp"
 
 #include <array>
@@ -49,7 +49,8 @@ struct OpFunction final : FunctionBase<T> {
     explicit OpFunction(Op o) : op(std::move(o)) {}
     Op op;
 
-    // One per recorded op: from the per-thread pool of its size, like the nodes (Note [node pool]).
+    // One per recorded op: from the per-thread free list of its size, like the nodes
+    // (Note [node free list]).
     static void* operator new(std::size_t size) {
         static_assert(alignof(OpFunction) <= alignof(std::max_align_t));
         return size == sizeof(OpFunction) ? FreeList<sizeof(OpFunction)>::take()
@@ -100,7 +101,7 @@ Tensor<T> make_constant(xt::xarray<T>&& y) {
 template <class T, class Op>
 Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& inputs) {
     if (!grad_enabled() || !any_requires_grad(inputs)) return make_constant<T, Op>(std::move(y));
-    auto node = make_pooled<Node<T>>(std::move(y), true);
+    auto node = make_from_free_list<Node<T>>(std::move(y), true);
     node->op = Op::name;
     node->seq = next_sequence_number();
     node->inputs = std::move(inputs);

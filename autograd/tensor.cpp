@@ -1,6 +1,6 @@
 #include "autograd/tensor.hpp"
 
-#include "autograd/pool.hpp"
+#include "autograd/free_list.hpp"
 #include "autograd/tape.hpp"
 
 #include <fmt/format.h>
@@ -48,7 +48,7 @@ bool malloc_tuned() { return malloc_tuned_at_load; }
 
 template <class T>
 Tensor<T>::Tensor(xt::xarray<T> value, bool requires_grad)
-    : node_(detail::make_pooled<Node<T>>(std::move(value), requires_grad)) {}
+    : node_(detail::make_from_free_list<Node<T>>(std::move(value), requires_grad)) {}
 
 template <class T>
 Node<T>& Tensor<T>::checked() const {

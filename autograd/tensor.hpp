@@ -3,6 +3,7 @@
 #include "autograd/config.hpp"  // before any xtensor header (Note [xtensor allocator])
 
 #include "autograd/errors.hpp"
+#include "autograd/shape.hpp"
 
 #include <xtensor/xarray.hpp>
 

@@ -1,6 +1,7 @@
 #include "nn/image.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/shape.hpp"
 #include "autograd/io.hpp"
 
 #include <fmt/format.h>

@@ -3,7 +3,7 @@
 // The shapes of one convolution, shared by conv.cpp's im2col kernels and the direct kernels of
 // conv_direct.cpp (Note [direct conv]). Internal: the public API is conv.hpp.
 
-#include "autograd/errors.hpp"  // Shape
+#include "autograd/shape.hpp"
 
 #include <cstddef>
 #include <string>

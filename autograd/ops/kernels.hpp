@@ -6,7 +6,7 @@
 // sums and broadcast copies over contiguous row-major buffers. They replace xtensor's generic
 // broadcasting assignment and reducers on the hot paths (Note [raw kernels]).
 
-#include "autograd/errors.hpp"
+#include "autograd/shape.hpp"
 
 #include <xtensor/xstorage.hpp>
 

@@ -1,3 +1,5 @@
+#include "autograd/shape.hpp"
+
 #include "autograd/errors.hpp"
 
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 #pragma once
 
-// A per-thread cache of freed blocks for the engine's small, frequent allocations (graph nodes),
-// used through std::allocate_shared (Note [node pool]).
+// A per-thread free list of blocks for the engine's small, frequent allocations (graph nodes and
+// the recorded ops), used through std::allocate_shared (Note [node free list]).
 
 #include <cstddef>
 #include <memory>
@@ -10,7 +10,7 @@
 
 namespace xgrad::detail {
 
-// Note [node pool]: every recorded op makes a node (value, grad, edges, ~400 bytes with the
+// Note [node free list]: every recorded op makes a node (value, grad, edges, ~400 bytes with the
 // shared_ptr control block). A long chain keeps thousands alive, which overflows glibc's
 // per-thread cache, so each allocation and free went through the general bins (splitting,
 // coalescing, consolidation): half the time of a 1000-op chain. Freed node blocks are kept on a
@@ -74,14 +74,14 @@ struct FreeList {
 
 /// std::allocator-compatible; single objects come from FreeList, arrays from operator new.
 template <class U>
-struct PoolAllocator {
+struct FreeListAllocator {
     using value_type = U;
     static constexpr std::size_t kBlock = sizeof(U) < sizeof(void*) ? sizeof(void*) : sizeof(U);
-    static_assert(alignof(U) <= alignof(std::max_align_t), "over-aligned types are not pooled");
+    static_assert(alignof(U) <= alignof(std::max_align_t), "over-aligned types do not use the free list");
 
-    PoolAllocator() = default;
+    FreeListAllocator() = default;
     template <class V>
-    PoolAllocator(const PoolAllocator<V>&) noexcept {}
+    FreeListAllocator(const FreeListAllocator<V>&) noexcept {}
 
     U* allocate(std::size_t n) {
         if (n == 1) return static_cast<U*>(FreeList<kBlock>::take());
@@ -95,19 +95,19 @@ struct PoolAllocator {
         }
     }
     template <class V>
-    bool operator==(const PoolAllocator<V>&) const noexcept {
+    bool operator==(const FreeListAllocator<V>&) const noexcept {
         return true;
     }
     template <class V>
-    bool operator!=(const PoolAllocator<V>&) const noexcept {
+    bool operator!=(const FreeListAllocator<V>&) const noexcept {
         return false;
     }
 };
 
-/// A shared node (or any small engine object) from the per-thread pool.
+/// A shared node (or any small engine object) from the per-thread free list.
 template <class U, class... Args>
-std::shared_ptr<U> make_pooled(Args&&... args) {
-    return std::allocate_shared<U>(PoolAllocator<U>{}, std::forward<Args>(args)...);
+std::shared_ptr<U> make_from_free_list(Args&&... args) {
+    return std::allocate_shared<U>(FreeListAllocator<U>{}, std::forward<Args>(args)...);
 }
 
 }  // namespace xgrad::detail

@@ -1,0 +1,32 @@
+#include "autograd/shape.hpp"
+
+#include "autograd/errors.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace xgrad;
+
+TEST_CASE("shape_str: a shape in brackets, a scalar as []") {
+    CHECK(shape_str(Shape{2, 3}) == "[2, 3]");
+    CHECK(shape_str(Shape{}) == "[]");
+    CHECK(shape_str(Shape{0}) == "[0]");
+}
+
+TEST_CASE("broadcast_shapes: NumPy's rules, aligned from the right") {
+    CHECK(broadcast_shapes("add", {2, 3}, {3}) == Shape{2, 3});
+    CHECK(broadcast_shapes("add", {4, 1, 3}, {2, 1}) == Shape{4, 2, 3});
+    CHECK(broadcast_shapes("add", {}, {2, 3}) == Shape{2, 3});
+    CHECK(broadcast_shapes("add", {0, 3}, {1, 3}) == Shape{0, 3});
+    CHECK_THROWS_WITH_AS(broadcast_shapes("add", {2, 3}, {4, 3}),
+                         "add: shapes do not broadcast; got a=[2, 3], b=[4, 3]", ShapeError);
+}
+
+TEST_CASE("normalize_axis: negative axes count from the end; out of range names the shape") {
+    CHECK(normalize_axis("sum", -1, {2, 3, 4}) == 2);
+    CHECK(normalize_axis("sum", 0, {2, 3, 4}) == 0);
+    CHECK_THROWS_WITH_AS(normalize_axis("sum", 3, {2, 3, 4}),
+                         "sum: axis 3 is out of range for a tensor of shape [2, 3, 4] (expected an "
+                         "axis in [-3, 2])",
+                         ShapeError);
+    CHECK_THROWS_AS(normalize_axis("sum", 0, {}), ShapeError);  // a scalar has no axis
+}
