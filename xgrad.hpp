@@ -12,6 +12,7 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/index.hpp"
 #include "autograd/ops/linalg.hpp"
+#include "autograd/ops/loss.hpp"
 #include "autograd/ops/norm.hpp"
 #include "autograd/ops/pool.hpp"
 #include "autograd/ops/reduce.hpp"

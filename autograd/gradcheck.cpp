@@ -81,26 +81,30 @@ GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor<doubl
     std::mt19937_64 rng(options.seed + 1);
     // Shapes of the output and of the checked inputs, from one plain evaluation.
     Tensor<double> y0 = fn(inputs);
-    const xt::xarray<double> u = random_like(y0.shape(), rng);
     std::vector<xt::xarray<double>> v;
     for (const auto& x : inputs) {
         if (x.requires_grad()) v.push_back(random_like(x.shape(), rng));
     }
-    // h(x) = Σ_k ⟨∂(uᵀ fn)/∂x_k, v_k⟩, built with create_graph so it is differentiable in x.
+    // h(x, u) = Σ_k ⟨∂(uᵀ fn)/∂x_k, v_k⟩, built with create_graph so it is differentiable in x
+    // and in the upstream gradient u, which is checked as one more input: the derivative in u
+    // runs the VJP of each op the first backward recorded.
+    std::vector<Tensor<double>> with_u = inputs;
+    with_u.push_back(Tensor<double>(random_like(y0.shape(), rng), true));
     auto h = [&](const std::vector<Tensor<double>>& xs) {
         std::vector<Tensor<double>> wrt;
-        for (const auto& x : xs) {
-            if (x.requires_grad()) wrt.push_back(x);
+        for (std::size_t k = 0; k + 1 < xs.size(); ++k) {
+            if (xs[k].requires_grad()) wrt.push_back(xs[k]);
         }
-        Tensor<double> y = fn(xs);
-        auto g = grad<double>({y}, wrt, true, true, {Tensor<double>(u)});
+        const std::vector<Tensor<double>> fn_inputs(xs.begin(), xs.end() - 1);
+        Tensor<double> y = fn(fn_inputs);
+        auto g = grad<double>({y}, wrt, true, true, {xs.back()});
         Tensor<double> total = scalar(0.0);
         for (std::size_t k = 0; k < g.size(); ++k) {
             total = add(total, sum(mul(g[k], Tensor<double>(v[k]))));
         }
         return total;
     };
-    GradcheckResult r = gradcheck(h, inputs, options);
+    GradcheckResult r = gradcheck(h, with_u, options);
     if (!r.ok) r.message = "gradgradcheck: " + r.message.substr(sizeof("gradcheck: ") - 1);
     return r;
 }

@@ -35,8 +35,11 @@ using TensorFn = std::function<Tensor<double>(const std::vector<Tensor<double>>&
 GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor<double>>& inputs,
                           const GradcheckOptions& options = {});
 
-/// Second order: checks, with gradcheck, the gradient of x ↦ ⟨∂(uᵀ fn)/∂x, v⟩ for random u, v,
-/// i.e. that backward with create_graph builds a correct graph of the first derivative.
+/// Second order: checks, with gradcheck, the gradient of (x, u) ↦ ⟨∂(uᵀ fn)/∂x, v⟩ for random
+/// u, v, with respect to the inputs x that require grad and to the upstream gradient u (as
+/// PyTorch's gradgradcheck does), i.e. that backward with create_graph builds a correct graph
+/// of the first derivative. In the messages, input k counts the inputs that require grad, then
+/// u last.
 GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor<double>>& inputs,
                               const GradcheckOptions& options = {});
 

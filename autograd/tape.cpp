@@ -4,14 +4,45 @@
 
 #include <fmt/format.h>
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 
 namespace xgrad {
 namespace detail {
+namespace {
+
+std::mutex& op_registry_mutex() {
+    static std::mutex m;
+    return m;
+}
+std::vector<OpInfo>& op_registry() {
+    static std::vector<OpInfo> ops;
+    return ops;
+}
+
+std::string demangle(const char* mangled) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> readable(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    return status == 0 && readable ? std::string(readable.get()) : std::string(mangled);
+}
+
+}  // namespace
+
+bool register_op(const char* name, const char* type, bool fast_vjp) {
+    std::lock_guard<std::mutex> lock(op_registry_mutex());
+    op_registry().push_back(OpInfo{name, demangle(type), fast_vjp});
+    return true;
+}
 
 std::uint64_t next_sequence_number() {
     static std::atomic<std::uint64_t> counter{0};
@@ -239,6 +270,22 @@ private:
 
 }  // namespace
 }  // namespace detail
+
+bool OpInfo::builtin() const {
+    return type.rfind("xgrad::ops::", 0) == 0;
+}
+
+std::vector<OpInfo> registered_ops() {
+    std::vector<OpInfo> ops;
+    {
+        std::lock_guard<std::mutex> lock(detail::op_registry_mutex());
+        ops = detail::op_registry();
+    }
+    std::sort(ops.begin(), ops.end(), [](const OpInfo& a, const OpInfo& b) {
+        return std::tie(a.name, a.type) < std::tie(b.name, b.type);
+    });
+    return ops;
+}
 
 template <class T>
 void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& grad_outputs,

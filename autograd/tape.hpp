@@ -8,7 +8,9 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -40,6 +42,36 @@ void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq,
 
 template <class Op, class = void>
 struct has_attributes : std::false_type {};
+template <class T, class Op, class = void>
+struct has_fast_vjp : std::false_type {};
+template <class T, class Op>
+struct has_fast_vjp<T, Op,
+                    std::void_t<decltype(std::declval<Op&>().fast_vjp(
+                        std::declval<const Tensor<T>&>(), std::declval<const Tensor<T>&>()))>>
+    : std::true_type {};
+
+/// Adds an op to registered_ops(); `type` is its C++ type as typeid names it (mangled).
+bool register_op(const char* name, const char* type, bool fast_vjp);
+
+// One registration per op struct and element type, made when the program starts: naming
+// `done` in record() instantiates it for every op the program can record.
+template <class T, class Op>
+struct OpRegistration {
+    static const bool done;
+};
+template <class T, class Op>
+const bool OpRegistration<T, Op>::done =
+    register_op(Op::name, typeid(Op).name(), has_fast_vjp<T, Op>::value);
+
+template <class T, class Grads>
+std::vector<Tensor<T>> grads_vector(Grads&& grads) {
+    if constexpr (std::is_same_v<std::decay_t<Grads>, std::vector<Tensor<T>>>) {
+        return std::forward<Grads>(grads);
+    } else {
+        return std::vector<Tensor<T>>(std::make_move_iterator(grads.begin()),
+                                      std::make_move_iterator(grads.end()));
+    }
+}
 template <class Op>
 struct has_attributes<Op, std::void_t<decltype(std::declval<const Op&>().attributes())>>
     : std::true_type {};
@@ -64,14 +96,13 @@ struct OpFunction final : FunctionBase<T> {
         }
     }
 
+    // See Note [fast VJP]: grad mode is on inside a VJP exactly when backward records the
+    // gradient's own graph (create_graph).
     std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>& y) override {
-        auto grads = op.vjp(g, y);
-        if constexpr (std::is_same_v<decltype(grads), std::vector<Tensor<T>>>) {
-            return grads;
-        } else {
-            return std::vector<Tensor<T>>(std::make_move_iterator(grads.begin()),
-                                          std::make_move_iterator(grads.end()));
+        if constexpr (has_fast_vjp<T, Op>::value) {
+            if (!grad_enabled()) return grads_vector<T>(op.fast_vjp(g, y));
         }
+        return grads_vector<T>(op.vjp(g, y));
     }
     std::string attributes() const override {
         if constexpr (has_attributes<Op>::value) {
@@ -100,6 +131,7 @@ Tensor<T> make_constant(xt::xarray<T>&& y) {
 
 template <class T, class Op>
 Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& inputs) {
+    static_cast<void>(&OpRegistration<T, std::decay_t<Op>>::done);
     if (!grad_enabled() || !any_requires_grad(inputs)) return make_constant<T, Op>(std::move(y));
     auto node = make_from_free_list<Node<T>>(std::move(y), true);
     node->op = Op::name;
@@ -112,11 +144,26 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
 
 }  // namespace detail
 
+// Note [fast VJP]
+// An op's `vjp` is written with xgrad ops, so that a backward with create_graph records the
+// gradient's own graph and second derivatives come for free. On the ordinary path (create_graph
+// off) those ops record nothing, but each still builds a tensor per intermediate; for the ops that
+// dominate a training step that cost shows (docs/performance.md). Such an op may also define
+//     Grads<T, N> fast_vjp(const Tensor<T>& g, const Tensor<T>& y) const;
+// the same formula on raw values (a gemm, one fused loop), correct to first order only, like a
+// PyTorch Function marked once_differentiable. The engine calls fast_vjp when backward does not
+// record (grad mode is off inside every VJP then) and vjp when it does, so the choice lives here,
+// once, not in each op. Both must give the same gradient: the op harness checks fast_vjp against
+// finite differences (gradcheck), vjp to second order (gradgradcheck) and the two first
+// derivatives against each other. docs/custom-ops.md shows it on a user's op.
+
 /// Runs an op struct on tensor inputs and records it on the tape when grad mode is on and an
 /// input requires grad. The struct provides `static constexpr const char* name`, `forward(inputs...)`
-/// returning the value, and `vjp(g, y)` returning Grads<T, N> (see docs/custom-ops.md).
+/// returning the value, and `vjp(g, y)` returning Grads<T, N>, optionally `fast_vjp(g, y)` (Note
+/// [fast VJP]) and `attributes()` (see docs/custom-ops.md).
 template <class Op, class T, class... Rest>
 Tensor<T> record(Op op, const Tensor<T>& first, const Rest&... rest) {
+    static_cast<void>(&detail::OpRegistration<T, Op>::done);
     xt::xarray<T> y = op.forward(first, rest...);
     if (!grad_enabled() || !(first.requires_grad() || ... || rest.requires_grad())) {
         return detail::make_constant<T, Op>(std::move(y));  // no edge list to build
@@ -132,6 +179,20 @@ Tensor<T> record_list(Op op, const std::vector<Tensor<T>>& inputs) {
     xt::xarray<T> y = op.forward(inputs);
     return detail::make_result<T>(std::move(y), std::move(op), std::vector<Tensor<T>>(inputs));
 }
+
+/// An op struct that this program can record (see registered_ops()).
+struct OpInfo {
+    std::string name;       ///< the tape name ("mul")
+    std::string type;       ///< the C++ type, e.g. "xgrad::ops::(anonymous namespace)::Mul<float>"
+    bool fast_vjp = false;  ///< it has a fast_vjp as well as its vjp (Note [fast VJP])
+    /// True for the library's own ops (op structs in namespace xgrad::ops).
+    bool builtin() const;
+};
+
+/// Every op struct whose record() or record_list() is compiled into the program, one entry per
+/// struct and element type, sorted by name then type; filled as the program starts. The op
+/// harness uses it to check that every built-in op is tested.
+std::vector<OpInfo> registered_ops();
 
 /// Backward from several outputs at once, each with its gradient (undefined = ones for a scalar).
 template <class T>

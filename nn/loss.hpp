@@ -1,6 +1,7 @@
 #pragma once
 
 #include "autograd/ops/index.hpp"
+#include "autograd/ops/loss.hpp"
 #include "autograd/tensor.hpp"
 
 #include <vector>
@@ -10,7 +11,8 @@
 // default), sums, or returns the per-element/per-example losses (none).
 namespace xgrad::nn {
 
-enum class Reduction { mean, sum, none };
+/// mean, sum or none (autograd/ops/loss.hpp).
+using Reduction = xgrad::Reduction;
 
 /// Mean squared error: (pred − target)²; shapes must match.
 template <class T> Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target,
@@ -36,7 +38,8 @@ template <class T> Tensor<T> categorical_cross_entropy(const Tensor<T>& input,
                                                        Reduction reduction = Reduction::mean);
 
 /// Sparse categorical cross-entropy with class indices: logits [n, classes], labels [n] in
-/// [0, classes) (ValueError naming the first bad label otherwise). PyTorch's cross_entropy.
+/// [0, classes) (ValueError naming the first bad label otherwise). PyTorch's cross_entropy: it runs
+/// xgrad::cross_entropy, one op on the tape.
 template <class T> Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits,
                                                               const Index& labels,
                                                               Reduction reduction = Reduction::mean);

@@ -260,19 +260,21 @@ struct Relu {
     }
     // y = max(x, 0)  ⇒  ∂L/∂x = g ⊙ [x > 0]
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        xt::xarray<T> mask = xt::xarray<T>::from_shape(x.shape());
         const T* xv = x.value().data();
+        T* m = mask.data();
+        for (std::size_t i = 0; i < mask.size(); ++i)
+            m[i] = xv[i] > T(0) ? T(1) : T(0);
+        return {mul(g, Tensor<T>(std::move(mask)))};
+    }
+    // The same in one pass, without the mask (Note [fast VJP]). NOTE: where x ≤ 0 the result is
+    // 0 even for a NaN g, as PyTorch's threshold_backward.
+    Grads<T, 1> fast_vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        const T* xv = x.value().data();
+        const T* gv = g.value().data();
         xt::xarray<T> d = xt::xarray<T>::from_shape(x.shape());
         T* dv = d.data();
-        const std::size_t n = d.size();
-        if (grad_enabled()) {  // create_graph: g ⊙ mask keeps g in the graph
-            for (std::size_t i = 0; i < n; ++i)
-                dv[i] = xv[i] > T(0) ? T(1) : T(0);
-            return {mul(g, Tensor<T>(std::move(d)))};
-        }
-        // One pass instead of building the mask and multiplying (NOTE: where x ≤ 0 the result is
-        // 0 even for a NaN g, as PyTorch's threshold_backward).
-        const T* gv = g.value().data();
-        for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t i = 0; i < d.size(); ++i)
             dv[i] = xv[i] > T(0) ? gv[i] : T(0);
         return {Tensor<T>(std::move(d))};
     }

@@ -190,6 +190,91 @@ struct MatMul {
     }
 };
 
+// Note [fused linear]
+// linear could be matmul followed by add: two ops, two [..., out] results, and in backward the
+// add's VJP plus a reduction for the bias. For the small batches of the MLP lectures that
+// overhead is a visible share of a training step (docs/performance.md, MLP training step), so
+// linear is one op: the bias is copied into every row of the result and the gemm accumulates onto
+// it (beta = 1). Its fast_vjp (Note [fast VJP]) runs raw gemms into fresh arrays and a column-sum
+// loop; its vjp states the same formulas as xgrad ops, so the gradient is itself differentiable.
+template <class T>
+struct Linear {
+    static constexpr const char* name = "linear";
+    Tensor<T> x, weight, bias;  // the VJP reads x and W; bias (maybe undefined) for requires_grad()
+    std::size_t rows = 0;       // x's leading axes folded: m (1 for a 1-D x)
+
+    std::size_t in() const { return weight.shape()[1]; }
+    std::size_t out() const { return weight.shape()[0]; }
+
+    xt::xarray<T> forward(const Tensor<T>& x_in, const Tensor<T>& w_in) {
+        return forward(x_in, w_in, Tensor<T>());
+    }
+    xt::xarray<T> forward(const Tensor<T>& x_in, const Tensor<T>& w_in, const Tensor<T>& b_in) {
+        x = x_in;
+        weight = w_in;
+        bias = b_in;
+        Shape shape = x.shape();
+        shape.back() = out();  // [..., out]
+        rows = 1;
+        for (std::size_t i = 0; i + 1 < x.dim(); ++i)
+            rows *= x.shape()[i];
+        xt::xarray<T> y = xt::xarray<T>::from_shape(shape);
+        if (bias.defined()) {
+            const T* b = bias.value().data();
+            for (std::size_t i = 0; i < rows; ++i)
+                std::copy_n(b, out(), y.data() + i * out());
+        }
+        detail::gemm<T>(false, true, rows, out(), in(), T(1), x.value().data(), in(),
+                        weight.value().data(), in(), bias.defined() ? T(1) : T(0), y.data(),
+                        out());
+        return y;
+    }
+
+    // G = ∂L/∂y as [m, out]:  ∂L/∂x = G·W,  ∂L/∂W = Gᵀ·x,  ∂L/∂b = Σ_rows G
+    // (one gradient per input: two without a bias)
+    std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        const auto m = static_cast<std::ptrdiff_t>(rows);
+        const Tensor<T> g2 = reshape(g, {m, static_cast<std::ptrdiff_t>(out())});  // [m, out]
+        std::vector<Tensor<T>> grads(bias.defined() ? 3 : 2);
+        if (x.requires_grad()) grads[0] = matmul(g, weight);  // [..., in]
+        if (weight.requires_grad()) {
+            const Tensor<T> x2 = reshape(x, {m, static_cast<std::ptrdiff_t>(in())});  // [m, in]
+            grads[1] = matmul(g2, x2, true, false);  // [out, in]
+        }
+        if (bias.defined() && bias.requires_grad()) grads[2] = sum(g2, {0});  // [out]
+        return grads;
+    }
+
+    // The same with gemms into fresh arrays and one pass for the bias (Note [fast VJP]).
+    std::vector<Tensor<T>> fast_vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        const T* gp = g.value().data();
+        std::vector<Tensor<T>> grads(bias.defined() ? 3 : 2);
+        if (x.requires_grad()) {
+            xt::xarray<T> dx = xt::xarray<T>::from_shape(x.shape());  // [..., in]
+            detail::gemm<T>(false, false, rows, in(), out(), T(1), gp, out(),
+                            weight.value().data(), in(), T(0), dx.data(), in());
+            grads[0] = Tensor<T>(std::move(dx));
+        }
+        if (weight.requires_grad()) {
+            xt::xarray<T> dw = xt::xarray<T>::from_shape(weight.shape());  // [out, in]
+            detail::gemm<T>(true, false, out(), in(), rows, T(1), gp, out(), x.value().data(),
+                            in(), T(0), dw.data(), in());
+            grads[1] = Tensor<T>(std::move(dw));
+        }
+        if (bias.defined() && bias.requires_grad()) {
+            xt::xarray<T> db = xt::zeros<T>({out()});  // [out]
+            T* d = db.data();
+            for (std::size_t i = 0; i < rows; ++i) {
+                const T* row = gp + i * out();
+                for (std::size_t j = 0; j < out(); ++j)
+                    d[j] += row[j];
+            }
+            grads[2] = Tensor<T>(std::move(db));
+        }
+        return grads;
+    }
+};
+
 }  // namespace
 }  // namespace ops
 
@@ -235,10 +320,9 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
             shape_str(x.shape()), shape_str(weight.shape()),
             bias.defined() ? ", bias=" + shape_str(bias.shape()) : std::string()));
     }
-    // y = x·Wᵀ (+ b): W stays [out, in], the transpose is gemm's flag.
-    Tensor<T> y = x.dim() == 1 ? squeeze(matmul(unsqueeze(x, 0), weight, false, true), 0)  // [out]
-                               : matmul(x, weight, false, true);  // [..., out]
-    return bias.defined() ? add(y, bias) : y;
+    // One op either way (Note [fused linear]); without a bias it has two inputs.
+    return bias.defined() ? record(ops::Linear<T>{}, x, weight, bias)
+                          : record(ops::Linear<T>{}, x, weight);
 }
 
 #define XGRAD_INSTANTIATE(T)                                                   \

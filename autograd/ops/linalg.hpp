@@ -22,9 +22,11 @@ template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool
                                     bool transpose_b);
 
 /// Dense layer: y = x·Wᵀ + b with x [..., in] (rank ≥ 1), weight [out, in] (PyTorch's layout),
-/// bias [out] (undefined Tensor for none) → [..., out]; one gemm with transpose_b whatever the
-/// rank of x (its leading axes fold into the rows). Shapes that do not fit raise ShapeError
-/// naming x, weight and bias.
+/// bias [out] (undefined Tensor for none) → [..., out]. One op on the tape ("linear"): the bias is
+/// written into the result and one gemm with transpose_b adds x·Wᵀ to it, whatever the rank of x
+/// (its leading axes fold into the rows); the VJP is ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x, ∂L/∂b = Σ_rows G,
+/// computed only for inputs that require grad, and differentiable again under create_graph.
+/// Shapes that do not fit raise ShapeError naming x, weight and bias.
 template <class T> Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight,
                                     const Tensor<T>& bias = Tensor<T>());
 

@@ -133,12 +133,11 @@ void channel_stats(const xt::xarray<T>& x, const ChannelLayout& L, std::vector<d
     });
 }
 
-// Note [batch_norm backward]: the training-mode VJP has two implementations of one formula.
-// Without create_graph (every training step) it is one fused pass over raw buffers. With
-// create_graph (grad mode is on inside the VJP) it is rebuilt from xgrad ops — mean, sub, mul,
-// pow — from x itself, so the gradient is differentiable in x, weight and g (gradient
-// penalties, Hessian-vector products). gradcheck exercises the first path, gradgradcheck the
-// second, so the harness checks both.
+// Note [batch_norm backward]: the training-mode VJP has two implementations of one formula
+// (Note [fast VJP] in autograd/tape.hpp). fast_vjp, which every training step runs, is one fused
+// pass over raw buffers. vjp, which backward runs with create_graph, rebuilds the formula from
+// xgrad ops — mean, sub, mul, pow — from x itself, so the gradient is differentiable in x, weight
+// and g (gradient penalties, Hessian-vector products).
 template <class T>
 struct BatchNorm {
     static constexpr const char* name = "batch_norm";
@@ -176,8 +175,7 @@ struct BatchNorm {
 
     // x̂ = (x − μ)/σ, y = w·x̂ + b  ⇒  dx = w/σ · (g − mean(g) − x̂·mean(g·x̂)),
     // dw = Σ g·x̂, db = Σ g (sums and means over every axis but 1)
-    std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>&) const {
-        if (grad_enabled()) return vjp_graph(g);
+    std::vector<Tensor<T>> fast_vjp(const Tensor<T>& g, const Tensor<T>&) const {
         const ChannelLayout L(x.shape());
         const double m = static_cast<double>(L.per_channel());
         const T* xd = x.value().data();
@@ -227,7 +225,7 @@ struct BatchNorm {
     }
 
     // The same formula in xgrad ops, from x (Note [batch_norm backward]).
-    std::vector<Tensor<T>> vjp_graph(const Tensor<T>& g) const {
+    std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>&) const {
         const std::size_t rank = x.dim();
         const Axes axes = reduce_axes(rank);
         const auto cshape = channel_shape(rank, x.shape()[1]);

@@ -195,3 +195,60 @@ TEST_CASE("tape: a finished graph releases every node it held") {
     }
     CHECK(w.node_ptr().use_count() == 1);  // no graph, no cycle keeps the parameter
 }
+
+namespace {
+// y = x³ with both VJPs; each counts its calls (Note [fast VJP]).
+struct CubeWithFastVjp {
+    static constexpr const char* name = "cube_with_fast_vjp";
+    static inline int composed_calls = 0, fast_calls = 0;
+    Tensor<double> x;
+    xt::xarray<double> forward(const Tensor<double>& x_in) {
+        x = x_in;
+        return x.value() * x.value() * x.value();
+    }
+    // y = x³  ⇒  ∂L/∂x = 3·g·x²
+    Grads<double, 1> vjp(const Tensor<double>& g, const Tensor<double>&) const {
+        ++composed_calls;
+        return {3.0 * g * x * x};
+    }
+    Grads<double, 1> fast_vjp(const Tensor<double>& g, const Tensor<double>&) const {
+        ++fast_calls;
+        return {Tensor<double>(xt::xarray<double>(3.0 * g.value() * x.value() * x.value()))};
+    }
+};
+}  // namespace
+
+TEST_CASE("backward: an op's fast_vjp runs without create_graph, its vjp with it") {
+    auto x = scalar(2.0, true);
+    auto cube = [](const Tensor<double>& t) { return record(CubeWithFastVjp{}, t); };
+    CHECK(grad(cube(x), x).item() == 12);  // 3·2²
+    CHECK(CubeWithFastVjp::fast_calls == 1);
+    CHECK(CubeWithFastVjp::composed_calls == 0);
+    const auto dx = grad(cube(x), x, /*create_graph=*/true);
+    CHECK(dx.item() == 12);
+    CHECK(CubeWithFastVjp::composed_calls == 1);
+    CHECK(grad(dx, x).item() == 12);  // d²(x³)/dx² = 6x: the composed VJP's graph
+    CHECK(CubeWithFastVjp::fast_calls == 1);
+}
+
+TEST_CASE("registered_ops: the library's ops and a user's op, each with its type") {
+    auto x = scalar(2.0, true);
+    record(CubeWithFastVjp{}, x);  // makes sure the program records it
+    bool found_user_op = false, found_relu = false;
+    for (const auto& op : registered_ops()) {
+        if (op.name == "cube_with_fast_vjp") {
+            found_user_op = true;
+            CHECK(!op.builtin());
+            CHECK(op.fast_vjp);
+            CHECK(op.type.find("CubeWithFastVjp") != std::string::npos);
+        }
+        if (op.name == "relu") {
+            found_relu = true;
+            CHECK(op.builtin());
+            CHECK(op.fast_vjp);
+            CHECK(op.type.rfind("xgrad::ops::", 0) == 0);
+        }
+    }
+    CHECK(found_user_op);
+    CHECK(found_relu);
+}

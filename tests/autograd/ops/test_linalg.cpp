@@ -1,8 +1,13 @@
 #include "autograd/ops/linalg.hpp"
 
+#include "autograd/random.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
+
+#include <xtensor/xmanipulation.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xview.hpp>
 
 #include <algorithm>
 #include <vector>
@@ -147,7 +152,10 @@ XGRAD_REGISTER_OP(OpSpec("linear",
                       .reference(naive_linear)
                       .cases({{{5, 4}, {3, 4}, {3}},
                               {{2, 5, 4}, {3, 4}, {3}},
+                              {{1, 1}, {1, 1}, {1}},
                               {{4}, {3, 4}, {3}},
+                              {{4}, {3, 4}},
+                              {{0, 4}, {3, 4}, {3}},
                               {{5, 4}, {3, 4}}})
                       .bad_shapes({{32, 784}, {300, 100}, {300}}));
 
@@ -219,16 +227,33 @@ TEST_CASE("matmul: rank-0 operands and unbroadcastable batches are ShapeErrors")
                          ShapeError);
 }
 
-TEST_CASE("linear: y = x·Wᵀ + b with the weight read through a transpose flag") {
-    Tensor<double> x(xt::xarray<double>{{1, 2}}),
-        w(xt::xarray<double>{{1, 0}, {0, 1}, {1, 1}}, true);
-    Tensor<double> b(xt::xarray<double>{0.5, 0, -1});
+TEST_CASE("linear: one op adds the bias to every row and reads the weight itself") {
+    Tensor<double> x(xt::xarray<double>{{1, 2}, {3, 4}});
+    Tensor<double> w(xt::xarray<double>{{1, 0}, {1, 1}, {0, 2}}, true);
+    Tensor<double> b(xt::xarray<double>{10, 20, 30});
     const auto y = linear(x, w, b);
-    CHECK(y.value() == xt::xarray<double>{{1.5, 2, 2}});  // [1 + 0.5, 2 + 0, 1 + 2 − 1]
-    // The recorded product reads the weight itself: no transposed copy on the tape.
-    const auto product = y.inputs()[0];
-    CHECK(std::string(product.op_name()) == "matmul");
-    CHECK(product.inputs()[1].same(w));
+    // row 1: (1, 1+2, 2·2) + b = (11, 23, 34); row 2: (3, 3+4, 2·4) + b = (13, 27, 38)
+    CHECK(y.value() == xt::xarray<double>{{11, 23, 34}, {13, 27, 38}});
+    // One node on the tape, whose inputs are x, the weight itself (no transposed copy) and b.
+    CHECK(std::string(y.op_name()) == "linear");
+    REQUIRE(y.inputs().size() == 3);
+    CHECK(y.inputs()[1].same(w));
+    CHECK(linear(x, w).inputs().size() == 2);  // no bias: two inputs
+}
+
+TEST_CASE("linear: only the inputs that require grad get a gradient") {
+    manual_seed(5);
+    auto x = rand<double>({2, 3, 4}, -1.0, 1.0);  // no grad: the first layer's input
+    auto w = rand<double>({5, 4}, -1.0, 1.0, true);
+    auto b = rand<double>({5}, -1.0, 1.0, true);
+    linear(x, w, b).backward(ones<double>({2, 3, 5}));
+    CHECK(!x.grad().defined());
+    // ∂L/∂b = Σ over the 6 rows of ones; ∂L/∂W[o, i] = Σ_rows x[..., i]
+    CHECK(b.grad().value() == xt::xarray<double>(xt::ones<double>({5}) * 6.0));
+    const xt::xarray<double> column_sums = xt::sum(xt::reshape_view(x.value(), {6, 4}), {0});
+    for (std::size_t o = 0; o < 5; ++o) {
+        CHECK(xt::allclose(xt::row(w.grad().value(), o), column_sums, 1e-12, 1e-12));
+    }
 }
 
 TEST_CASE("linear: a weight that does not match x names every shape") {

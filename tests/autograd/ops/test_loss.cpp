@@ -1,8 +1,7 @@
-// The fused sparse_categorical_cross_entropy op (see Note [fused cross-entropy] in nn/loss.cpp):
-// harness entries for the reductions test_loss.cpp does not register, large logits, and the
-// single recorded op.
+// The fused cross_entropy op (Note [fused cross-entropy] in autograd/ops/loss.cpp): harness
+// entries for each reduction and for large logits, and the single recorded op.
 
-#include "nn/loss.hpp"
+#include "autograd/ops/loss.hpp"
 
 #include "autograd/graph.hpp"
 #include "autograd/ops/softmax.hpp"
@@ -45,36 +44,38 @@ harness::Sampler around(double center) {
 }
 }  // namespace
 
-XGRAD_REGISTER_OP(OpSpec("sparse_categorical_cross_entropy_sum",
+XGRAD_REGISTER_OP(OpSpec("cross_entropy",
+                         [](const Tensors& x) { return cross_entropy(x[0], labels); })
+                      .reference([](const A& a) { return Array(xt::mean(per_example(a[0]))()); })
+                      .cases({{{4, 4}}, {{4, 6}}})
+                      .samplers({harness::uniform(-3, 3)})
+                      .bad_shapes({{4, 4, 2}}));
+XGRAD_REGISTER_OP(OpSpec("cross_entropy_sum",
                          [](const Tensors& x) {
-                             return nn::sparse_categorical_cross_entropy(x[0], labels,
-                                                                         nn::Reduction::sum);
+                             return cross_entropy(x[0], labels, Reduction::sum);
                          })
                       .reference([](const A& a) { return Array(xt::sum(per_example(a[0]))()); })
                       .cases({{{4, 4}}, {{4, 6}}})
                       .bad_shapes({{3, 4}}));  // three rows for four labels
-XGRAD_REGISTER_OP(OpSpec("sparse_categorical_cross_entropy_none",
+XGRAD_REGISTER_OP(OpSpec("cross_entropy_none",
                          [](const Tensors& x) {
-                             return nn::sparse_categorical_cross_entropy(x[0], labels,
-                                                                         nn::Reduction::none);
+                             return cross_entropy(x[0], labels, Reduction::none);
                          })
                       .reference([](const A& a) { return per_example(a[0]); })
                       .cases({{{4, 4}}, {{4, 5}}})
                       .bad_shapes({{4}}));
-XGRAD_REGISTER_OP(OpSpec("sparse_categorical_cross_entropy_large",
-                         [](const Tensors& x) {
-                             return nn::sparse_categorical_cross_entropy(x[0], labels);
-                         })
+XGRAD_REGISTER_OP(OpSpec("cross_entropy_large",
+                         [](const Tensors& x) { return cross_entropy(x[0], labels); })
                       .reference([](const A& a) { return Array(xt::mean(per_example(a[0]))()); })
                       .cases({{{4, 4}}})
                       .samplers({around(1000)})
                       .bad_shapes({{4, 4, 1}}));
 
-TEST_CASE("sparse_categorical_cross_entropy: one recorded op whose gradient is softmax − one-hot") {
+TEST_CASE("cross_entropy: one recorded op whose gradient is softmax − one-hot") {
     manual_seed(3);
     auto z = rand<double>({4, 4}, -2.0, 2.0, true);
-    auto loss = nn::sparse_categorical_cross_entropy(z, labels);
-    CHECK(std::string(loss.op_name()) == "sparse_categorical_cross_entropy");
+    auto loss = cross_entropy(z, labels);
+    CHECK(std::string(loss.op_name()) == "cross_entropy");
     CHECK(loss.inputs().size() == 1);
     CHECK(loss.inputs()[0].same(z));
     loss.backward();
@@ -85,9 +86,9 @@ TEST_CASE("sparse_categorical_cross_entropy: one recorded op whose gradient is s
     CHECK(xt::allclose(z.grad().value(), expected / 4.0, 1e-12, 1e-14));
 }
 
-TEST_CASE("sparse_categorical_cross_entropy: finite for logits of ±1e30 in float") {
+TEST_CASE("cross_entropy: finite for logits of ±1e30 in float") {
     Tensor<float> z(xt::xarray<float>{{1e30f, -1e30f}, {-1e30f, 1e30f}}, true);
-    auto loss = nn::sparse_categorical_cross_entropy(z, Index{1, 1});  // right, then wrong
+    auto loss = cross_entropy(z, Index{1, 1});  // right, then wrong
     CHECK(std::isfinite(loss.item()));
     CHECK(loss.item() == doctest::Approx(1e30f));  // (2e30 + 0) / 2
     loss.backward();
@@ -95,17 +96,10 @@ TEST_CASE("sparse_categorical_cross_entropy: finite for logits of ±1e30 in floa
     CHECK(z.grad()(1, 1) == doctest::Approx(0.0f));   // (softmax 1 − 1) / 2
 }
 
-TEST_CASE("sparse_categorical_cross_entropy: the create_graph VJP equals the ordinary one") {
-    // The harness checks the ordinary VJP against finite differences and the create_graph one
-    // for consistent second derivatives; this ties the two first derivatives together.
-    manual_seed(4);
-    auto z = rand<double>({4, 5}, -2.0, 2.0, true);
-    for (auto r : {nn::Reduction::mean, nn::Reduction::sum, nn::Reduction::none}) {
-        const auto loss = nn::sparse_categorical_cross_entropy(z, labels, r);
-        const Tensor<double> g = rand<double>(loss.shape(), 0.5, 1.5);
-        const auto plain = grad(loss, z, false, true, g);
-        const auto composed = grad(loss, z, true, true, g);
-        CHECK(composed.requires_grad());
-        CHECK(xt::allclose(composed.value(), plain.value(), 1e-12, 1e-14));
-    }
+TEST_CASE("cross_entropy: an out-of-range label is named with its position") {
+    Tensor<double> logits(xt::zeros<double>({2, 10}));
+    CHECK_THROWS_WITH_AS(cross_entropy(logits, Index{3, 10}),
+                         "cross_entropy: label 10 at position 1 is outside [0, 10)", ValueError);
+    CHECK_THROWS_WITH_AS(cross_entropy(logits, Index{-1, 0}), doctest::Contains("label -1"),
+                         ValueError);
 }
