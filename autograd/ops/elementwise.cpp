@@ -45,17 +45,27 @@ Tensor<T> if_needed(const Tensor<T>& input, F f) {
     return input.requires_grad() ? f() : Tensor<T>();
 }
 
-template <class T>
-struct Add {
-    static constexpr const char* name = "add";
+// What the VJPs of add and sub read: no values, only each input's shape (to sum the gradient
+// back to) and whether it wants a gradient.
+struct InputShapes {
     Shape a_shape, b_shape;
     bool a_rg = false, b_rg = false;
 
-    xt::xarray<T> forward(const Tensor<T>& a, const Tensor<T>& b) {
+    template <class T>
+    void save(const Tensor<T>& a, const Tensor<T>& b) {
         a_shape = a.shape();
         b_shape = b.shape();
         a_rg = a.requires_grad();
         b_rg = b.requires_grad();
+    }
+};
+
+template <class T>
+struct Add : InputShapes {
+    static constexpr const char* name = "add";
+
+    xt::xarray<T> forward(const Tensor<T>& a, const Tensor<T>& b) {
+        save(a, b);
         return broadcast_binary<T>(name, a.value(), b.value(),
                                    [](const auto& x, const auto& y) { return x + y; });
     }
@@ -66,16 +76,11 @@ struct Add {
 };
 
 template <class T>
-struct Sub {
+struct Sub : InputShapes {
     static constexpr const char* name = "sub";
-    Shape a_shape, b_shape;
-    bool a_rg = false, b_rg = false;
 
     xt::xarray<T> forward(const Tensor<T>& a, const Tensor<T>& b) {
-        a_shape = a.shape();
-        b_shape = b.shape();
-        a_rg = a.requires_grad();
-        b_rg = b.requires_grad();
+        save(a, b);
         return broadcast_binary<T>(name, a.value(), b.value(),
                                    [](const auto& x, const auto& y) { return x - y; });
     }

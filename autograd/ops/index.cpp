@@ -1,5 +1,6 @@
 #include "autograd/ops/index.hpp"
 
+#include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
 
 #include <fmt/format.h>
@@ -16,20 +17,8 @@ namespace {
 // slice ↔ slice_backward, index_select ↔ index_add, gather ↔ scatter_add, pad ↔ crop, and
 // concat's VJP is made of slices. So create_graph differentiates a VJP as far as one likes.
 
-// A row-major shape seen around axis `dim`: element (o, i, k) sits at (o·n + i)·inner + k.
-struct AxisSplit {
-    std::size_t outer = 1, n = 1, inner = 1;
-};
-
-AxisSplit split_at(const Shape& s, std::size_t dim) {
-    AxisSplit a;
-    a.n = s[dim];
-    for (std::size_t i = 0; i < dim; ++i)
-        a.outer *= s[i];
-    for (std::size_t i = dim + 1; i < s.size(); ++i)
-        a.inner *= s[i];
-    return a;
-}
+using kernels::AxisSplit;
+using kernels::split_at;
 
 Shape with_axis(Shape s, std::size_t dim, std::size_t n) {
     s[dim] = n;

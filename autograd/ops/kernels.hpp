@@ -38,6 +38,22 @@ struct LoopNest {
 };
 LoopNest make_loop_nest(const Shape& shape, const Strides& s0, const Strides& s1);
 
+/// A row-major shape seen as [outer, n, inner] around axis `axis`: element (o, i, k) sits at
+/// (o·n + i)·inner + k, so each of the outer·inner slices along the axis holds n values, `inner`
+/// apart in memory.
+struct AxisSplit {
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+inline AxisSplit split_at(const Shape& shape, std::size_t axis) {
+    AxisSplit s;
+    s.n = shape[axis];
+    for (std::size_t i = 0; i < axis; ++i)
+        s.outer *= shape[i];
+    for (std::size_t i = axis + 1; i < shape.size(); ++i)
+        s.inner *= shape[i];
+    return s;
+}
+
 /// Number of elements of `shape`.
 inline std::size_t out_size(const Shape& shape) {
     std::size_t n = 1;

@@ -1,6 +1,7 @@
 #include "autograd/ops/softmax.hpp"
 
 #include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
 
 #include <fmt/format.h>
@@ -19,23 +20,8 @@ namespace xgrad {
 namespace ops {
 namespace {
 
-// x seen as [outer, n, inner] around `axis`: each of the outer·inner slices holds n values,
-// `inner` apart in memory.
-struct AxisSplit {
-    std::size_t outer = 1, n = 1, inner = 1;
-};
-
-AxisSplit split_at(const Shape& shape, std::size_t axis) {
-    AxisSplit s;
-    for (std::size_t i = 0; i < axis; ++i) {
-        s.outer *= shape[i];
-    }
-    s.n = shape[axis];
-    for (std::size_t i = axis + 1; i < shape.size(); ++i) {
-        s.inner *= shape[i];
-    }
-    return s;
-}
+using kernels::AxisSplit;
+using kernels::split_at;
 
 // Writes x − max into y, the max taken along the axis of each slice.
 // NOTE: the max shift makes every exponent ≤ 0, so exp never overflows (softmax of [1000, 0]
