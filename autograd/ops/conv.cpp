@@ -4,6 +4,7 @@
 #include "autograd/ops/conv_direct.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/tuning.hpp"
 
 #include <fmt/format.h>
 
@@ -37,12 +38,6 @@ std::string detail::ConvGeometry::attributes() const {
 
 namespace detail {
 
-std::size_t& conv_workspace_limit() {
-    // Measured in docs/convolution.md ("Speed").
-    static std::size_t limit = std::size_t(1) << 18;
-    return limit;
-}
-
 // Note [batch threads]: a convolution over a batch is n independent image problems (the weight
 // gradient sums n of them), so its images are shared between the cores, each worker with its
 // own im2col buffer and single-threaded gemms on cache-sized matrices. That beats handing the
@@ -54,7 +49,7 @@ std::size_t& conv_workspace_limit() {
 //   chunks from an atomic counter, and the caller takes chunks too: when another process holds
 //   the other core, the caller simply does more of the work and never waits for a helper that
 //   has not started (it waits only for chunks a helper has already claimed).
-// - Small problems stay on the calling thread (batch_parallel_min_work).
+// - Small problems stay on the calling thread (tuning::batch_parallel_min_work).
 // - One op at a time uses the helpers; a second thread calling xgrad meanwhile runs serially.
 namespace {
 
@@ -161,20 +156,10 @@ BatchPool& batch_pool() {
 
 }  // namespace
 
-std::size_t& batch_threads() {
-    static std::size_t threads = 0;
-    return threads;
-}
-
-double& batch_parallel_min_work() {
-    static double work = 1e6;
-    return work;
-}
-
 std::size_t batch_workers(std::size_t n, double work) {
-    std::size_t budget = batch_threads();
+    std::size_t budget = tuning::batch_threads();
     if (budget == 0) budget = static_cast<std::size_t>(std::max(openblas_get_num_threads(), 1));
-    if (budget <= 1 || n < 2 || work < batch_parallel_min_work()) return 1;
+    if (budget <= 1 || n < 2 || work < tuning::batch_parallel_min_work()) return 1;
     return std::min(budget, n);
 }
 
@@ -421,7 +406,7 @@ T* workspace(std::size_t worker, std::size_t kind, std::size_t size) {
 std::size_t chunk_images(const ConvGeometry& g, std::size_t n, std::size_t workers) {
     const std::size_t per_image = std::max<std::size_t>(g.rows() * g.out_plane(), 1);
     const std::size_t most = workers > 1 ? n / (4 * workers) : n;
-    return std::clamp<std::size_t>(detail::conv_workspace_limit() / per_image, 1,
+    return std::clamp<std::size_t>(tuning::conv_workspace_limit() / per_image, 1,
                                    std::max<std::size_t>(most, 1));
 }
 

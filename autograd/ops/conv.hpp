@@ -118,14 +118,6 @@ Tensor<T> conv1d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
                  const ConvOptions& options = {});
 
 namespace detail {
-/// Largest im2col buffer (elements) one worker builds at once; its share of the batch is
-/// processed in chunks of images that fit (at least one image). Exposed for benchmarks.
-std::size_t& conv_workspace_limit();
-/// Threads the batch of a convolution or pooling may be split over (Note [batch threads] in
-/// conv.cpp); 0, the default, follows OpenBLAS's thread count (OPENBLAS_NUM_THREADS).
-std::size_t& batch_threads();
-/// Work (multiply-adds, or elements for pooling) below which an op runs on one thread.
-double& batch_parallel_min_work();
 /// How many workers parallel_batch will use for a batch of n items and `work` units of work.
 std::size_t batch_workers(std::size_t n, double work);
 /// Runs body(worker, begin, end) over [0, n) in chunks of `grain` items, handed out to up to

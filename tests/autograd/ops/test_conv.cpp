@@ -3,6 +3,7 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/random.hpp"
+#include "autograd/tuning.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -292,18 +293,12 @@ TEST_CASE("conv2d: batch chunks and worker threads do not change values or gradi
     auto w1 = randn<double>({2, 4, 1, 1}, 0.0, 1.0, true);
     const auto opt = ConvOptions().stride({1, 2}).padding(1);
     auto run = [&](std::size_t limit, std::size_t threads) {
-        const std::size_t saved_limit = detail::conv_workspace_limit();
-        const std::size_t saved_threads = detail::batch_threads();
-        const double saved_work = detail::batch_parallel_min_work();
-        detail::conv_workspace_limit() = limit;
-        detail::batch_threads() = threads;
-        detail::batch_parallel_min_work() = 0;  // split even these tiny batches
+        const tuning::Override chunk(tuning::conv_workspace_limit(), limit);
+        const tuning::Override workers(tuning::batch_threads(), threads);
+        const tuning::Override split(tuning::batch_parallel_min_work(), 0);  // even these tiny ones
         auto y = conv2d(x, w, b, opt);
         auto y1 = conv2d(x1, w1);
         auto g = grad<double>({add(sum(mul(y, y)), sum(mul(y1, y1)))}, {x, w, b, x1, w1});
-        detail::conv_workspace_limit() = saved_limit;
-        detail::batch_threads() = saved_threads;
-        detail::batch_parallel_min_work() = saved_work;
         g.push_back(y);
         g.push_back(y1);
         return g;

@@ -2,6 +2,7 @@
 
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
+#include "autograd/tuning.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -276,14 +277,10 @@ TEST_CASE("max_pool2d: float matches double, and worker threads change nothing")
     Tensor<float> xf(xf_value);
     CHECK(xt::allclose(xt::xarray<double>(max_pool2d(xf, 2).value()), max_pool2d(xd, 2).value()));
     auto run = [&](std::size_t threads) {
-        const std::size_t saved = detail::batch_threads();
-        const double saved_work = detail::batch_parallel_min_work();
-        detail::batch_threads() = threads;
-        detail::batch_parallel_min_work() = 0;
+        const tuning::Override workers(tuning::batch_threads(), threads);
+        const tuning::Override split(tuning::batch_parallel_min_work(), 0);
         auto y = add(max_pool2d(xd, PoolOptions(3).stride(1)), sum(avg_pool2d(xd, 2)));
         auto g = grad(sum(mul(y, y)), xd);
-        detail::batch_threads() = saved;
-        detail::batch_parallel_min_work() = saved_work;
         return std::vector<Tensor<double>>{y, g};
     };
     const auto one = run(1), two = run(2);
