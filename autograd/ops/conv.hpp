@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstddef>
-#include <functional>
 #include <string>
 
 namespace xgrad {
@@ -116,15 +115,5 @@ Tensor<T> conv2d_weight(const Tensor<T>& x, const Tensor<T>& grad_out, Size2 ker
 template <class T>
 Tensor<T> conv1d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(),
                  const ConvOptions& options = {});
-
-namespace detail {
-/// How many workers parallel_batch will use for a batch of n items and `work` units of work.
-std::size_t batch_workers(std::size_t n, double work);
-/// Runs body(worker, begin, end) over [0, n) in chunks of `grain` items, handed out to up to
-/// `workers` threads (the caller is worker 0; worker ids are < workers and each runs its
-/// chunks one after another); BLAS runs single-threaded meanwhile. Rethrows a worker's error.
-void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
-                    const std::function<void(std::size_t, std::size_t, std::size_t)>& body);
-}  // namespace detail
 
 }  // namespace xgrad

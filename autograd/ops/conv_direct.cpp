@@ -1,6 +1,6 @@
 #include "autograd/ops/conv_direct.hpp"
 
-#include "autograd/ops/conv.hpp"  // detail::parallel_batch
+#include "autograd/parallel.hpp"
 #include "autograd/tuning.hpp"
 
 #include <xsimd/xsimd.hpp>
@@ -184,7 +184,8 @@ double work_of(const Correlation& k, std::size_t n) {
 }
 
 // out [n, groups·out_g, oh, ow] = the correlation of src with `packed` [groups, blocks, taps, W]
-// (+ bias[channel]). Images are split over the batch workers (Note [batch threads] in conv.cpp).
+// (+ bias[channel]). Images are split over the batch workers (Note [batch threads] in
+// autograd/parallel.cpp).
 template <class T>
 void correlate(const T* src, const T* packed, const T* bias, T* out, std::size_t n,
                const Correlation& k) {

@@ -1,6 +1,7 @@
 #include "autograd/ops/pool.hpp"
 
 #include "autograd/ops/reduce.hpp"
+#include "autograd/parallel.hpp"
 
 #include <fmt/format.h>
 
@@ -182,7 +183,8 @@ WindowsPtr adaptive_windows(const Shape& x, Size2 out) {
     return win;
 }
 
-// Planes (n·c) of x split over the batch workers when the work pays (Note [batch threads]).
+// Planes (n·c) of x split over the batch workers when the work pays (Note [batch threads] in
+// autograd/parallel.cpp).
 template <class F>
 void for_planes(std::size_t planes, double work, F body) {
     const std::size_t workers = detail::batch_workers(planes, work);
