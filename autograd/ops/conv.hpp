@@ -82,9 +82,10 @@ private:
 ///   + q·dw]
 /// for o in group g. x [n, c, h, w]; weight [o, c/groups, kh, kw]; bias [o] (undefined Tensor for
 /// none) → [n, o, oh, ow] with oh = (h + 2·ph − dh·(kh − 1) − 1)/sh + 1 (likewise ow).
-/// c and o must be divisible by groups. Runs as im2col + one BLAS gemm per group over a chunk of
-/// the batch. Its VJP is made of differentiable ops (conv_transpose2d for x, conv2d_weight for
-/// the weight, sum for the bias), so second derivatives work (create_graph).
+/// c and o must be divisible by groups. Runs on direct register-blocked kernels, or as im2col +
+/// one BLAS gemm per group over a chunk of the batch for 1×1 kernels and narrow layers
+/// (docs/convolution.md, "Speed"). Its VJP is made of differentiable ops (conv_transpose2d for x,
+/// conv2d_weight for the weight, sum for the bias), so second derivatives work (create_graph).
 /// ShapeError names the op and the shapes when channels do not match or the kernel is larger
 /// than the padded input; ValueError for bad attributes (Padding::same with stride > 1, ...).
 template <class T>

@@ -1,7 +1,8 @@
 #pragma once
 
-// The shapes of one convolution, shared by conv.cpp's im2col kernels and the direct kernels of
-// conv_direct.cpp (Note [direct conv]). Internal: the public API is conv.hpp.
+// The shapes of one convolution, shared by the ops (conv.cpp), the im2col path (im2col.cpp) and
+// the direct kernels of conv_direct.cpp (Note [direct conv]), and the direct kernels themselves.
+// Internal: the public API is conv.hpp.
 
 #include "autograd/errors.hpp"  // Shape
 
