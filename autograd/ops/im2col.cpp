@@ -20,20 +20,18 @@ namespace xgrad::detail {
 // image (P = oh·ow columns) does not; the chunk is bounded by tuning::conv_workspace_limit so
 // the buffer stays in a few MB. A chunk of one image needs no scatter: the gemm writes y directly.
 
-namespace {
-
-// The ColumnRange of kernel column q.
-ColumnRange valid_columns(std::size_t q, const ConvGeometry& g) {
-    const auto off = static_cast<std::ptrdiff_t>(q * g.dw) - static_cast<std::ptrdiff_t>(g.pw);
-    const auto s = static_cast<std::ptrdiff_t>(g.sw);
-    const auto ow = static_cast<std::ptrdiff_t>(g.ow);
+ColumnRange valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, std::size_t out) {
+    const auto s = static_cast<std::ptrdiff_t>(stride);
+    const auto ow = static_cast<std::ptrdiff_t>(out);
     std::ptrdiff_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
-    std::ptrdiff_t last = static_cast<std::ptrdiff_t>(g.w) - 1 - off;  // j·s ≤ last
+    std::ptrdiff_t last = static_cast<std::ptrdiff_t>(in) - 1 - off;  // j·s ≤ last
     std::ptrdiff_t hi = last < 0 ? 0 : last / s + 1;
     lo = std::min(lo, ow);
     hi = std::clamp(hi, lo, ow);
     return {static_cast<std::size_t>(lo), static_cast<std::size_t>(hi)};
 }
+
+namespace {
 
 // x: one image [c, h, w]; cols: its P columns of the chunk matrix, rows `ld` apart.
 template <class T>
@@ -148,8 +146,10 @@ T* padded_plane(const ConvGeometry& g) {
 
 std::vector<ColumnRange> column_ranges(const ConvGeometry& g) {
     std::vector<ColumnRange> r(g.kw);
-    for (std::size_t q = 0; q < g.kw; ++q)
-        r[q] = valid_columns(q, g);
+    for (std::size_t q = 0; q < g.kw; ++q) {
+        const auto off = static_cast<std::ptrdiff_t>(q * g.dw) - static_cast<std::ptrdiff_t>(g.pw);
+        r[q] = valid_range(off, g.sw, g.w, g.ow);
+    }
     return r;
 }
 

@@ -12,13 +12,17 @@
 
 namespace xgrad::detail {
 
-/// For kernel column q: the output columns j whose input column j·sw − pw + q·dw lies in
-/// [0, w), as [lo, hi).
+/// A range [lo, hi) of output columns.
 struct ColumnRange {
     std::size_t lo, hi;
 };
 
-/// The ColumnRange of every kernel column q < kw: the `ranges` that im2col and col2im take.
+/// The output columns j < out whose input column j·stride + off lies in [0, in): where one tap
+/// of a sliding window reads the image (kernel column q of a convolution has
+/// off = q·dw − pw; pool.cpp asks the same of its window taps).
+ColumnRange valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, std::size_t out);
+
+/// The valid_range of every kernel column q < kw: the `ranges` that im2col and col2im take.
 std::vector<ColumnRange> column_ranges(const ConvGeometry& g);
 
 /// The im2col columns of one image x [c, h, w]:
