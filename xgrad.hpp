@@ -21,6 +21,7 @@
 #include "autograd/random.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
+#include "autograd/tuning.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/data.hpp"

@@ -7,9 +7,7 @@
 
 #include "timing.hpp"
 
-#include "autograd/ops/conv_direct.hpp"
-
-#include <xgrad.hpp>
+#include <xgrad.hpp>  // tuning::conv_path, tuning::batch_threads (autograd/tuning.hpp)
 
 #include <cstdio>
 #include <string>
@@ -36,9 +34,9 @@ void layer(const char* tag, std::size_t c, std::size_t h, std::size_t o, std::si
     const auto g = randn<float>({n, o, oh, oh});
     const auto opt = ConvOptions().padding(pad);
     const double flop = 2.0 * double(n * o * c * k * k * oh * oh);
-    for (const auto path : {detail::ConvPath::im2col, detail::ConvPath::direct}) {
-        detail::conv_path() = path;
-        const std::string p = path == detail::ConvPath::direct ? "direct" : "im2col";
+    for (const auto path : {tuning::ConvPath::im2col, tuning::ConvPath::direct}) {
+        tuning::conv_path() = path;
+        const std::string p = path == tuning::ConvPath::direct ? "direct" : "im2col";
         const std::string name = std::string(tag) + "_";
         print_row(name + "fwd_" + p, bench::measure([&] { conv2d(x, w, Tensor<float>(), opt); }),
                   flop);
@@ -49,14 +47,14 @@ void layer(const char* tag, std::size_t c, std::size_t h, std::size_t o, std::si
                   }),
                   flop);
     }
-    detail::conv_path() = detail::ConvPath::automatic;
+    tuning::conv_path() = tuning::ConvPath::automatic;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     const int threads = bench::thread_count(argc, argv);
-    detail::batch_threads() = static_cast<std::size_t>(threads);
+    tuning::batch_threads() = static_cast<std::size_t>(threads);
     std::printf("# side: xgrad conv paths\n# threads: %d\n", threads);
     std::printf("workload\tmedian_us\tp10_us\tp90_us\tsamples\titers\tgflops\n");
     layer("conv1", 1, 28, 32, 5, 2);  // the bench's conv workloads (xgrad_bench --only conv)

@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstddef>
-#include <functional>
 #include <string>
 
 namespace xgrad {
@@ -83,9 +82,10 @@ private:
 ///   + q·dw]
 /// for o in group g. x [n, c, h, w]; weight [o, c/groups, kh, kw]; bias [o] (undefined Tensor for
 /// none) → [n, o, oh, ow] with oh = (h + 2·ph − dh·(kh − 1) − 1)/sh + 1 (likewise ow).
-/// c and o must be divisible by groups. Runs as im2col + one BLAS gemm per group over a chunk of
-/// the batch. Its VJP is made of differentiable ops (conv_transpose2d for x, conv2d_weight for
-/// the weight, sum for the bias), so second derivatives work (create_graph).
+/// c and o must be divisible by groups. Runs on direct register-blocked kernels, or as im2col +
+/// one BLAS gemm per group over a chunk of the batch for 1×1 kernels and narrow layers
+/// (docs/convolution.md, "Speed"). Its VJP is made of differentiable ops (conv_transpose2d for x,
+/// conv2d_weight for the weight, sum for the bias), so second derivatives work (create_graph).
 /// ShapeError names the op and the shapes when channels do not match or the kernel is larger
 /// than the padded input; ValueError for bad attributes (Padding::same with stride > 1, ...).
 template <class T>
@@ -116,23 +116,5 @@ Tensor<T> conv2d_weight(const Tensor<T>& x, const Tensor<T>& grad_out, Size2 ker
 template <class T>
 Tensor<T> conv1d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(),
                  const ConvOptions& options = {});
-
-namespace detail {
-/// Largest im2col buffer (elements) one worker builds at once; its share of the batch is
-/// processed in chunks of images that fit (at least one image). Exposed for benchmarks.
-std::size_t& conv_workspace_limit();
-/// Threads the batch of a convolution or pooling may be split over (Note [batch threads] in
-/// conv.cpp); 0, the default, follows OpenBLAS's thread count (OPENBLAS_NUM_THREADS).
-std::size_t& batch_threads();
-/// Work (multiply-adds, or elements for pooling) below which an op runs on one thread.
-double& batch_parallel_min_work();
-/// How many workers parallel_batch will use for a batch of n items and `work` units of work.
-std::size_t batch_workers(std::size_t n, double work);
-/// Runs body(worker, begin, end) over [0, n) in chunks of `grain` items, handed out to up to
-/// `workers` threads (the caller is worker 0; worker ids are < workers and each runs its
-/// chunks one after another); BLAS runs single-threaded meanwhile. Rethrows a worker's error.
-void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
-                    const std::function<void(std::size_t, std::size_t, std::size_t)>& body);
-}  // namespace detail
 
 }  // namespace xgrad

@@ -1,6 +1,7 @@
 #include "autograd/ops/conv_direct.hpp"
 
-#include "autograd/ops/conv.hpp"  // detail::parallel_batch
+#include "autograd/parallel.hpp"
+#include "autograd/tuning.hpp"
 
 #include <xsimd/xsimd.hpp>
 
@@ -34,11 +35,6 @@ namespace xgrad::detail {
 // one thread at 87 / 82 / 92 GFLOP/s (forward / input / weight gradient) against 66 / 58 / 65
 // for im2col + OpenBLAS, on a core whose FMA peak is 99.
 
-ConvPath& conv_path() {
-    static ConvPath path = ConvPath::automatic;
-    return path;
-}
-
 namespace {
 
 constexpr std::size_t kRows = 6;  // broadcast rows of the micro-kernel
@@ -66,12 +62,12 @@ bool useful_enough(double share) {
 }
 
 bool choose(bool applies, bool pays) {
-    switch (conv_path()) {
-        case ConvPath::im2col:
+    switch (tuning::conv_path()) {
+        case tuning::ConvPath::im2col:
             return false;
-        case ConvPath::direct:
+        case tuning::ConvPath::direct:
             return applies;
-        case ConvPath::automatic:
+        case tuning::ConvPath::automatic:
             break;
     }
     return applies && pays;
@@ -188,7 +184,8 @@ double work_of(const Correlation& k, std::size_t n) {
 }
 
 // out [n, groups·out_g, oh, ow] = the correlation of src with `packed` [groups, blocks, taps, W]
-// (+ bias[channel]). Images are split over the batch workers (Note [batch threads] in conv.cpp).
+// (+ bias[channel]). Images are split over the batch workers (Note [batch threads] in
+// autograd/parallel.cpp).
 template <class T>
 void correlate(const T* src, const T* packed, const T* bias, T* out, std::size_t n,
                const Correlation& k) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// The shapes of one convolution, shared by conv.cpp's im2col kernels and the direct kernels of
-// conv_direct.cpp (Note [direct conv]). Internal: the public API is conv.hpp.
+// The shapes of one convolution, shared by the ops (conv.cpp), the im2col path (im2col.cpp) and
+// the direct kernels of conv_direct.cpp (Note [direct conv]), and the direct kernels themselves.
+// Internal: the public API is conv.hpp.
 
 #include "autograd/shape.hpp"
 
@@ -51,12 +52,8 @@ T* thread_buffer(std::size_t size) {
     return buffer.data();
 }
 
-/// Which kernels run a convolution: `automatic` picks per op and shape (Note [direct conv]);
-/// the other two force one path where it applies (tests compare them; benchmarks time them).
-enum class ConvPath { automatic, im2col, direct };
-ConvPath& conv_path();
-
-/// Whether the direct kernel runs y = conv(x, w) / dx = conv_transpose(g, w) / dw for this shape.
+/// Whether the direct kernel runs y = conv(x, w) / dx = conv_transpose(g, w) / dw for this shape
+/// (Note [direct conv]; tuning::conv_path forces one path).
 bool direct_forward(const ConvGeometry& g);
 bool direct_input_grad(const ConvGeometry& g);
 bool direct_weight_grad(const ConvGeometry& g);

@@ -1,6 +1,8 @@
 #include "autograd/ops/pool.hpp"
 
+#include "autograd/ops/im2col.hpp"  // detail::valid_range
 #include "autograd/ops/reduce.hpp"
+#include "autograd/parallel.hpp"
 
 #include <fmt/format.h>
 
@@ -24,15 +26,12 @@ namespace {
 // innermost loop runs over j without branches (a data-dependent branch per element costs a
 // misprediction on random data). Adaptive bins have no such form and loop per window.
 struct Windows {
-    struct Range {
-        std::size_t lo, hi;
-    };
     std::size_t h = 0, w = 0, oh = 0, ow = 0, dh = 1, dw = 1;
     std::vector<std::size_t> r0, rn, c0, cn;
     std::vector<double> hdiv, wdiv;  // average pooling only
     bool regular = false;
-    std::size_t sw = 1, pw = 0;  // column stride and padding of regular windows
-    std::vector<Range> taps;     // regular: the output columns each column tap is valid for
+    std::size_t sw = 1, pw = 0;             // column stride and padding of regular windows
+    std::vector<detail::ColumnRange> taps;  // regular: the output columns each tap is valid for
     std::string attributes;
 
     std::size_t in_plane() const { return h * w; }
@@ -133,17 +132,8 @@ WindowsPtr pool_windows(const char* op, const Shape& x, const PoolOptions& opt, 
     win->sw = s.w;
     win->pw = p.w;
     win->taps.resize(k.w);
-    for (std::size_t q = 0; q < k.w; ++q) {
-        // j·sw + off in [0, w)  ⇔  j in [lo, hi)
-        const std::ptrdiff_t off = win->tap_offset(q), sw = static_cast<std::ptrdiff_t>(s.w);
-        const std::ptrdiff_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        const std::ptrdiff_t last = static_cast<std::ptrdiff_t>(win->w) - 1 - off;
-        const std::ptrdiff_t hi = last < 0 ? 0 : last / sw + 1;
-        const auto ow_ = static_cast<std::ptrdiff_t>(win->ow);
-        const std::ptrdiff_t lo_c = std::min(lo, ow_);
-        win->taps[q] = {static_cast<std::size_t>(lo_c),
-                        static_cast<std::size_t>(std::clamp(hi, lo_c, ow_))};
-    }
+    for (std::size_t q = 0; q < k.w; ++q)  // j·sw + off in [0, w)  ⇔  j in taps[q]
+        win->taps[q] = detail::valid_range(win->tap_offset(q), s.w, win->w, win->ow);
     win->attributes = fmt::format("kernel_size={}, stride={}, padding={}", size2_str(k),
                                   size2_str(s), size2_str(p));
     if (is_max && (d.h != 1 || d.w != 1)) win->attributes += ", dilation=" + size2_str(d);
@@ -182,7 +172,8 @@ WindowsPtr adaptive_windows(const Shape& x, Size2 out) {
     return win;
 }
 
-// Planes (n·c) of x split over the batch workers when the work pays (Note [batch threads]).
+// Planes (n·c) of x split over the batch workers when the work pays (Note [batch threads] in
+// autograd/parallel.cpp).
 template <class F>
 void for_planes(std::size_t planes, double work, F body) {
     const std::size_t workers = detail::batch_workers(planes, work);

@@ -3,9 +3,11 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/random.hpp"
+#include "autograd/tuning.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
 
 #include <algorithm>
 #include <vector>
@@ -27,89 +29,81 @@ Naive sym(std::size_t s, std::size_t p, std::size_t d = 1, std::size_t groups = 
     return {s, s, p, p, p, p, d, d, groups};
 }
 
-// y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q]·x[n, grp·C/G + c, i·sh − pt + p·dh, j·sw − pl +
-// q·dw]
-Array naive_conv2d(const Array& x, const Array& w, const Array* b, const Naive& a) {
-    const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-    const std::size_t O = w.shape()[0], CG = w.shape()[1], KH = w.shape()[2], KW = w.shape()[3];
-    const std::size_t OH = (H + a.pt + a.pb - a.dh * (KH - 1) - 1) / a.sh + 1;
-    const std::size_t OW = (W + a.pl + a.pr - a.dw * (KW - 1) - 1) / a.sw + 1;
-    Array y = xt::zeros<double>({N, O, OH, OW});
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t o = 0; o < O; ++o)
-            for (std::size_t i = 0; i < OH; ++i)
-                for (std::size_t j = 0; j < OW; ++j) {
-                    double s = b ? (*b)(o) : 0.0;
-                    const std::size_t grp = o / (O / a.groups);
+// The sizes of one convolution x [N, C, H, W] * w [O, C/G, KH, KW] → y [N, O, OH, OW].
+struct Sizes {
+    std::size_t N, C, H, W, O, KH, KW, OH, OW;
+};
+
+// One product w[o, c, p, q]·x[n, ci, r, t] of the sum that makes y[n, o, i, j].
+struct Term {
+    std::size_t n, o, i, j, ci, c, p, q, r, t;
+};
+
+// Calls f on every term of the convolution: output y[n, o, i, j] of group grp = o/(O/G) reads
+// input channel ci = grp·C/G + c at row r = i·sh − pt + p·dh, column t = j·sw − pl + q·dw, where
+// that lies inside the image. The three references below read this one sum three ways (Note
+// [conv family]): as y, as the scatter of y's gradient onto x, as the weight gradient.
+template <class F>
+void for_each_term(const Sizes& z, const Naive& a, F f) {
+    const std::size_t CG = z.C / a.groups, OG = z.O / a.groups;
+    for (std::size_t n = 0; n < z.N; ++n)
+        for (std::size_t o = 0; o < z.O; ++o)
+            for (std::size_t i = 0; i < z.OH; ++i)
+                for (std::size_t j = 0; j < z.OW; ++j)
                     for (std::size_t c = 0; c < CG; ++c)
-                        for (std::size_t p = 0; p < KH; ++p)
-                            for (std::size_t q = 0; q < KW; ++q) {
-                                const long hi = long(i * a.sh + p * a.dh) - long(a.pt);
-                                const long wi = long(j * a.sw + q * a.dw) - long(a.pl);
-                                if (hi < 0 || wi < 0 || hi >= long(H) || wi >= long(W)) continue;
-                                s += w(o, c, p, q) * x(n, grp * CG + c, hi, wi);
+                        for (std::size_t p = 0; p < z.KH; ++p)
+                            for (std::size_t q = 0; q < z.KW; ++q) {
+                                const long r = long(i * a.sh + p * a.dh) - long(a.pt);
+                                const long t = long(j * a.sw + q * a.dw) - long(a.pl);
+                                if (r < 0 || t < 0 || r >= long(z.H) || t >= long(z.W)) continue;
+                                f(Term{n, o, i, j, o / OG * CG + c, c, p, q, std::size_t(r),
+                                       std::size_t(t)});
                             }
-                    y(n, o, i, j) = s;
-                }
-    (void)C;
+}
+
+// y[n, c, i, j] + b[c] (y unchanged without a bias).
+Array with_bias(Array y, const Array* b) {
+    if (b) y += xt::view(*b, xt::newaxis(), xt::all(), xt::newaxis(), xt::newaxis());
     return y;
 }
 
+// y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q]·x[n, grp·C/G + c, i·sh − pt + p·dh, j·sw − pl +
+// q·dw]
+Array naive_conv2d(const Array& x, const Array& w, const Array* b, const Naive& a) {
+    const auto &xs = x.shape(), &ws = w.shape();
+    const std::size_t OH = (xs[2] + a.pt + a.pb - a.dh * (ws[2] - 1) - 1) / a.sh + 1;
+    const std::size_t OW = (xs[3] + a.pl + a.pr - a.dw * (ws[3] - 1) - 1) / a.sw + 1;
+    Array y = xt::zeros<double>({xs[0], ws[0], OH, OW});
+    for_each_term({xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], OH, OW}, a, [&](Term e) {
+        y(e.n, e.o, e.i, e.j) += w(e.o, e.c, e.p, e.q) * x(e.n, e.ci, e.r, e.t);
+    });
+    return with_bias(y, b);
+}
+
 // The scatter definition of a transposed conv: every input pixel adds x·kernel to the output.
+// Its input x [N, CI, H, W] is a conv's output and its output y that conv's input; its weight
+// [CI, CO/G, KH, KW] is laid out like that conv's.
 Array naive_conv_transpose2d(const Array& x, const Array& w, const Array* b, const Naive& a,
                              std::size_t oph = 0, std::size_t opw = 0) {
-    const std::size_t N = x.shape()[0], CI = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-    const std::size_t COG = w.shape()[1], KH = w.shape()[2], KW = w.shape()[3];
-    const std::size_t CO = COG * a.groups;
-    const std::size_t OH = (H - 1) * a.sh - 2 * a.pt + a.dh * (KH - 1) + oph + 1;
-    const std::size_t OW = (W - 1) * a.sw - 2 * a.pl + a.dw * (KW - 1) + opw + 1;
-    Array y = xt::zeros<double>({N, CO, OH, OW});
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t ci = 0; ci < CI; ++ci)
-            for (std::size_t i = 0; i < H; ++i)
-                for (std::size_t j = 0; j < W; ++j) {
-                    const std::size_t grp = ci / (CI / a.groups);
-                    for (std::size_t co = 0; co < COG; ++co)
-                        for (std::size_t p = 0; p < KH; ++p)
-                            for (std::size_t q = 0; q < KW; ++q) {
-                                const long yi = long(i * a.sh + p * a.dh) - long(a.pt);
-                                const long yj = long(j * a.sw + q * a.dw) - long(a.pl);
-                                if (yi < 0 || yj < 0 || yi >= long(OH) || yj >= long(OW)) continue;
-                                y(n, grp * COG + co, yi, yj) += x(n, ci, i, j) * w(ci, co, p, q);
-                            }
-                }
-    if (b) {
-        for (std::size_t n = 0; n < N; ++n)
-            for (std::size_t c = 0; c < CO; ++c)
-                for (std::size_t i = 0; i < OH; ++i)
-                    for (std::size_t j = 0; j < OW; ++j)
-                        y(n, c, i, j) += (*b)(c);
-    }
-    return y;
+    const auto &xs = x.shape(), &ws = w.shape();
+    const std::size_t CO = ws[1] * a.groups;
+    const std::size_t OH = (xs[2] - 1) * a.sh - 2 * a.pt + a.dh * (ws[2] - 1) + oph + 1;
+    const std::size_t OW = (xs[3] - 1) * a.sw - 2 * a.pl + a.dw * (ws[3] - 1) + opw + 1;
+    Array y = xt::zeros<double>({xs[0], CO, OH, OW});
+    for_each_term({xs[0], CO, OH, OW, xs[1], ws[2], ws[3], xs[2], xs[3]}, a, [&](Term e) {
+        y(e.n, e.ci, e.r, e.t) += x(e.n, e.o, e.i, e.j) * w(e.o, e.c, e.p, e.q);
+    });
+    return with_bias(y, b);
 }
 
 // dw[o, c, p, q] = Σ_{n, i, j} g[n, o, i, j]·x[n, grp·C/G + c, i·sh − pt + p·dh, j·sw − pl + q·dw]
 Array naive_conv2d_weight(const Array& x, const Array& g, std::size_t KH, std::size_t KW,
                           const Naive& a) {
-    const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-    const std::size_t O = g.shape()[1], OH = g.shape()[2], OW = g.shape()[3], CG = C / a.groups;
-    Array dw = xt::zeros<double>({O, CG, KH, KW});
-    for (std::size_t o = 0; o < O; ++o)
-        for (std::size_t c = 0; c < CG; ++c)
-            for (std::size_t p = 0; p < KH; ++p)
-                for (std::size_t q = 0; q < KW; ++q) {
-                    const std::size_t grp = o / (O / a.groups);
-                    double s = 0;
-                    for (std::size_t n = 0; n < N; ++n)
-                        for (std::size_t i = 0; i < OH; ++i)
-                            for (std::size_t j = 0; j < OW; ++j) {
-                                const long hi = long(i * a.sh + p * a.dh) - long(a.pt);
-                                const long wi = long(j * a.sw + q * a.dw) - long(a.pl);
-                                if (hi < 0 || wi < 0 || hi >= long(H) || wi >= long(W)) continue;
-                                s += g(n, o, i, j) * x(n, grp * CG + c, hi, wi);
-                            }
-                    dw(o, c, p, q) = s;
-                }
+    const auto &xs = x.shape(), &gs = g.shape();
+    Array dw = xt::zeros<double>({gs[1], xs[1] / a.groups, KH, KW});
+    for_each_term({xs[0], xs[1], xs[2], xs[3], gs[1], KH, KW, gs[2], gs[3]}, a, [&](Term e) {
+        dw(e.o, e.c, e.p, e.q) += g(e.n, e.o, e.i, e.j) * x(e.n, e.ci, e.r, e.t);
+    });
     return dw;
 }
 
@@ -292,18 +286,12 @@ TEST_CASE("conv2d: batch chunks and worker threads do not change values or gradi
     auto w1 = randn<double>({2, 4, 1, 1}, 0.0, 1.0, true);
     const auto opt = ConvOptions().stride({1, 2}).padding(1);
     auto run = [&](std::size_t limit, std::size_t threads) {
-        const std::size_t saved_limit = detail::conv_workspace_limit();
-        const std::size_t saved_threads = detail::batch_threads();
-        const double saved_work = detail::batch_parallel_min_work();
-        detail::conv_workspace_limit() = limit;
-        detail::batch_threads() = threads;
-        detail::batch_parallel_min_work() = 0;  // split even these tiny batches
+        const tuning::Override chunk(tuning::conv_workspace_limit(), limit);
+        const tuning::Override workers(tuning::batch_threads(), threads);
+        const tuning::Override split(tuning::batch_parallel_min_work(), 0);  // even these tiny ones
         auto y = conv2d(x, w, b, opt);
         auto y1 = conv2d(x1, w1);
         auto g = grad<double>({add(sum(mul(y, y)), sum(mul(y1, y1)))}, {x, w, b, x1, w1});
-        detail::conv_workspace_limit() = saved_limit;
-        detail::batch_threads() = saved_threads;
-        detail::batch_parallel_min_work() = saved_work;
         g.push_back(y);
         g.push_back(y1);
         return g;

@@ -6,6 +6,7 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/random.hpp"
+#include "autograd/tuning.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -19,19 +20,13 @@ namespace {
 
 // Sets the conv path (and, optionally, the batch threads with no minimum work) for a scope.
 struct PathGuard {
-    detail::ConvPath saved_path = detail::conv_path();
-    std::size_t saved_threads = detail::batch_threads();
-    double saved_work = detail::batch_parallel_min_work();
-    explicit PathGuard(detail::ConvPath path, std::size_t threads = 1) {
-        detail::conv_path() = path;
-        detail::batch_threads() = threads;
-        detail::batch_parallel_min_work() = 0;
-    }
-    ~PathGuard() {
-        detail::conv_path() = saved_path;
-        detail::batch_threads() = saved_threads;
-        detail::batch_parallel_min_work() = saved_work;
-    }
+    tuning::Override<tuning::ConvPath> path;
+    tuning::Override<std::size_t> threads;
+    tuning::Override<double> work;
+    explicit PathGuard(tuning::ConvPath p, std::size_t t = 1)
+        : path(tuning::conv_path(), p),
+          threads(tuning::batch_threads(), t),
+          work(tuning::batch_parallel_min_work(), 0) {}
 };
 
 bool is_conv(const harness::OpSpec& spec) {
@@ -40,7 +35,7 @@ bool is_conv(const harness::OpSpec& spec) {
 
 // y = conv2d(x, w, b) and the gradients of Σ y·u (u fixed) for x, w and b, in float.
 std::vector<xt::xarray<float>> run_float(const Shape& xs, const Shape& ws, const ConvOptions& opt,
-                                         detail::ConvPath path, std::size_t threads) {
+                                         tuning::ConvPath path, std::size_t threads) {
     PathGuard guard(path, threads);
     manual_seed(11);
     auto x = randn<float>(xs, 0.0, 1.0, true);
@@ -55,7 +50,7 @@ std::vector<xt::xarray<float>> run_float(const Shape& xs, const Shape& ws, const
 }  // namespace
 
 TEST_CASE("conv direct: the harness's conv ops pass with the direct kernels forced") {
-    PathGuard guard(detail::ConvPath::direct);
+    PathGuard guard(tuning::ConvPath::direct);
     std::size_t checked = 0;
     for (const auto& spec : harness::registry()) {
         if (!is_conv(spec)) continue;
@@ -93,9 +88,9 @@ TEST_CASE("conv direct: float values and gradients agree with im2col, on 1 and 2
     };
     for (const auto& c : cases) {
         INFO("x ", shape_str(c.x), ", w ", shape_str(c.w));
-        const auto expected = run_float(c.x, c.w, c.opt, detail::ConvPath::im2col, 1);
+        const auto expected = run_float(c.x, c.w, c.opt, tuning::ConvPath::im2col, 1);
         for (std::size_t threads : {1, 2}) {
-            const auto got = run_float(c.x, c.w, c.opt, detail::ConvPath::direct, threads);
+            const auto got = run_float(c.x, c.w, c.opt, tuning::ConvPath::direct, threads);
             for (std::size_t i = 0; i < got.size(); ++i) {
                 INFO("output ", i, ", threads ", threads);
                 REQUIRE(got[i].shape() == expected[i].shape());
@@ -124,12 +119,12 @@ TEST_CASE("conv direct: automatic picks it for wide layers, im2col for 1x1 and n
     g.c = 32;
     CHECK(!detail::direct_input_grad(g));
     {
-        PathGuard forced(detail::ConvPath::direct);
+        PathGuard forced(tuning::ConvPath::direct);
         CHECK(!detail::direct_input_grad(g));
     }
     g.sh = g.sw = 1, g.oh = g.ow = 14, g.kh = g.kw = 1, g.ph = g.pw = 0;  // 1×1: a plain gemm
     CHECK(!detail::direct_forward(g));
-    PathGuard forced(detail::ConvPath::im2col);
+    PathGuard forced(tuning::ConvPath::im2col);
     g.kh = g.kw = 5, g.ph = g.pw = 2;
     CHECK(!detail::direct_forward(g));
 }

@@ -2,6 +2,7 @@
 
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
+#include "autograd/tuning.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -31,74 +32,70 @@ std::size_t out_size(std::size_t in, const Pool& a) {
     return out;
 }
 
-// Max over the window taps that fall inside the input.
-Array naive_max_pool(const Array& x, const Pool& a) {
-    const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-    const std::size_t OH = out_size(H, a), OW = out_size(W, a);
+// y [n, c, oh, ow] with y[n, c, i, j] = f(n, c, i, j): the loop of every reference below.
+template <class F>
+Array per_output(const Array& x, std::size_t OH, std::size_t OW, F f) {
+    const std::size_t N = x.shape()[0], C = x.shape()[1];
     Array y = Array::from_shape({N, C, OH, OW});
     for (std::size_t n = 0; n < N; ++n)
         for (std::size_t c = 0; c < C; ++c)
             for (std::size_t i = 0; i < OH; ++i)
-                for (std::size_t j = 0; j < OW; ++j) {
-                    double best = -std::numeric_limits<double>::infinity();
-                    for (std::size_t p = 0; p < a.k; ++p)
-                        for (std::size_t q = 0; q < a.k; ++q) {
-                            const long r = long(i * a.s + p * a.d) - long(a.p);
-                            const long t = long(j * a.s + q * a.d) - long(a.p);
-                            if (r < 0 || t < 0 || r >= long(H) || t >= long(W)) continue;
-                            best = std::max(best, x(n, c, r, t));
-                        }
-                    y(n, c, i, j) = best;
-                }
+                for (std::size_t j = 0; j < OW; ++j)
+                    y(n, c, i, j) = f(n, c, i, j);
     return y;
+}
+
+// Max over the window taps that fall inside the input.
+Array naive_max_pool(const Array& x, const Pool& a) {
+    const std::size_t H = x.shape()[2], W = x.shape()[3];
+    return per_output(x, out_size(H, a), out_size(W, a), [&](auto n, auto c, auto i, auto j) {
+        double best = -std::numeric_limits<double>::infinity();
+        for (std::size_t p = 0; p < a.k; ++p)
+            for (std::size_t q = 0; q < a.k; ++q) {
+                const long r = long(i * a.s + p * a.d) - long(a.p);
+                const long t = long(j * a.s + q * a.d) - long(a.p);
+                if (r < 0 || t < 0 || r >= long(H) || t >= long(W)) continue;
+                best = std::max(best, x(n, c, r, t));
+            }
+        return best;
+    });
 }
 
 // PyTorch's avg_pool2d loop: the divisor is the window clipped to the padded input
 // (count_include_pad) or to the input.
 Array naive_avg_pool(const Array& x, const Pool& a) {
-    const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-    const std::size_t OH = out_size(H, a), OW = out_size(W, a);
-    Array y = Array::from_shape({N, C, OH, OW});
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t c = 0; c < C; ++c)
-            for (std::size_t i = 0; i < OH; ++i)
-                for (std::size_t j = 0; j < OW; ++j) {
-                    long h0 = long(i * a.s) - long(a.p), w0 = long(j * a.s) - long(a.p);
-                    long h1 = std::min(h0 + long(a.k), long(H + a.p));
-                    long w1 = std::min(w0 + long(a.k), long(W + a.p));
-                    const double padded = double((h1 - h0) * (w1 - w0));
-                    h0 = std::max(h0, 0L);
-                    w0 = std::max(w0, 0L);
-                    h1 = std::min(h1, long(H));
-                    w1 = std::min(w1, long(W));
-                    double s = 0;
-                    for (long r = h0; r < h1; ++r)
-                        for (long t = w0; t < w1; ++t)
-                            s += x(n, c, r, t);
-                    y(n, c, i, j) = s / (a.count_pad ? padded : double((h1 - h0) * (w1 - w0)));
-                }
-    return y;
+    const std::size_t H = x.shape()[2], W = x.shape()[3];
+    return per_output(x, out_size(H, a), out_size(W, a), [&](auto n, auto c, auto i, auto j) {
+        long h0 = long(i * a.s) - long(a.p), w0 = long(j * a.s) - long(a.p);
+        long h1 = std::min(h0 + long(a.k), long(H + a.p));
+        long w1 = std::min(w0 + long(a.k), long(W + a.p));
+        const double padded = double((h1 - h0) * (w1 - w0));
+        h0 = std::max(h0, 0L);
+        w0 = std::max(w0, 0L);
+        h1 = std::min(h1, long(H));
+        w1 = std::min(w1, long(W));
+        double s = 0;
+        for (long r = h0; r < h1; ++r)
+            for (long t = w0; t < w1; ++t)
+                s += x(n, c, r, t);
+        return s / (a.count_pad ? padded : double((h1 - h0) * (w1 - w0)));
+    });
 }
 
 // Bins ⌊i·H/OH⌋ … ⌈(i+1)·H/OH⌉ − 1.
 Array naive_adaptive_avg(const Array& x, std::size_t OH, std::size_t OW) {
-    const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-    Array y = Array::from_shape({N, C, OH, OW});
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t c = 0; c < C; ++c)
-            for (std::size_t i = 0; i < OH; ++i)
-                for (std::size_t j = 0; j < OW; ++j) {
-                    const auto h0 = std::size_t(std::floor(double(i * H) / OH));
-                    const auto h1 = std::size_t(std::ceil(double((i + 1) * H) / OH));
-                    const auto w0 = std::size_t(std::floor(double(j * W) / OW));
-                    const auto w1 = std::size_t(std::ceil(double((j + 1) * W) / OW));
-                    double s = 0;
-                    for (std::size_t r = h0; r < h1; ++r)
-                        for (std::size_t t = w0; t < w1; ++t)
-                            s += x(n, c, r, t);
-                    y(n, c, i, j) = s / double((h1 - h0) * (w1 - w0));
-                }
-    return y;
+    const std::size_t H = x.shape()[2], W = x.shape()[3];
+    return per_output(x, OH, OW, [&](auto n, auto c, auto i, auto j) {
+        const auto h0 = std::size_t(std::floor(double(i * H) / OH));
+        const auto h1 = std::size_t(std::ceil(double((i + 1) * H) / OH));
+        const auto w0 = std::size_t(std::floor(double(j * W) / OW));
+        const auto w1 = std::size_t(std::ceil(double((j + 1) * W) / OW));
+        double s = 0;
+        for (std::size_t r = h0; r < h1; ++r)
+            for (std::size_t t = w0; t < w1; ++t)
+                s += x(n, c, r, t);
+        return s / double((h1 - h0) * (w1 - w0));
+    });
 }
 
 }  // namespace
@@ -276,14 +273,10 @@ TEST_CASE("max_pool2d: float matches double, and worker threads change nothing")
     Tensor<float> xf(xf_value);
     CHECK(xt::allclose(xt::xarray<double>(max_pool2d(xf, 2).value()), max_pool2d(xd, 2).value()));
     auto run = [&](std::size_t threads) {
-        const std::size_t saved = detail::batch_threads();
-        const double saved_work = detail::batch_parallel_min_work();
-        detail::batch_threads() = threads;
-        detail::batch_parallel_min_work() = 0;
+        const tuning::Override workers(tuning::batch_threads(), threads);
+        const tuning::Override split(tuning::batch_parallel_min_work(), 0);
         auto y = add(max_pool2d(xd, PoolOptions(3).stride(1)), sum(avg_pool2d(xd, 2)));
         auto g = grad(sum(mul(y, y)), xd);
-        detail::batch_threads() = saved;
-        detail::batch_parallel_min_work() = saved_work;
         return std::vector<Tensor<double>>{y, g};
     };
     const auto one = run(1), two = run(2);

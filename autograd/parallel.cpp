@@ -1,0 +1,167 @@
+#include "autograd/parallel.hpp"
+
+#include "autograd/tuning.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+// OpenBLAS's thread controls, declared here: <cblas.h> is included only by blas.cpp (see
+// blas.hpp), and this file needs only these two.
+extern "C" {
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+}
+
+namespace xgrad::detail {
+
+// Note [batch threads]: a convolution over a batch is n independent image problems (the weight
+// gradient sums n of them), so its images are shared between the cores, each worker with its
+// own im2col buffer and single-threaded gemms on cache-sized matrices. That beats handing the
+// whole batch to multi-threaded BLAS, whose im2col/col2im passes stay serial
+// (docs/convolution.md, "Speed"). Pooling shares its planes the same way.
+// - Budget: OpenBLAS's own thread count (OPENBLAS_NUM_THREADS=1 keeps xgrad on one core); BLAS
+//   is set to one thread while the workers run and restored after.
+// - Helpers are persistent threads (starting one costs tens of µs). Work is handed out in
+//   chunks from an atomic counter, and the caller takes chunks too: when another process holds
+//   the other core, the caller simply does more of the work and never waits for a helper that
+//   has not started (it waits only for chunks a helper has already claimed).
+// - Small problems stay on the calling thread (tuning::batch_parallel_min_work).
+// - One op at a time uses the helpers; a second thread calling xgrad meanwhile runs serially.
+namespace {
+
+class BatchPool {
+public:
+    using Body = std::function<void(std::size_t, std::size_t, std::size_t)>;
+
+    ~BatchPool() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_)
+            t.join();
+    }
+
+    // Runs body over [0, n) in chunks of `grain` on up to `workers` threads; false when the
+    // pool is busy with another caller (the caller then runs serially).
+    bool run(std::size_t n, std::size_t workers, std::size_t grain, const Body& body) {
+        if (busy_.exchange(true)) return false;
+        struct Release {
+            std::atomic<bool>& flag;
+            ~Release() { flag.store(false); }
+        } release{busy_};
+        while (threads_.size() + 1 < workers) {
+            const std::size_t id = threads_.size() + 1;
+            threads_.emplace_back([this, id] { helper(id); });
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            body_ = &body;
+            n_ = n;
+            grain_ = grain;
+            next_.store(0);
+            helpers_ = workers - 1;
+            error_ = nullptr;
+            open_ = true;
+            ++generation_;
+        }
+        wake_.notify_all();
+        std::exception_ptr mine;
+        try {
+            drain(0);
+        } catch (...) {
+            mine = std::current_exception();
+            next_.store(n);  // stop handing out chunks
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        open_ = false;  // helpers that have not started yet will not start
+        done_.wait(lock, [this] { return in_flight_ == 0; });
+        body_ = nullptr;
+        if (mine) std::rethrow_exception(mine);
+        if (error_) std::rethrow_exception(error_);
+        return true;
+    }
+
+private:
+    void drain(std::size_t worker) {
+        for (;;) {
+            const std::size_t begin = next_.fetch_add(grain_);
+            if (begin >= n_) return;
+            (*body_)(worker, begin, std::min(begin + grain_, n_));
+        }
+    }
+
+    void helper(std::size_t id) {
+        std::size_t seen = 0;
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            wake_.wait(lock,
+                       [&] { return stop_ || (open_ && generation_ != seen && id <= helpers_); });
+            if (stop_) return;
+            seen = generation_;
+            ++in_flight_;
+            lock.unlock();
+            try {
+                drain(id);
+            } catch (...) {
+                next_.store(n_);
+                std::lock_guard<std::mutex> guard(mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+            lock.lock();
+            if (--in_flight_ == 0) done_.notify_all();
+        }
+    }
+
+    std::atomic<bool> busy_{false};  // one caller at a time
+    std::mutex mutex_;               // guards the job fields below
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> threads_;
+    const Body* body_ = nullptr;
+    std::size_t n_ = 0, grain_ = 1, helpers_ = 0, in_flight_ = 0, generation_ = 0;
+    std::atomic<std::size_t> next_{0};
+    std::exception_ptr error_;
+    bool open_ = false, stop_ = false;
+};
+
+BatchPool& batch_pool() {
+    static BatchPool pool;
+    return pool;
+}
+
+}  // namespace
+
+std::size_t batch_workers(std::size_t n, double work) {
+    std::size_t budget = tuning::batch_threads();
+    if (budget == 0) budget = static_cast<std::size_t>(std::max(openblas_get_num_threads(), 1));
+    if (budget <= 1 || n < 2 || work < tuning::batch_parallel_min_work()) return 1;
+    return std::min(budget, n);
+}
+
+void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
+                    const std::function<void(std::size_t, std::size_t, std::size_t)>& body) {
+    grain = std::max<std::size_t>(grain, 1);
+    if (workers > 1 && n > grain) {
+        const int blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        bool ran = false;
+        try {
+            ran = batch_pool().run(n, workers, grain, body);
+        } catch (...) {
+            openblas_set_num_threads(blas_threads);
+            throw;
+        }
+        openblas_set_num_threads(blas_threads);
+        if (ran) return;
+    }
+    for (std::size_t begin = 0; begin < n; begin += grain)
+        body(0, begin, std::min(begin + grain, n));
+}
+
+}  // namespace xgrad::detail
