@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 namespace xgrad::detail {
 
@@ -20,5 +21,18 @@ std::size_t batch_workers(std::size_t n, double work);
 /// chunks one after another); BLAS runs single-threaded meanwhile. Rethrows a worker's error.
 void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
                     const std::function<void(std::size_t, std::size_t, std::size_t)>& body);
+
+/// The scratch buffers of the batch workers' kernels (the convolutions), one of each per thread:
+/// a helper thread of the batch pool keeps its own between calls (a fresh multi-MB allocation
+/// per call costs page faults on every conv).
+enum class Scratch { padded_source, block_outputs, im2col_plane };
+
+/// The calling thread's buffer of kind `K`, grown to at least `size` elements.
+template <class T, Scratch K>
+T* thread_buffer(std::size_t size) {
+    thread_local std::vector<T> buffer;
+    if (buffer.size() < size) buffer.resize(size);
+    return buffer.data();
+}
 
 }  // namespace xgrad::detail

@@ -15,11 +15,6 @@ std::string size2_str(const Size2& s) {
     return fmt::format("[{}, {}]", s.h, s.w);
 }
 
-std::string detail::ConvGeometry::attributes() const {
-    return fmt::format("stride={}, padding={}, dilation={}, groups={}", size2_str({sh, sw}),
-                       size2_str({ph, pw}), size2_str({dh, dw}), groups);
-}
-
 namespace ops {
 namespace {
 

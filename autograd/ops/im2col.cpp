@@ -20,17 +20,6 @@ namespace xgrad::detail {
 // image (P = oh·ow columns) does not; the chunk is bounded by tuning::conv_workspace_limit so
 // the buffer stays in a few MB. A chunk of one image needs no scatter: the gemm writes y directly.
 
-ColumnRange valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, std::size_t out) {
-    const auto s = static_cast<std::ptrdiff_t>(stride);
-    const auto ow = static_cast<std::ptrdiff_t>(out);
-    std::ptrdiff_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
-    std::ptrdiff_t last = static_cast<std::ptrdiff_t>(in) - 1 - off;  // j·s ≤ last
-    std::ptrdiff_t hi = last < 0 ? 0 : last / s + 1;
-    lo = std::min(lo, ow);
-    hi = std::clamp(hi, lo, ow);
-    return {static_cast<std::size_t>(lo), static_cast<std::size_t>(hi)};
-}
-
 namespace {
 
 // x: one image [c, h, w]; cols: its P columns of the chunk matrix, rows `ld` apart.

@@ -5,22 +5,12 @@
 // batch, over raw NCHW / OIHW buffers like the direct kernels of conv_direct.hpp. conv.cpp picks
 // one path or the other per product. Internal: the public API is conv.hpp.
 
-#include "autograd/ops/conv_direct.hpp"  // ConvGeometry
+#include "autograd/ops/window.hpp"
 
 #include <cstddef>
 #include <vector>
 
 namespace xgrad::detail {
-
-/// A range [lo, hi) of output columns.
-struct ColumnRange {
-    std::size_t lo, hi;
-};
-
-/// The output columns j < out whose input column j·stride + off lies in [0, in): where one tap
-/// of a sliding window reads the image (kernel column q of a convolution has
-/// off = q·dw − pw; pool.cpp asks the same of its window taps).
-ColumnRange valid_range(std::ptrdiff_t off, std::size_t stride, std::size_t in, std::size_t out);
 
 /// The valid_range of every kernel column q < kw: the `ranges` that im2col and col2im take.
 std::vector<ColumnRange> column_ranges(const ConvGeometry& g);

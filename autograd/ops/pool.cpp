@@ -1,6 +1,6 @@
 #include "autograd/ops/pool.hpp"
 
-#include "autograd/ops/im2col.hpp"  // detail::valid_range
+#include "autograd/ops/window.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/parallel.hpp"
 
