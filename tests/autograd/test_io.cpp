@@ -1,6 +1,7 @@
 #include "autograd/io.hpp"
 
 #include "autograd/errors.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,14 +9,10 @@
 #include <zlib.h>
 #include <xtensor/xmath.hpp>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -23,40 +20,11 @@
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-
-// Checks that `expr` throws IoError whose message holds both `path` and `reason`.
-#define CHECK_IO_ERROR(expr, path, reason)                                                   \
-    do {                                                                                     \
-        CHECK_THROWS_WITH_AS(expr, doctest::Contains(std::string(path).c_str()), IoError);   \
-        CHECK_THROWS_WITH_AS(expr, doctest::Contains(std::string(reason).c_str()), IoError); \
-    } while (0)
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
 
 namespace {
-
-// A fresh directory, removed with everything in it at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path =
-            fs::temp_directory_path() / fmt::format("xgrad_test_io_{}_{}", ::getpid(), ++counter);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_file(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 template <class S>
 std::string raw(std::initializer_list<S> values) {
