@@ -31,4 +31,8 @@ std::string read_file(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+std::string data_path(const std::string& name) {
+    return (std::filesystem::path(XGRAD_TEST_DATA_DIR) / name).string();
+}
+
 }  // namespace testing

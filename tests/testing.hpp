@@ -1,6 +1,7 @@
 #pragma once
 
-// Helpers shared by the test files: scratch directories and raw files.
+// Helpers shared by the test files: scratch directories and raw files, and the data the
+// repository ships for tests (tests/data).
 
 #include "autograd/errors.hpp"
 
@@ -28,6 +29,10 @@ void write_file(const std::string& path, const std::string& bytes);
 
 /// The bytes of the file at `path` (empty when it cannot be read).
 std::string read_file(const std::string& path);
+
+/// The path of `name` in tests/data, the data the repository ships for tests (the folder comes
+/// from the compile definition XGRAD_TEST_DATA_DIR that tests/CMakeLists.txt sets).
+std::string data_path(const std::string& name);
 
 }  // namespace testing
 

@@ -172,18 +172,14 @@ TEST_CASE("save_npy: writes the header np.save writes") {
 }
 
 TEST_CASE("load_npy: reads the ex4 weights numpy wrote and saves them back byte for byte") {
-    const fs::path ex4 = fs::path(__FILE__).parent_path() / "../../../shared/data/ex4";
-    if (!fs::exists(ex4 / "Theta1.npy")) {
-        MESSAGE("skipped: no ", ex4.string());
-        return;
-    }
     TempDir dir;
     for (const char* name : {"Theta1.npy", "Theta2.npy"}) {
-        const auto theta = load_npy<double>((ex4 / name).string());
+        const std::string shipped = testing::data_path(std::string("ex4/") + name);
+        const auto theta = load_npy<double>(shipped);
         save_npy(dir / name, theta);
-        CHECK(read_file(dir / name) == read_file((ex4 / name).string()));
+        CHECK(read_file(dir / name) == read_file(shipped));
     }
-    const auto theta1 = load_npy<double>((ex4 / "Theta1.npy").string());
+    const auto theta1 = load_npy<double>(testing::data_path("ex4/Theta1.npy"));
     CHECK(theta1.shape() == Shape{25, 401});
     CHECK(theta1(0, 0) == -0.022562389859934213);  // the README's spot checks
     CHECK(xt::sum(theta1)() == doctest::Approx(9.242643928120085).epsilon(1e-12));

@@ -1,15 +1,15 @@
 #include "../../examples/ex4_net.hpp"
 
+#include "testing.hpp"
+
 #include <doctest/doctest.h>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <vector>
 
 using namespace xgrad;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -96,13 +96,9 @@ TEST_CASE("ex4: backpropagation through the cost passes gradcheck (3-5-3, λ = 3
 }
 
 TEST_CASE("ex4: the shipped weights give the README's regularisation term") {
-    const fs::path ex4 = fs::path(__FILE__).parent_path() / "../../../shared/data/ex4";
-    if (!fs::exists(ex4 / "Theta1.npy")) {
-        MESSAGE("skipped: no ", ex4.string());
-        return;
-    }
-    const ex4::Net<double> net{Tensor<double>(load_npy<double>((ex4 / "Theta1.npy").string())),
-                               Tensor<double>(load_npy<double>((ex4 / "Theta2.npy").string()))};
+    const ex4::Net<double> net{
+        Tensor<double>(load_npy<double>(testing::data_path("ex4/Theta1.npy"))),
+        Tensor<double>(load_npy<double>(testing::data_path("ex4/Theta2.npy")))};
     REQUIRE(net.theta1.shape() == Shape{25, 401});
     REQUIRE(net.theta2.shape() == Shape{10, 26});
     // README: Σ non-bias θ² = 961.406939, so λ/(2m)·961.406939 = 0.096141 for λ = 1, m = 5000
