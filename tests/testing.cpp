@@ -35,4 +35,11 @@ std::string data_path(const std::string& name) {
     return (std::filesystem::path(XGRAD_TEST_DATA_DIR) / name).string();
 }
 
+bool exists_or_skip(const std::string& path, const std::string& how_to_get_it) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return true;
+    MESSAGE(fmt::format("{}: {} is absent; {}", skip_marker, path, how_to_get_it));
+    return false;
+}
+
 }  // namespace testing

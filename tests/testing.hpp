@@ -1,7 +1,7 @@
 #pragma once
 
-// Helpers shared by the test files: scratch directories and raw files, and the data the
-// repository ships for tests (tests/data).
+// Helpers shared by the test files: scratch directories and raw files, the data the repository
+// ships for tests (tests/data), and skipping a test whose outside data is absent.
 
 #include "autograd/errors.hpp"
 
@@ -33,6 +33,15 @@ std::string read_file(const std::string& path);
 /// The path of `name` in tests/data, the data the repository ships for tests (the folder comes
 /// from the compile definition XGRAD_TEST_DATA_DIR that tests/CMakeLists.txt sets).
 std::string data_path(const std::string& name);
+
+/// What a test prints when it skips; tests/CMakeLists.txt makes ctest report a test whose output
+/// holds it as skipped, not passed.
+inline constexpr const char* skip_marker = "XGRAD_TEST_SKIPPED";
+
+/// True when `path` exists. Otherwise prints the skip marker, the path and `how_to_get_it`, and
+/// returns false; the test then returns and ctest reports it as skipped:
+///   if (!testing::exists_or_skip(dir, "`bash scripts/setup-data.sh` installs it")) return;
+bool exists_or_skip(const std::string& path, const std::string& how_to_get_it);
 
 }  // namespace testing
 

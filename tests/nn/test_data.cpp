@@ -285,8 +285,7 @@ TEST_CASE("load_mnist: reads the four-file layout into n × rows·cols values fr
 
 TEST_CASE("load_mnist: the Fashion-MNIST test set has 1000 images of each of 10 classes") {
     const std::string dir = "/usr/share/datasets/fashion-mnist";
-    if (!fs::is_directory(dir)) {
-        MESSAGE("skipped: ", dir, " is absent (apt-get install dataset-fashion-mnist)");
+    if (!testing::exists_or_skip(dir, "`apt-get install dataset-fashion-mnist` installs it")) {
         return;
     }
     const auto test = nn::load_mnist<float>(dir, false);
