@@ -10,6 +10,7 @@
 
 using namespace xgrad;
 using harness::Array;
+using harness::map;
 using harness::OpSpec;
 using harness::Tensors;
 using A = std::vector<Array>;
@@ -17,17 +18,6 @@ using A = std::vector<Array>;
 namespace {
 const std::vector<std::vector<Shape>> unary_cases = {{{3, 4}}, {{2, 3, 2}}};
 const char* const elementwise = "elementwise: any shape";
-
-// Elementwise reference: f applied to every value.
-template <class F>
-harness::Reference map(F f) {
-    return [f](const A& a) {
-        Array r = a[0];
-        for (auto& v : r)
-            v = f(v);
-        return r;
-    };
-}
 
 // Softmax (or log-softmax) of a [r, c] array along axis 0, in plain loops.
 harness::Reference softmax_axis0(bool log) {
