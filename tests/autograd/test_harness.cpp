@@ -28,6 +28,16 @@ std::string case_label(const harness::OpSpec& spec, std::size_t c) {
     return fmt::format("{}({})", spec.name, fmt::join(parts, ", "));
 }
 
+// `check` (gradcheck or gradgradcheck) passes on every sample case of `spec`.
+void passes_on_every_case(const harness::OpSpec& spec, decltype(&gradcheck) check) {
+    for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
+        INFO("case: ", case_label(spec, c));
+        const GradcheckResult r = check(spec.fn, harness::sample_inputs(spec, c), spec.options);
+        INFO(r.message);
+        CHECK(r.ok);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("harness: every op of the engine issue is registered") {
@@ -75,25 +85,13 @@ TEST_CASE("harness: forward matches the independent reference") {
 
 TEST_CASE("harness: gradients match central finite differences") {
     for (const auto& spec : registry()) {
-        if (!spec.differentiable) continue;
-        for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
-            INFO("case: ", case_label(spec, c));
-            auto r = gradcheck(spec.fn, harness::sample_inputs(spec, c), spec.options);
-            INFO(r.message);
-            CHECK(r.ok);
-        }
+        if (spec.differentiable) passes_on_every_case(spec, gradcheck);
     }
 }
 
 TEST_CASE("harness: second-order gradients match finite differences") {
     for (const auto& spec : registry()) {
-        if (!spec.differentiable || !spec.second_order) continue;
-        for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
-            INFO("case: ", case_label(spec, c));
-            auto r = gradgradcheck(spec.fn, harness::sample_inputs(spec, c), spec.options);
-            INFO(r.message);
-            CHECK(r.ok);
-        }
+        if (spec.differentiable && spec.second_order) passes_on_every_case(spec, gradgradcheck);
     }
 }
 
