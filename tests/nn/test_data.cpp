@@ -22,9 +22,7 @@
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-using testing::read_file;
-using testing::TempDir;
-using testing::write_file;
+using namespace testing;  // TempDir, read_file, write_file
 
 namespace {
 

@@ -16,12 +16,7 @@
 #include <vector>
 
 using namespace xgrad;
-using harness::Array;
-using harness::OpSpec;
-using harness::Pos;
-using harness::ravel;
-using harness::Tensors;
-using harness::unravel;
+using namespace harness;  // Array, OpSpec, Tensors, Pos, ravel, unravel
 using A = std::vector<Array>;
 using Pads = std::vector<std::pair<std::size_t, std::size_t>>;
 

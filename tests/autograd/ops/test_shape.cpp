@@ -9,12 +9,7 @@
 #include <vector>
 
 using namespace xgrad;
-using harness::Array;
-using harness::OpSpec;
-using harness::Pos;
-using harness::ravel;
-using harness::Tensors;
-using harness::unravel;
+using namespace harness;  // Array, OpSpec, Tensors, Pos, ravel, unravel
 using A = std::vector<Array>;
 
 namespace {
