@@ -34,20 +34,11 @@ using Net = ex4::Net<double>;
 
 namespace {
 
-// checkNNGradients' debugInitializeWeights: sin(1), sin(2), ... / 10 filled column by column.
-xt::xarray<double> debug_weights(std::size_t rows, std::size_t cols) {
-    xt::xarray<double> w = xt::zeros<double>({rows, cols});
-    for (std::size_t j = 0; j < cols; ++j)
-        for (std::size_t i = 0; i < rows; ++i)
-            w(i, j) = std::sin(double(j * rows + i + 1)) / 10;
-    return w;
-}
-
 bool gradient_check() {
-    const Tensor<double> x(debug_weights(5, 3));  // m = 5 examples of 3 features
+    const Tensor<double> x(ex4::debug_weights(5, 3));  // m = 5 examples of 3 features
     const Tensor<double> y(ex4::label_matrix<double>({2, 3, 1, 2, 3}, 3));  // y = 1 + (i mod 3)
-    const std::vector<Tensor<double>> thetas{Tensor<double>(debug_weights(5, 4), true),
-                                             Tensor<double>(debug_weights(3, 6), true)};
+    const std::vector<Tensor<double>> thetas{Tensor<double>(ex4::debug_weights(5, 4), true),
+                                             Tensor<double>(ex4::debug_weights(3, 6), true)};
     const auto cost = [&](const std::vector<Tensor<double>>& t) {
         return ex4::cost(Net{t[0], t[1]}, x, y, 3.0);
     };

@@ -11,6 +11,7 @@
 #include <xtensor/xarray.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -99,6 +100,16 @@ std::vector<int> predict(const Net<T>& net, const Tensor<T>& x) {
         out[i] = static_cast<int>(best) + 1;
     }
     return out;
+}
+
+/// checkNNGradients' debugInitializeWeights [rows, cols]: sin(1), sin(2), ... / 10 filled column
+/// by column (fixed weights, and inputs, for the gradient check).
+inline xt::xarray<double> debug_weights(std::size_t rows, std::size_t cols) {
+    xt::xarray<double> w = xt::zeros<double>({rows, cols});
+    for (std::size_t j = 0; j < cols; ++j)
+        for (std::size_t i = 0; i < rows; ++i)
+            w(i, j) = std::sin(double(j * rows + i + 1)) / 10;
+    return w;
 }
 
 /// An MNIST digit 0..9 as the lecture's label: 10 for 0, the digit otherwise.

@@ -60,6 +60,22 @@ Sampler integers(int n) {
     };
 }
 
+Pos unravel(std::size_t flat, const xgrad::Shape& s) {
+    Pos p(s.size());
+    for (std::size_t i = s.size(); i-- > 0;) {
+        p[i] = flat % s[i];
+        flat /= s[i];
+    }
+    return p;
+}
+
+std::size_t ravel(const Pos& p, const xgrad::Shape& s) {
+    std::size_t flat = 0;
+    for (std::size_t i = 0; i < s.size(); ++i)
+        flat = flat * s[i] + p[i];
+    return flat;
+}
+
 Tensors sample_inputs(const OpSpec& spec, std::size_t c) {
     std::mt19937_64 rng(std::hash<std::string>{}(spec.name) + 7919 * c);
     Tensors out;

@@ -32,6 +32,25 @@ Sampler distinct(double offset = 0.0);
 /// Integers 0..n−1 as doubles (conditions, indices).
 Sampler integers(int n);
 
+/// Elementwise reference: the scalar formula `f` applied to every value of the one input.
+template <class F>
+Reference map(F f) {
+    return [f](const std::vector<Array>& a) {
+        Array r = a[0];
+        for (auto& v : r)
+            v = f(v);
+        return r;
+    };
+}
+
+/// A position in a row-major array, one index per axis: references that walk an output by
+/// position stay independent of the library's own offset arithmetic.
+using Pos = std::vector<std::size_t>;
+/// The position of the row-major flat index `flat` in shape `s`.
+Pos unravel(std::size_t flat, const xgrad::Shape& s);
+/// The row-major flat index of position `p` in shape `s`.
+std::size_t ravel(const Pos& p, const xgrad::Shape& s);
+
 /// One op as the harness sees it; built fluently.
 struct OpSpec {
     OpSpec(std::string name, Fn fn) : name(std::move(name)), fn(std::move(fn)) {}

@@ -9,39 +9,32 @@
 using namespace xgrad;
 
 namespace {
-// y = x³ with a deliberately wrong VJP (2x² instead of 3x²): gradcheck must reject it.
-struct WrongCube {
-    static constexpr const char* name = "wrong_cube";
+// y = x³; the three ops below share this forward and differ in their VJP.
+struct CubeForward {
     Tensor<double> x;
     xt::xarray<double> forward(const Tensor<double>& x_in) {
         x = x_in;
         return x.value() * x.value() * x.value();
     }
+};
+// A deliberately wrong VJP (2x² instead of 3x²): gradcheck must reject it.
+struct WrongCube : CubeForward {
+    static constexpr const char* name = "wrong_cube";
     Grads<double, 1> vjp(const Tensor<double>& g, const Tensor<double>&) const {
         return {g * x * x * 2.0};
     }
 };
-// The same op with the right VJP, written with ops so it is twice differentiable.
-struct Cube {
+// The right VJP, written with ops so it is twice differentiable.
+struct Cube : CubeForward {
     static constexpr const char* name = "cube";
-    Tensor<double> x;
-    xt::xarray<double> forward(const Tensor<double>& x_in) {
-        x = x_in;
-        return x.value() * x.value() * x.value();
-    }
     Grads<double, 1> vjp(const Tensor<double>& g, const Tensor<double>&) const {
         return {g * x * x * 3.0};
     }
 };
 // Right first derivative, but computed from raw values: its graph stops at x, so the second
 // derivative through it is wrong (0 instead of 6x).
-struct DetachedCube {
+struct DetachedCube : CubeForward {
     static constexpr const char* name = "detached_cube";
-    Tensor<double> x;
-    xt::xarray<double> forward(const Tensor<double>& x_in) {
-        x = x_in;
-        return x.value() * x.value() * x.value();
-    }
     Grads<double, 1> vjp(const Tensor<double>& g, const Tensor<double>&) const {
         return {g * Tensor<double>(xt::xarray<double>(3.0 * x.value() * x.value()))};
     }

@@ -31,6 +31,15 @@ std::string case_label(const harness::OpSpec& spec, std::size_t c) {
     return fmt::format("{}({})", spec.name, fmt::join(parts, ", "));
 }
 
+// The inputs that require grad: what the checks differentiate with respect to.
+harness::Tensors differentiated(const harness::Tensors& xs) {
+    harness::Tensors wrt;
+    for (const auto& x : xs) {
+        if (x.requires_grad()) wrt.push_back(x);
+    }
+    return wrt;
+}
+
 // The names of every op on the graph that ends in `roots` (recorded ops only; leaves have none).
 void collect_ops(const harness::Tensors& roots, std::set<std::string>& names) {
     std::vector<Tensor<double>> stack(roots.begin(), roots.end());
@@ -52,10 +61,7 @@ void collect_exercised_ops(const harness::OpSpec& spec, std::set<std::string>& n
         auto xs = harness::sample_inputs(spec, c);
         const Tensor<double> y = spec.fn(xs);
         collect_ops({y}, names);
-        harness::Tensors wrt;
-        for (const auto& x : xs) {
-            if (x.requires_grad()) wrt.push_back(x);
-        }
+        harness::Tensors wrt = differentiated(xs);
         if (!spec.differentiable || wrt.empty() || !y.requires_grad()) continue;
         const Tensor<double> u(xt::ones<double>(y.shape()), true);
         const auto g = grad<double>({y}, wrt, true, true, {u});
@@ -63,10 +69,22 @@ void collect_exercised_ops(const harness::OpSpec& spec, std::set<std::string>& n
         // h = Σ_k ⟨g_k, v_k⟩ with v_k requiring grad, so that each VJP of the second backward
         // has an input that requires grad and is recorded.
         Tensor<double> h = scalar(0.0);
-        for (const auto& gk : g) h = add(h, sum(mul(gk, Tensor<double>(xt::ones<double>(gk.shape()), true))));
+        for (const auto& gk : g) {
+            h = add(h, sum(mul(gk, Tensor<double>(xt::ones<double>(gk.shape()), true))));
+        }
         if (!h.requires_grad()) continue;
         wrt.push_back(u);
         collect_ops(grad<double>({h}, wrt, true, true), names);
+    }
+}
+
+// `check` (gradcheck or gradgradcheck) passes on every sample case of `spec`.
+void passes_on_every_case(const harness::OpSpec& spec, decltype(&gradcheck) check) {
+    for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
+        INFO("case: ", case_label(spec, c));
+        const GradcheckResult r = check(spec.fn, harness::sample_inputs(spec, c), spec.options);
+        INFO(r.message);
+        CHECK(r.ok);
     }
 }
 
@@ -94,10 +112,7 @@ TEST_CASE("harness: an op's fast VJP and its composed VJP give the same gradient
         for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
             INFO("case: ", case_label(spec, c));
             auto xs = harness::sample_inputs(spec, c);
-            harness::Tensors wrt;
-            for (const auto& x : xs) {
-                if (x.requires_grad()) wrt.push_back(x);
-            }
+            const harness::Tensors wrt = differentiated(xs);
             const Tensor<double> y = spec.fn(xs);
             if (wrt.empty() || !y.requires_grad()) continue;
             std::mt19937_64 rng(c);
@@ -137,25 +152,13 @@ TEST_CASE("harness: forward matches the independent reference") {
 
 TEST_CASE("harness: gradients match central finite differences") {
     for (const auto& spec : registry()) {
-        if (!spec.differentiable) continue;
-        for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
-            INFO("case: ", case_label(spec, c));
-            auto r = gradcheck(spec.fn, harness::sample_inputs(spec, c), spec.options);
-            INFO(r.message);
-            CHECK(r.ok);
-        }
+        if (spec.differentiable) passes_on_every_case(spec, gradcheck);
     }
 }
 
 TEST_CASE("harness: second-order gradients match finite differences") {
     for (const auto& spec : registry()) {
-        if (!spec.differentiable || !spec.second_order) continue;
-        for (std::size_t c = 0; c < spec.shapes.size(); ++c) {
-            INFO("case: ", case_label(spec, c));
-            auto r = gradgradcheck(spec.fn, harness::sample_inputs(spec, c), spec.options);
-            INFO(r.message);
-            CHECK(r.ok);
-        }
+        if (spec.differentiable && spec.second_order) passes_on_every_case(spec, gradgradcheck);
     }
 }
 

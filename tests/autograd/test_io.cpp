@@ -2,6 +2,7 @@
 
 #include "autograd/errors.hpp"
 #include "autograd/shape.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -9,14 +10,10 @@
 #include <zlib.h>
 #include <xtensor/xmath.hpp>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -24,40 +21,9 @@
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-
-// Checks that `expr` throws IoError whose message holds both `path` and `reason`.
-#define CHECK_IO_ERROR(expr, path, reason)                                                   \
-    do {                                                                                     \
-        CHECK_THROWS_WITH_AS(expr, doctest::Contains(std::string(path).c_str()), IoError);   \
-        CHECK_THROWS_WITH_AS(expr, doctest::Contains(std::string(reason).c_str()), IoError); \
-    } while (0)
+using namespace testing;  // TempDir, read_file, write_file
 
 namespace {
-
-// A fresh directory, removed with everything in it at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path =
-            fs::temp_directory_path() / fmt::format("xgrad_test_io_{}_{}", ::getpid(), ++counter);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_file(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 template <class S>
 std::string raw(std::initializer_list<S> values) {
@@ -205,18 +171,14 @@ TEST_CASE("save_npy: writes the header np.save writes") {
 }
 
 TEST_CASE("load_npy: reads the ex4 weights numpy wrote and saves them back byte for byte") {
-    const fs::path ex4 = fs::path(__FILE__).parent_path() / "../../../shared/data/ex4";
-    if (!fs::exists(ex4 / "Theta1.npy")) {
-        MESSAGE("skipped: no ", ex4.string());
-        return;
-    }
     TempDir dir;
     for (const char* name : {"Theta1.npy", "Theta2.npy"}) {
-        const auto theta = load_npy<double>((ex4 / name).string());
+        const std::string shipped = testing::data_path(std::string("ex4/") + name);
+        const auto theta = load_npy<double>(shipped);
         save_npy(dir / name, theta);
-        CHECK(read_file(dir / name) == read_file((ex4 / name).string()));
+        CHECK(read_file(dir / name) == read_file(shipped));
     }
-    const auto theta1 = load_npy<double>((ex4 / "Theta1.npy").string());
+    const auto theta1 = load_npy<double>(testing::data_path("ex4/Theta1.npy"));
     CHECK(theta1.shape() == Shape{25, 401});
     CHECK(theta1(0, 0) == -0.022562389859934213);  // the README's spot checks
     CHECK(xt::sum(theta1)() == doctest::Approx(9.242643928120085).epsilon(1e-12));

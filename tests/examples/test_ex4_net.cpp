@@ -1,26 +1,18 @@
 #include "../../examples/ex4_net.hpp"
 
+#include "testing.hpp"
+
 #include <doctest/doctest.h>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <vector>
 
 using namespace xgrad;
-namespace fs = std::filesystem;
+using ex4::debug_weights;
 
 namespace {
-
-// sin(1), sin(2), ... / 10 filled column by column (the lecture's debugInitializeWeights).
-xt::xarray<double> sin_weights(std::size_t rows, std::size_t cols) {
-    xt::xarray<double> w = xt::zeros<double>({rows, cols});
-    for (std::size_t j = 0; j < cols; ++j)
-        for (std::size_t i = 0; i < rows; ++i)
-            w(i, j) = std::sin(double(j * rows + i + 1)) / 10;
-    return w;
-}
 
 // The lecture's cost in plain loops, straight from the formula with log h (no xgrad ops).
 double reference_cost(const xt::xarray<double>& t1, const xt::xarray<double>& t2,
@@ -72,7 +64,8 @@ TEST_CASE("ex4: cost of a network worked by hand") {
 }
 
 TEST_CASE("ex4: cost matches the formula in plain loops, with and without λ") {
-    const xt::xarray<double> t1 = sin_weights(5, 4), t2 = sin_weights(3, 6), xv = sin_weights(5, 3);
+    const xt::xarray<double> t1 = debug_weights(5, 4), t2 = debug_weights(3, 6),
+                             xv = debug_weights(5, 3);
     const std::vector<int> labels{2, 3, 1, 2, 3};
     const ex4::Net<double> net{Tensor<double>(t1), Tensor<double>(t2)};
     const Tensor<double> x(xv), y(ex4::label_matrix<double>(labels, 3));
@@ -84,9 +77,9 @@ TEST_CASE("ex4: cost matches the formula in plain loops, with and without λ") {
 }
 
 TEST_CASE("ex4: backpropagation through the cost passes gradcheck (3-5-3, λ = 3)") {
-    const Tensor<double> x(sin_weights(5, 3)), y(ex4::label_matrix<double>({2, 3, 1, 2, 3}, 3));
-    const std::vector<Tensor<double>> thetas{Tensor<double>(sin_weights(5, 4), true),
-                                             Tensor<double>(sin_weights(3, 6), true)};
+    const Tensor<double> x(debug_weights(5, 3)), y(ex4::label_matrix<double>({2, 3, 1, 2, 3}, 3));
+    const std::vector<Tensor<double>> thetas{Tensor<double>(debug_weights(5, 4), true),
+                                             Tensor<double>(debug_weights(3, 6), true)};
     const GradcheckResult r = gradcheck(
         [&](const std::vector<Tensor<double>>& t) {
             return ex4::cost(ex4::Net<double>{t[0], t[1]}, x, y, 3.0);
@@ -96,13 +89,9 @@ TEST_CASE("ex4: backpropagation through the cost passes gradcheck (3-5-3, λ = 3
 }
 
 TEST_CASE("ex4: the shipped weights give the README's regularisation term") {
-    const fs::path ex4 = fs::path(__FILE__).parent_path() / "../../../shared/data/ex4";
-    if (!fs::exists(ex4 / "Theta1.npy")) {
-        MESSAGE("skipped: no ", ex4.string());
-        return;
-    }
-    const ex4::Net<double> net{Tensor<double>(load_npy<double>((ex4 / "Theta1.npy").string())),
-                               Tensor<double>(load_npy<double>((ex4 / "Theta2.npy").string()))};
+    const ex4::Net<double> net{
+        Tensor<double>(load_npy<double>(testing::data_path("ex4/Theta1.npy"))),
+        Tensor<double>(load_npy<double>(testing::data_path("ex4/Theta2.npy")))};
     REQUIRE(net.theta1.shape() == Shape{25, 401});
     REQUIRE(net.theta2.shape() == Shape{10, 26});
     // README: Σ non-bias θ² = 961.406939, so λ/(2m)·961.406939 = 0.096141 for λ = 1, m = 5000

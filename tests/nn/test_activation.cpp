@@ -18,17 +18,6 @@ namespace {
 const std::vector<std::vector<Shape>> unary_cases = {{{3, 4}}, {{2, 3, 2}}};
 const char* const elementwise = "elementwise: any shape";
 
-// Elementwise reference: f applied to every value.
-template <class F>
-harness::Reference map(F f) {
-    return [f](const A& a) {
-        Array r = a[0];
-        for (auto& v : r)
-            v = f(v);
-        return r;
-    };
-}
-
 // Softmax (or log-softmax) of a [r, c] array along axis 0, in plain loops.
 harness::Reference softmax_axis0(bool log) {
     return [log](const A& a) {
@@ -51,27 +40,29 @@ harness::Reference softmax_axis0(bool log) {
 // it has one) against a plain reference, gradients and second derivatives against differences.
 XGRAD_REGISTER_OP(OpSpec("nn::Sigmoid",
                          [](const Tensors& x) { return nn::Sigmoid<double>()(x[0]); })
-                      .reference(map([](double v) { return 1 / (1 + std::exp(-v)); }))
+                      .reference(harness::map([](double v) { return 1 / (1 + std::exp(-v)); }))
                       .cases(unary_cases)
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("nn::Tanh", [](const Tensors& x) { return nn::Tanh<double>()(x[0]); })
-                      .reference(map([](double v) { return std::tanh(v); }))
+                      .reference(harness::map([](double v) { return std::tanh(v); }))
                       .cases(unary_cases)
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("nn::ReLU", [](const Tensors& x) { return nn::ReLU<double>()(x[0]); })
-                      .reference(map([](double v) { return v > 0 ? v : 0; }))
+                      .reference(harness::map([](double v) { return v > 0 ? v : 0; }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("nn::LeakyReLU(0.2)",
                          [](const Tensors& x) { return nn::LeakyReLU<double>(0.2)(x[0]); })
-                      .reference(map([](double v) { return v > 0 ? v : 0.2 * v; }))
+                      .reference(harness::map([](double v) { return v > 0 ? v : 0.2 * v; }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("nn::ELU(0.5)",
                          [](const Tensors& x) { return nn::ELU<double>(0.5)(x[0]); })
-                      .reference(map([](double v) { return v > 0 ? v : 0.5 * (std::exp(v) - 1); }))
+                      .reference(harness::map([](double v) {
+                          return v > 0 ? v : 0.5 * (std::exp(v) - 1);
+                      }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));

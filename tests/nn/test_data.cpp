@@ -3,52 +3,28 @@
 #include "autograd/errors.hpp"
 #include "autograd/io.hpp"
 #include "autograd/random.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
-#include <fmt/format.h>
 #include <zlib.h>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-
-// Checks that `expr` throws IoError whose message holds both `path` and `reason`.
-#define CHECK_IO_ERROR(expr, path, reason)                                                   \
-    do {                                                                                     \
-        CHECK_THROWS_WITH_AS(expr, doctest::Contains(std::string(path).c_str()), IoError);   \
-        CHECK_THROWS_WITH_AS(expr, doctest::Contains(std::string(reason).c_str()), IoError); \
-    } while (0)
+using namespace testing;  // TempDir, read_file, write_file
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path =
-            fs::temp_directory_path() / fmt::format("xgrad_test_data_{}_{}", ::getpid(), ++counter);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 // An IDX image: 0x00 0x00, type 0x08 (unsigned byte), the dimension count, each dimension as a
 // big-endian uint32, then the bytes.
@@ -66,10 +42,6 @@ std::string bytes_0_to(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i)
         s[i] = char(i * 7 % 256);
     return s;
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
 }
 
 void write_gzip(const std::string& path, const std::string& bytes) {
@@ -155,8 +127,7 @@ TEST_CASE("read_idx: truncated files give the expected and actual byte counts") 
     }
     // A gzip stream cut in the middle: the data end early.
     write_gzip(dir / "whole.gz", idx({4000}, bytes_0_to(4000)));
-    std::ifstream in(dir / "whole.gz", std::ios::binary);
-    const std::string gz((std::istreambuf_iterator<char>(in)), {});
+    const std::string gz = read_file(dir / "whole.gz");
     write_file(dir / "cut.gz", gz.substr(0, gz.size() / 2));
     CHECK_IO_ERROR(nn::read_idx(dir / "cut.gz"), dir / "cut.gz",
                    "truncated data: expected 4000 bytes for shape [4000] (after gunzip)");
@@ -174,8 +145,7 @@ TEST_CASE("read_idx: bytes after the data are an error") {
 TEST_CASE("read_idx: a gzip file failing its CRC check is corrupt") {
     TempDir dir;
     write_gzip(dir / "x.gz", idx({4}, "abcd"));
-    std::ifstream in(dir / "x.gz", std::ios::binary);
-    std::string gz((std::istreambuf_iterator<char>(in)), {});
+    std::string gz = read_file(dir / "x.gz");
     gz[gz.size() - 8] ^= 0x01;  // the trailer: CRC-32, then the length
     write_file(dir / "x.gz", gz);
     CHECK_IO_ERROR(nn::read_idx(dir / "x.gz"), dir / "x.gz", "corrupt gzip data");
@@ -313,8 +283,7 @@ TEST_CASE("load_mnist: reads the four-file layout into n × rows·cols values fr
 
 TEST_CASE("load_mnist: the Fashion-MNIST test set has 1000 images of each of 10 classes") {
     const std::string dir = "/usr/share/datasets/fashion-mnist";
-    if (!fs::is_directory(dir)) {
-        MESSAGE("skipped: ", dir, " is absent (apt-get install dataset-fashion-mnist)");
+    if (!testing::exists_or_skip(dir, "`apt-get install dataset-fashion-mnist` installs it")) {
         return;
     }
     const auto test = nn::load_mnist<float>(dir, false);
@@ -338,8 +307,7 @@ TEST_CASE("load_mnist: the Fashion-MNIST test set has 1000 images of each of 10 
 TEST_CASE("read_idx: a gzip stream with a damaged deflate block is corrupt, not short") {
     TempDir dir;
     write_gzip(dir / "x.gz", idx({4000}, bytes_0_to(4000)));
-    std::ifstream in(dir / "x.gz", std::ios::binary);
-    std::string gz((std::istreambuf_iterator<char>(in)), {});
+    std::string gz = read_file(dir / "x.gz");
     for (std::size_t i = 10; i < 14; ++i)
         gz[i] = char(0xFF);  // the first bytes of the deflate data
     write_file(dir / "x.gz", gz);
@@ -350,12 +318,10 @@ TEST_CASE("read_idx and load_npz: every truncation of a file is an IoError namin
     TempDir dir;
     const std::string images = idx({2, 3, 3}, bytes_0_to(18));
     write_gzip(dir / "full.gz", images);
-    std::ifstream in(dir / "full.gz", std::ios::binary);
-    const std::string gz((std::istreambuf_iterator<char>(in)), {});
+    const std::string gz = read_file(dir / "full.gz");
     save_npz<float>(dir / "full.npz",
                     {{"w", xt::xarray<float>{{1, 2}, {3, 4}}}, {"b", xt::xarray<float>{5}}});
-    std::ifstream zin(dir / "full.npz", std::ios::binary);
-    const std::string npz((std::istreambuf_iterator<char>(zin)), {});
+    const std::string npz = read_file(dir / "full.npz");
     const std::string p = dir / "cut";
     for (std::size_t n = 0; n < images.size(); ++n) {
         CAPTURE(n);

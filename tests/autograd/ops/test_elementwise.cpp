@@ -55,99 +55,61 @@ XGRAD_REGISTER_OP(OpSpec("pow_tensor", [](const Tensors& x) { return pow(x[0], x
                       .samplers({harness::uniform(0.5, 2.0), harness::uniform(-1.5, 1.5)})
                       .bad_shapes(not_broadcastable));
 XGRAD_REGISTER_OP(OpSpec("exp", [](const Tensors& x) { return exp(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = std::exp(v);
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return std::exp(v); }))
                       .cases(unary_cases)
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("log", [](const Tensors& x) { return log(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = std::log(v);
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return std::log(v); }))
                       .cases(unary_cases)
                       .samplers({harness::uniform(0.3, 3.0)})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("sqrt", [](const Tensors& x) { return sqrt(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = std::sqrt(v);
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return std::sqrt(v); }))
                       .cases(unary_cases)
                       .samplers({harness::uniform(0.3, 3.0)})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("abs", [](const Tensors& x) { return abs(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = v < 0 ? -v : v;
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return v < 0 ? -v : v; }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("tanh", [](const Tensors& x) { return tanh(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = (std::exp(2 * v) - 1) / (std::exp(2 * v) + 1);
-                          return r;
-                      })
+                      .reference(harness::map([](double v) {
+                          return (std::exp(2 * v) - 1) / (std::exp(2 * v) + 1);
+                      }))
                       .cases(unary_cases)
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("sigmoid", [](const Tensors& x) { return sigmoid(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = 1 / (1 + std::exp(-v));
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return 1 / (1 + std::exp(-v)); }))
                       .cases(unary_cases)
                       .samplers({harness::uniform(-6, 6)})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("relu", [](const Tensors& x) { return relu(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = v > 0 ? v : 0;
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return v > 0 ? v : 0; }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("leaky_relu", [](const Tensors& x) { return leaky_relu(x[0], 0.1); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = v > 0 ? v : 0.1 * v;
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return v > 0 ? v : 0.1 * v; }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("elu", [](const Tensors& x) { return elu(x[0], 1.5); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = v > 0 ? v : 1.5 * (std::exp(v) - 1);
-                          return r;
-                      })
+                      .reference(harness::map([](double v) {
+                          return v > 0 ? v : 1.5 * (std::exp(v) - 1);
+                      }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("softplus", [](const Tensors& x) { return softplus(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = std::log(1 + std::exp(v));
-                          return r;
-                      })
+                      .reference(harness::map([](double v) { return std::log(1 + std::exp(v)); }))
                       .cases(unary_cases)
                       .samplers({harness::uniform(-5, 5)})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("clamp", [](const Tensors& x) { return clamp(x[0], -0.5, 1.0); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          for (auto& v : r) v = v < -0.5 ? -0.5 : (v > 1.0 ? 1.0 : v);
-                          return r;
-                      })
+                      .reference(harness::map([](double v) {
+                          return v < -0.5 ? -0.5 : (v > 1.0 ? 1.0 : v);
+                      }))
                       .cases(unary_cases)
                       .samplers({harness::away_from({-0.5, 1.0})})
                       .any_shape(elementwise));

@@ -16,33 +16,11 @@
 #include <vector>
 
 using namespace xgrad;
-using harness::Array;
-using harness::OpSpec;
-using harness::Tensors;
+using namespace harness;  // Array, OpSpec, Tensors, Pos, ravel, unravel
 using A = std::vector<Array>;
 using Pads = std::vector<std::pair<std::size_t, std::size_t>>;
 
 namespace {
-
-// The references below walk output elements by multi-index, independently of the library's
-// outer/inner arithmetic.
-using Pos = std::vector<std::size_t>;
-
-Pos unravel(std::size_t flat, const Shape& s) {
-    Pos p(s.size());
-    for (std::size_t i = s.size(); i-- > 0;) {
-        p[i] = flat % s[i];
-        flat /= s[i];
-    }
-    return p;
-}
-
-std::size_t ravel(const Pos& p, const Shape& s) {
-    std::size_t flat = 0;
-    for (std::size_t i = 0; i < s.size(); ++i)
-        flat = flat * s[i] + p[i];
-    return flat;
-}
 
 // y(p) = x(source(p)) for every position p of y.
 template <class F>

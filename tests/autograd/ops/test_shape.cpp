@@ -9,30 +9,10 @@
 #include <vector>
 
 using namespace xgrad;
-using harness::Array;
-using harness::OpSpec;
-using harness::Tensors;
+using namespace harness;  // Array, OpSpec, Tensors, Pos, ravel, unravel
 using A = std::vector<Array>;
 
 namespace {
-
-using Pos = std::vector<std::size_t>;
-
-Pos unravel(std::size_t flat, const Shape& s) {
-    Pos p(s.size());
-    for (std::size_t i = s.size(); i-- > 0;) {
-        p[i] = flat % s[i];
-        flat /= s[i];
-    }
-    return p;
-}
-
-std::size_t ravel(const Pos& p, const Shape& s) {
-    std::size_t flat = 0;
-    for (std::size_t i = 0; i < s.size(); ++i)
-        flat = flat * s[i] + p[i];
-    return flat;
-}
 
 // The row-major reading of x's elements laid into `shape` (what every reshape-like op does).
 Array relaid(const Array& x, const Shape& shape) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 using namespace xgrad;
@@ -115,6 +116,13 @@ harness::Reference logsumexp_ref(std::vector<std::size_t> axes, bool keepdims) {
     };
 }
 
+// softmax or log_softmax along `axis`, checked against its reference along the same axis.
+OpSpec along(const std::string& name, Tensor<double> (*op)(const Tensor<double>&, std::ptrdiff_t),
+             harness::Reference (*reference)(std::ptrdiff_t), std::ptrdiff_t axis) {
+    return OpSpec(name, [op, axis](const Tensors& x) { return op(x[0], axis); })
+        .reference(reference(axis));
+}
+
 const std::vector<std::vector<Shape>> last_axis_cases = {{{2, 5}}, {{6}}, {{3, 1, 4}}, {{2, 3, 4}}};
 const std::vector<std::vector<Shape>> middle_axis_cases = {
     {{2, 3, 4}}, {{3, 5}}, {{4, 2, 3, 2}}, {{2, 0, 3}}};
@@ -124,30 +132,22 @@ const harness::Sampler around_minus_1000 = harness::uniform(-1005, -995);
 
 }  // namespace
 
-XGRAD_REGISTER_OP(OpSpec("softmax", [](const Tensors& x) { return softmax(x[0]); })
-                      .reference(softmax_ref(-1))
-                      .cases(last_axis_cases)
-                      .bad_shapes({{}}));
-XGRAD_REGISTER_OP(OpSpec("softmax_axis1", [](const Tensors& x) { return softmax(x[0], 1); })
-                      .reference(softmax_ref(1))
+XGRAD_REGISTER_OP(
+    along("softmax", softmax<double>, softmax_ref, -1).cases(last_axis_cases).bad_shapes({{}}));
+XGRAD_REGISTER_OP(along("softmax_axis1", softmax<double>, softmax_ref, 1)
                       .cases(middle_axis_cases)
                       .bad_shapes({{5}}));
-XGRAD_REGISTER_OP(OpSpec("softmax_large", [](const Tensors& x) { return softmax(x[0], 0); })
-                      .reference(softmax_ref(0))
+XGRAD_REGISTER_OP(along("softmax_large", softmax<double>, softmax_ref, 0)
                       .cases({{{5}}, {{4, 3}}})
                       .samplers({around_plus_1000})
                       .bad_shapes({{}}));
-XGRAD_REGISTER_OP(OpSpec("log_softmax", [](const Tensors& x) { return log_softmax(x[0]); })
-                      .reference(log_softmax_ref(-1))
+XGRAD_REGISTER_OP(along("log_softmax", log_softmax<double>, log_softmax_ref, -1)
                       .cases(last_axis_cases)
                       .bad_shapes({{}}));
-XGRAD_REGISTER_OP(OpSpec("log_softmax_axis1", [](const Tensors& x) { return log_softmax(x[0], 1); })
-                      .reference(log_softmax_ref(1))
+XGRAD_REGISTER_OP(along("log_softmax_axis1", log_softmax<double>, log_softmax_ref, 1)
                       .cases(middle_axis_cases)
                       .bad_shapes({{5}}));
-XGRAD_REGISTER_OP(OpSpec("log_softmax_large",
-                         [](const Tensors& x) { return log_softmax(x[0], -2); })
-                      .reference(log_softmax_ref(-2))
+XGRAD_REGISTER_OP(along("log_softmax_large", log_softmax<double>, log_softmax_ref, -2)
                       .cases({{{5, 1}}, {{4, 3}}})
                       .samplers({around_minus_1000})
                       .bad_shapes({{5}}));
