@@ -27,6 +27,7 @@
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
+#include "nn/metrics.hpp"
 #include "nn/module.hpp"
 #include "nn/norm.hpp"
 #include "nn/pool.hpp"

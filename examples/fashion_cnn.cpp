@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
 
     // Test set: accuracy overall and per class, the misclassified images, the learned filters.
     const optim::Evaluation result = optim::evaluate(model, loss, data->test, 256);
-    const auto predicted = optim::argmax_rows(optim::predict(model, data->test.inputs, 256));
+    const auto predicted = nn::argmax_rows(optim::predict(model, data->test.inputs, 256));
     std::vector<std::size_t> right(10), total(10);
     for (std::size_t i = 0; i < predicted.size(); ++i) {
         const auto label = static_cast<std::size_t>(data->test.targets(i));

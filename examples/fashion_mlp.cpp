@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     // Three new images: X_new = X_test[:3].
     const nn::Dataset<> fresh = fashion::rows(test, 0, 3);
     const Tensor<> proba = softmax(optim::predict(reloaded, fresh.inputs));
-    const auto predicted = optim::argmax_rows(proba);
+    const auto predicted = nn::argmax_rows(proba);
     for (std::size_t i = 0; i < 3; ++i) {
         fmt::print("test image {}: {} (p = {:.2f}; true class: {})\n", i,
                    fashion::kClassNames[predicted[i]], proba(i, predicted[i]),

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
                                             .plot_svg(out + "_curves.svg"));
 
     const optim::Evaluation result = optim::evaluate(model, loss, data->test, 256);
-    const auto predicted = optim::argmax_rows(optim::predict(model, data->test.inputs, 256));
+    const auto predicted = nn::argmax_rows(optim::predict(model, data->test.inputs, 256));
     const std::size_t wrong =
         fashion::save_misclassified(out + "_misclassified.svg", data->test, predicted);
     fmt::print("wrote {0}_misclassified.svg, {0}_history.csv, {0}_curves.svg\n", out);

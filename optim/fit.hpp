@@ -2,6 +2,7 @@
 
 #include "autograd/tensor.hpp"
 #include "nn/data.hpp"
+#include "nn/metrics.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
 
@@ -98,7 +99,7 @@ class History;
 
 /// Options of fit(): `FitOptions(30).batch_size(32).early_stopping(EarlyStopping().patience(2))`.
 /// epochs >= 1 (default 1), batch_size >= 1 (default 32), shuffle every epoch (default on; from
-/// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see accuracy()),
+/// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see nn::accuracy()),
 /// accuracy_threshold for single-output binary models (default 0.5: probabilities; 0 for logits),
 /// progress (default automatic) written to `output` (default std::cout), history_csv and plot_svg
 /// (default none: paths rewritten after every epoch), on_epoch_end (called after each epoch's
@@ -225,7 +226,7 @@ public:
 /// stopping, the progress line, the CSV and SVG files, on_epoch_end. Returns the history; the
 /// model is left in training mode. Throws ValueError for epochs or batch_size 0, a loss that is
 /// not one element, an early-stopping monitor that is unknown or needs data not given, and
-/// ShapeError from accuracy() when the outputs do not look like classification outputs (turn
+/// ShapeError from nn::accuracy() when the outputs do not look like classification outputs (turn
 /// the metric off for regression).
 template <class T>
 History fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& loss,
@@ -256,21 +257,5 @@ Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss, const nn::Datas
 /// n = 0.
 template <class T>
 Tensor<T> predict(nn::Module<T>& model, const xt::xarray<T>& inputs, std::size_t batch_size = 32);
-
-/// The index of the largest score in each row of scores [n, classes] (the first on ties).
-template <class T>
-std::vector<std::size_t> argmax_rows(const Tensor<T>& scores);
-
-/// Number of correct predictions (what accuracy() divides by n):
-/// - scores [n, c] (c >= 2) with targets [n] of class indices: argmax of each row == target;
-/// - scores [n, c] with targets [n, c] (one-hot or probabilities): the argmaxes agree;
-/// - scores [n] or [n, 1] with targets of n elements (0/1): (score > threshold) == (target > 0.5).
-/// ShapeError for other shapes.
-template <class T>
-std::size_t count_correct(const Tensor<T>& scores, const Tensor<T>& targets,
-                          double threshold = 0.5);
-/// count_correct / n (NaN for n = 0).
-template <class T>
-double accuracy(const Tensor<T>& scores, const Tensor<T>& targets, double threshold = 0.5);
 
 }  // namespace xgrad::optim

@@ -285,21 +285,3 @@ TEST_CASE("predict: batches are stacked and match one forward, in eval mode") {
     optim::evaluate(model, cross_entropy(), blobs(4, 2));
     CHECK(!model.is_training());  // evaluate restores the mode it found
 }
-
-TEST_CASE("accuracy: argmax against indices and one-hot, threshold for one output") {
-    // row argmaxes: 1, 0 (a tie goes to the first maximum), 2
-    const Tensor<double> scores(xt::xarray<double>{{0.1, 0.9, 0.0}, {0.5, 0.5, 0.2}, {0, 1, 3}});
-    CHECK(optim::argmax_rows(scores) == std::vector<std::size_t>{1, 0, 2});
-    CHECK(optim::count_correct(scores, Tensor<double>(xt::xarray<double>{1, 1, 2})) == 2);
-    CHECK(optim::accuracy(scores, Tensor<double>(xt::xarray<double>{
-                                      {0., 1., 0.}, {1., 0., 0.}, {1., 0., 0.}})) ==
-          doctest::Approx(2.0 / 3));
-    // probabilities 0.2, 0.7, 0.6 > 0.5 → 0, 1, 1 against 0, 1, 0: two right
-    xt::xarray<double> column{0.2, 0.7, 0.6};
-    column.reshape({3, 1});
-    const Tensor<double> p(column);
-    CHECK(optim::count_correct(p, Tensor<double>(xt::xarray<double>{0, 1, 0})) == 2);
-    CHECK(optim::count_correct(p, Tensor<double>(xt::xarray<double>{0, 1, 0}), 0.65) == 3);
-    CHECK_THROWS_WITH_AS(optim::accuracy(scores, Tensor<double>(xt::xarray<double>{1, 2})),
-                         doctest::Contains("scores=[3, 3], targets=[2]"), ShapeError);
-}
