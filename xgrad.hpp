@@ -1,7 +1,8 @@
 #pragma once
 
 // Everything in one include: #include <xgrad.hpp>
-// The engine (autograd/), the layers, losses and data tools (nn/) and the optimizers (optim/).
+// The engine (autograd/), the layers, losses and data tools (nn/), the optimizers (optim/) and
+// the training loop (train/).
 
 #include "autograd/errors.hpp"
 #include "autograd/gradcheck.hpp"
@@ -35,9 +36,11 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamw.hpp"
-#include "optim/fit.hpp"
 #include "optim/lbfgs.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
+#include "train/fit.hpp"
+#include "train/history.hpp"
+#include "train/progress.hpp"

@@ -159,7 +159,8 @@ int given_weights(const std::string& weights, const std::string& data, const std
     return 0;
 }
 
-int train(const std::string& mnist, int iterations, std::uint64_t seed, const std::string& out) {
+int train_lbfgs(const std::string& mnist, int iterations, std::uint64_t seed,
+                const std::string& out) {
     // Data: 500 training digits of each class, the whole test set, 20×20 like the lecture's.
     const auto [train_x, train_labels] = mnist_digits(mnist, true, 500);
     const auto [test_x, test_labels] = mnist_digits(mnist, false, 0);
@@ -247,7 +248,7 @@ int main(int argc, char** argv) {
     }
     try {
         const bool checked = gradient_check();
-        const int status = weights.empty() ? train(mnist, iterations, seed, out)
+        const int status = weights.empty() ? train_lbfgs(mnist, iterations, seed, out)
                                            : given_weights(weights, data, mnist);
         return checked ? status : 1;
     } catch (const Error& e) {

@@ -93,7 +93,7 @@ inline std::optional<Split> load(const char* program, const std::string& dir, bo
 }
 
 // Mean wall time of the epochs fit() ran (training and validation).
-inline double seconds_per_epoch(const xgrad::optim::History& h) {
+inline double seconds_per_epoch(const xgrad::train::History& h) {
     double seconds = 0;
     for (double s : h.seconds)
         seconds += s;
