@@ -1,8 +1,8 @@
 #pragma once
 
 // Everything in one include: #include <xgrad.hpp>
-// The engine (autograd/), the layers, losses and data tools (nn/), the optimizers (optim/) and
-// the training loop (train/).
+// The engine (autograd/), the layers, losses and data tools (nn/), the optimizers (optim/), the
+// training loop (train/) and the pictures (plot/).
 
 #include "autograd/errors.hpp"
 #include "autograd/gradcheck.hpp"
@@ -24,7 +24,6 @@
 #include "nn/conv.hpp"
 #include "nn/data.hpp"
 #include "nn/dropout.hpp"
-#include "nn/image.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
@@ -41,6 +40,9 @@
 #include "optim/rmsprop.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
+#include "plot/curves.hpp"
+#include "plot/image_grid.hpp"
+#include "plot/svg.hpp"
 #include "train/fit.hpp"
 #include "train/history.hpp"
 #include "train/progress.hpp"

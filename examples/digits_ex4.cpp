@@ -96,9 +96,9 @@ void write_svg(const std::string& path, const xt::xarray<double>& images,
         captions.push_back(fmt::format("{} → {}", ex4::digit_of_label(labels[which[n]]),
                                        ex4::digit_of_label(predicted[which[n]])));
     }
-    nn::save_image_grid_svg(
+    plot::save_image_grid_svg(
         path, grid, captions,
-        nn::ImageGridOptions().title("misclassified test digits: true → predicted"));
+        plot::ImageGridOptions().title("misclassified test digits: true → predicted"));
 }
 
 // MNIST digits from `dir` resized to 20×20 (column-major), with the lecture's labels 1..10;

@@ -118,9 +118,9 @@ inline std::size_t save_misclassified(const std::string& path, const xgrad::nn::
                                        kClassNames[static_cast<int>(test.targets(wrong[k]))],
                                        kClassNames[predicted[wrong[k]]]));
     }
-    xgrad::nn::save_image_grid_svg(
+    xgrad::plot::save_image_grid_svg(
         path, images, captions,
-        xgrad::nn::ImageGridOptions()
+        xgrad::plot::ImageGridOptions()
             .title(fmt::format("the first {} of {} misclassified test images: true → predicted",
                                shown, wrong.size()))
             .columns(8)

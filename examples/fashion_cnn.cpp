@@ -81,12 +81,12 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     for (std::size_t k = 0; k < 32; ++k)
         names.push_back(std::to_string(k));
-    nn::save_image_grid_svg(out + "_filters.svg", filters, names,
-                            nn::ImageGridOptions()
-                                .title("first-layer filters (red +, blue −)")
-                                .columns(8)
-                                .scale(10)
-                                .colormap(nn::Colormap::diverging));
+    plot::save_image_grid_svg(out + "_filters.svg", filters, names,
+                              plot::ImageGridOptions()
+                                  .title("first-layer filters (red +, blue −)")
+                                  .columns(8)
+                                  .scale(10)
+                                  .colormap(plot::Colormap::diverging));
     fmt::print("wrote {0}_misclassified.svg, {0}_filters.svg, {0}_history.csv, {0}_curves.svg\n",
                out);
 
