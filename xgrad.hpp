@@ -35,6 +35,7 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamw.hpp"
+#include "optim/clip.hpp"
 #include "optim/lbfgs.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"
