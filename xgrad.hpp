@@ -24,6 +24,7 @@
 #include "nn/conv.hpp"
 #include "nn/data.hpp"
 #include "nn/dropout.hpp"
+#include "nn/flatten.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
