@@ -8,9 +8,11 @@ namespace xgrad::optim {
 
 namespace {
 
-void check_gamma(const char* name, double gamma) {
-    if (!(gamma >= 0)) {
-        throw ValueError(fmt::format("{}: gamma must be >= 0; got gamma={}", name, gamma));
+// Throws ValueError "name: what must be >= least; got what=v" unless v >= least (NaN fails).
+void check_at_least(const char* name, const char* what, double v, int least) {
+    if (!(v >= least)) {
+        throw ValueError(
+            fmt::format("{}: {} must be >= {}; got {}={}", name, what, least, what, v));
     }
 }
 
@@ -19,11 +21,8 @@ void check_gamma(const char* name, double gamma) {
 template <class T>
 StepLR<T>::StepLR(Optimizer<T>& optimizer, int step_size, double gamma)
     : LRScheduler<T>(optimizer), step_size_(step_size), gamma_(gamma) {
-    if (step_size < 1) {
-        throw ValueError(
-            fmt::format("step_lr: step_size must be >= 1; got step_size={}", step_size));
-    }
-    check_gamma("step_lr", gamma);
+    check_at_least("step_lr", "step_size", step_size, 1);
+    check_at_least("step_lr", "gamma", gamma, 0);
 }
 
 template <class T>
@@ -34,7 +33,7 @@ double StepLR<T>::next_lr(double lr) const {
 template <class T>
 ExponentialLR<T>::ExponentialLR(Optimizer<T>& optimizer, double gamma)
     : LRScheduler<T>(optimizer), gamma_(gamma) {
-    check_gamma("exponential_lr", gamma);
+    check_at_least("exponential_lr", "gamma", gamma, 0);
 }
 
 template <class T>
@@ -45,14 +44,8 @@ double ExponentialLR<T>::next_lr(double lr) const {
 template <class T>
 CosineAnnealingLR<T>::CosineAnnealingLR(Optimizer<T>& optimizer, int T_max, double eta_min)
     : LRScheduler<T>(optimizer), t_max_(T_max), eta_min_(eta_min) {
-    if (T_max < 1) {
-        throw ValueError(
-            fmt::format("cosine_annealing_lr: T_max must be >= 1; got T_max={}", T_max));
-    }
-    if (!(eta_min >= 0)) {
-        throw ValueError(
-            fmt::format("cosine_annealing_lr: eta_min must be >= 0; got eta_min={}", eta_min));
-    }
+    check_at_least("cosine_annealing_lr", "T_max", T_max, 1);
+    check_at_least("cosine_annealing_lr", "eta_min", eta_min, 0);
 }
 
 template <class T>
