@@ -1,7 +1,8 @@
 #pragma once
 
 // Everything in one include: #include <xgrad.hpp>
-// The engine (autograd/), the layers, losses and data tools (nn/) and the optimizers (optim/).
+// The engine (autograd/), the layers, losses and data tools (nn/), the optimizers (optim/), the
+// training loop (train/) and the pictures (plot/).
 
 #include "autograd/errors.hpp"
 #include "autograd/shape.hpp"
@@ -26,10 +27,11 @@
 #include "nn/conv.hpp"
 #include "nn/data.hpp"
 #include "nn/dropout.hpp"
-#include "nn/image.hpp"
+#include "nn/flatten.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
+#include "nn/metrics.hpp"
 #include "nn/module.hpp"
 #include "nn/norm.hpp"
 #include "nn/pool.hpp"
@@ -37,9 +39,15 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamw.hpp"
-#include "optim/fit.hpp"
+#include "optim/clip.hpp"
 #include "optim/lbfgs.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
+#include "plot/curves.hpp"
+#include "plot/image_grid.hpp"
+#include "plot/svg.hpp"
+#include "train/fit.hpp"
+#include "train/history.hpp"
+#include "train/progress.hpp"

@@ -87,9 +87,9 @@ void write_svg(const std::string& path, const xt::xarray<double>& images,
         captions.push_back(fmt::format("{} → {}", ex4::digit_of_label(labels[which[n]]),
                                        ex4::digit_of_label(predicted[which[n]])));
     }
-    nn::save_image_grid_svg(
+    plot::save_image_grid_svg(
         path, grid, captions,
-        nn::ImageGridOptions().title("misclassified test digits: true → predicted"));
+        plot::ImageGridOptions().title("misclassified test digits: true → predicted"));
 }
 
 // MNIST digits from `dir` resized to 20×20 (column-major), with the lecture's labels 1..10;
@@ -150,7 +150,8 @@ int given_weights(const std::string& weights, const std::string& data, const std
     return 0;
 }
 
-int train(const std::string& mnist, int iterations, std::uint64_t seed, const std::string& out) {
+int train_lbfgs(const std::string& mnist, int iterations, std::uint64_t seed,
+                const std::string& out) {
     // Data: 500 training digits of each class, the whole test set, 20×20 like the lecture's.
     const auto [train_x, train_labels] = mnist_digits(mnist, true, 500);
     const auto [test_x, test_labels] = mnist_digits(mnist, false, 0);
@@ -238,7 +239,7 @@ int main(int argc, char** argv) {
     }
     try {
         const bool checked = gradient_check();
-        const int status = weights.empty() ? train(mnist, iterations, seed, out)
+        const int status = weights.empty() ? train_lbfgs(mnist, iterations, seed, out)
                                            : given_weights(weights, data, mnist);
         return checked ? status : 1;
     } catch (const Error& e) {

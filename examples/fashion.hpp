@@ -93,7 +93,7 @@ inline std::optional<Split> load(const char* program, const std::string& dir, bo
 }
 
 // Mean wall time of the epochs fit() ran (training and validation).
-inline double seconds_per_epoch(const xgrad::optim::History& h) {
+inline double seconds_per_epoch(const xgrad::train::History& h) {
     double seconds = 0;
     for (double s : h.seconds)
         seconds += s;
@@ -118,9 +118,9 @@ inline std::size_t save_misclassified(const std::string& path, const xgrad::nn::
                                        kClassNames[static_cast<int>(test.targets(wrong[k]))],
                                        kClassNames[predicted[wrong[k]]]));
     }
-    xgrad::nn::save_image_grid_svg(
+    xgrad::plot::save_image_grid_svg(
         path, images, captions,
-        xgrad::nn::ImageGridOptions()
+        xgrad::plot::ImageGridOptions()
             .title(fmt::format("the first {} of {} misclassified test images: true → predicted",
                                shown, wrong.size()))
             .columns(8)

@@ -49,21 +49,21 @@ int main(int argc, char** argv) {
     fmt::print("{}", nn::summary(model, {1, 28, 28}));
 
     // Loss, optimizer, training.
-    const optim::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
+    const train::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
         return nn::sparse_categorical_cross_entropy(logits, labels);
     };
     optim::Adam<> adam(model.parameters(), optim::AdamOptions(1e-3));
     std::filesystem::create_directories(args.out_dir);
     const std::string out = args.out_dir + "/fashion_cnn";
-    const optim::History h = optim::fit(model, adam, loss, data->train, data->valid,
-                                        optim::FitOptions(args.epochs)
+    const train::History h = train::fit(model, adam, loss, data->train, data->valid,
+                                        train::FitOptions(args.epochs)
                                             .batch_size(64)
                                             .history_csv(out + "_history.csv")
                                             .plot_svg(out + "_curves.svg"));
 
     // Test set: accuracy overall and per class, the misclassified images, the learned filters.
-    const optim::Evaluation result = optim::evaluate(model, loss, data->test, 256);
-    const auto predicted = optim::argmax_rows(optim::predict(model, data->test.inputs, 256));
+    const train::Evaluation result = train::evaluate(model, loss, data->test, 256);
+    const auto predicted = nn::argmax_rows(train::predict(model, data->test.inputs, 256));
     std::vector<std::size_t> right(10), total(10);
     for (std::size_t i = 0; i < predicted.size(); ++i) {
         const auto label = static_cast<std::size_t>(data->test.targets(i));
@@ -81,12 +81,12 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     for (std::size_t k = 0; k < 32; ++k)
         names.push_back(std::to_string(k));
-    nn::save_image_grid_svg(out + "_filters.svg", filters, names,
-                            nn::ImageGridOptions()
-                                .title("first-layer filters (red +, blue −)")
-                                .columns(8)
-                                .scale(10)
-                                .colormap(nn::Colormap::diverging));
+    plot::save_image_grid_svg(out + "_filters.svg", filters, names,
+                              plot::ImageGridOptions()
+                                  .title("first-layer filters (red +, blue −)")
+                                  .columns(8)
+                                  .scale(10)
+                                  .colormap(plot::Colormap::diverging));
     fmt::print("wrote {0}_misclassified.svg, {0}_filters.svg, {0}_history.csv, {0}_curves.svg\n",
                out);
 

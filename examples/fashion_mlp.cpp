@@ -1,6 +1,6 @@
 // The Keras lecture on Fashion-MNIST (Géron, "Hands-On Machine Learning", ch. 10): a 784-300-100-10
 // ReLU MLP with softmax output, Glorot-uniform init, SGD lr 0.01, sparse categorical cross-entropy,
-// batch 32, the first 5000 training images held out for validation. Trains with optim::fit
+// batch 32, the first 5000 training images held out for validation. Trains with train::fit
 // (progress bar, history CSV, loss/accuracy SVG), evaluates on the test set, saves the model,
 // reloads it into a fresh model and checks it predicts identically, then names three test images.
 //
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     manual_seed(args.seed);  // initial weights and the shuffling order
     nn::Sequential<> model = make_model();
     fmt::print("{}", nn::summary(model, {784}));
-    const optim::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
+    const train::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
         return nn::sparse_categorical_cross_entropy(logits, labels);
     };
     optim::SGD<> sgd(model.parameters(), optim::SGDOptions(0.01));
@@ -55,26 +55,26 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(args.out_dir);
     const std::string csv = args.out_dir + "/fashion_mlp_history.csv";
     const std::string svg = args.out_dir + "/fashion_mlp_curves.svg";
-    const optim::History h =
-        optim::fit(model, sgd, loss, train, valid,
-                   optim::FitOptions(args.epochs).batch_size(32).history_csv(csv).plot_svg(svg));
-    const optim::Evaluation result = optim::evaluate(model, loss, test);
+    const train::History h =
+        train::fit(model, sgd, loss, train, valid,
+                   train::FitOptions(args.epochs).batch_size(32).history_csv(csv).plot_svg(svg));
+    const train::Evaluation result = train::evaluate(model, loss, test);
 
     // Save, reload into a fresh model, and check that it predicts exactly the same.
     const std::string weights = args.out_dir + "/fashion_mlp.npz";
     model.save(weights);
     nn::Sequential<> reloaded = make_model();
     reloaded.load(weights);
-    const Tensor<> before = optim::predict(model, test.inputs);
-    const Tensor<> after = optim::predict(reloaded, test.inputs);
+    const Tensor<> before = train::predict(model, test.inputs);
+    const Tensor<> after = train::predict(reloaded, test.inputs);
     const bool identical = before.value() == after.value();
     fmt::print("wrote {}, {}, {}\nreloaded model predicts identically: {}\n", weights, csv, svg,
                identical ? "yes" : "NO");
 
     // Three new images: X_new = X_test[:3].
     const nn::Dataset<> fresh = fashion::rows(test, 0, 3);
-    const Tensor<> proba = softmax(optim::predict(reloaded, fresh.inputs));
-    const auto predicted = optim::argmax_rows(proba);
+    const Tensor<> proba = softmax(train::predict(reloaded, fresh.inputs));
+    const auto predicted = nn::argmax_rows(proba);
     for (std::size_t i = 0; i < 3; ++i) {
         fmt::print("test image {}: {} (p = {:.2f}; true class: {})\n", i,
                    fashion::kClassNames[predicted[i]], proba(i, predicted[i]),

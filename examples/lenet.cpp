@@ -41,20 +41,20 @@ int main(int argc, char** argv) {
     model.add(nn::Linear<>(84, 10));  // output
     fmt::print("{}", nn::summary(model, {1, 28, 28}));
 
-    const optim::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
+    const train::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
         return nn::sparse_categorical_cross_entropy(logits, labels);
     };
     optim::Adam<> adam(model.parameters(), optim::AdamOptions(1e-3));
     std::filesystem::create_directories(args.out_dir);
     const std::string out = args.out_dir + "/lenet";
-    const optim::History h = optim::fit(model, adam, loss, data->train, data->valid,
-                                        optim::FitOptions(args.epochs)
+    const train::History h = train::fit(model, adam, loss, data->train, data->valid,
+                                        train::FitOptions(args.epochs)
                                             .batch_size(64)
                                             .history_csv(out + "_history.csv")
                                             .plot_svg(out + "_curves.svg"));
 
-    const optim::Evaluation result = optim::evaluate(model, loss, data->test, 256);
-    const auto predicted = optim::argmax_rows(optim::predict(model, data->test.inputs, 256));
+    const train::Evaluation result = train::evaluate(model, loss, data->test, 256);
+    const auto predicted = nn::argmax_rows(train::predict(model, data->test.inputs, 256));
     const std::size_t wrong =
         fashion::save_misclassified(out + "_misclassified.svg", data->test, predicted);
     fmt::print("wrote {0}_misclassified.svg, {0}_history.csv, {0}_curves.svg\n", out);

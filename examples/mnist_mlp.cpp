@@ -26,7 +26,7 @@ namespace {
 // Fraction of `data` whose largest output is the label.
 double accuracy(nn::Module<>& model, const nn::Dataset<>& data) {
     const std::vector<std::size_t> predicted =
-        optim::argmax_rows(optim::predict(model, data.inputs, 1000));
+        nn::argmax_rows(train::predict(model, data.inputs, 1000));
     std::size_t right = 0;
     for (std::size_t i = 0; i < predicted.size(); ++i)
         right += static_cast<float>(predicted[i]) == data.targets(i);

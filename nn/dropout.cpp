@@ -1,7 +1,7 @@
 #include "nn/dropout.hpp"
 
 #include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/shape.hpp"
+#include "autograd/ops/norm.hpp"
 #include "autograd/random.hpp"
 
 #include <fmt/format.h>
@@ -9,12 +9,20 @@
 #include <random>
 
 namespace xgrad::nn {
+namespace {
+
+template <class T>
+void check_p(const char* module, T p) {
+    if (!(p >= T(0) && p < T(1))) {
+        throw ValueError(fmt::format("{}: p must be in [0, 1); got p={}", module, p));
+    }
+}
+
+}  // namespace
 
 template <class T>
 Dropout<T>::Dropout(T p) : p_(p) {
-    if (!(p >= T(0) && p < T(1))) {
-        throw ValueError(fmt::format("Dropout: p must be in [0, 1); got p={}", p));
-    }
+    check_p("Dropout", p);
 }
 
 template <class T>
@@ -34,13 +42,23 @@ std::string Dropout<T>::extra_repr() const {
 }
 
 template <class T>
-Tensor<T> Flatten<T>::forward(const Tensor<T>& x) {
-    return flatten(x, start_, end_);
+Dropout2d<T>::Dropout2d(T p) : p_(p) {
+    check_p("Dropout2d", p);
+}
+
+template <class T>
+Tensor<T> Dropout2d<T>::forward(const Tensor<T>& x) {
+    return dropout2d(x, p_, this->is_training());
+}
+
+template <class T>
+std::string Dropout2d<T>::extra_repr() const {
+    return fmt::format("p={}", p_);
 }
 
 template class Dropout<float>;
 template class Dropout<double>;
-template class Flatten<float>;
-template class Flatten<double>;
+template class Dropout2d<float>;
+template class Dropout2d<double>;
 
 }  // namespace xgrad::nn

@@ -2,7 +2,7 @@
 
 #include "nn/module.hpp"
 
-#include <cstddef>
+#include <string>
 
 namespace xgrad::nn {
 
@@ -21,16 +21,19 @@ private:
     T p_;
 };
 
-/// Merges axes start..end (default: everything but the batch axis) — Keras' Flatten.
+/// Channel dropout (dropout2d): in training whole channels of x [n, c, h, w] are zeroed with
+/// probability p and the rest scaled by 1/(1 − p); the identity in evaluation. p in [0, 1)
+/// (ValueError otherwise). Draws from xgrad::generator().
 template <class T = float>
-class Flatten : public Module<T> {
+class Dropout2d : public Module<T> {
 public:
-    explicit Flatten(std::ptrdiff_t start = 1, std::ptrdiff_t end = -1) : start_(start), end_(end) {}
+    explicit Dropout2d(T p = T(0.5));
     Tensor<T> forward(const Tensor<T>& x) override;
-    std::string type_name() const override { return "Flatten"; }
+    std::string type_name() const override { return "Dropout2d"; }
+    std::string extra_repr() const override;
 
 private:
-    std::ptrdiff_t start_, end_;
+    T p_;
 };
 
 }  // namespace xgrad::nn

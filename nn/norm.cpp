@@ -61,30 +61,11 @@ std::string BatchNorm<T>::extra_repr() const {
                        options_.track_running_stats());
 }
 
-template <class T>
-Dropout2d<T>::Dropout2d(T p) : p_(p) {
-    if (!(p >= T(0) && p < T(1))) {
-        throw ValueError(fmt::format("Dropout2d: p must be in [0, 1); got p={}", p));
-    }
-}
-
-template <class T>
-Tensor<T> Dropout2d<T>::forward(const Tensor<T>& x) {
-    return dropout2d(x, p_, this->is_training());
-}
-
-template <class T>
-std::string Dropout2d<T>::extra_repr() const {
-    return fmt::format("p={}", p_);
-}
-
 template class BatchNorm<float>;
 template class BatchNorm<double>;
 template class BatchNorm1d<float>;
 template class BatchNorm1d<double>;
 template class BatchNorm2d<float>;
 template class BatchNorm2d<double>;
-template class Dropout2d<float>;
-template class Dropout2d<double>;
 
 }  // namespace xgrad::nn

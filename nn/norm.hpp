@@ -94,18 +94,4 @@ public:
     std::string type_name() const override { return "BatchNorm2d"; }
 };
 
-/// Channel dropout (dropout2d): in training whole channels of x [n, c, h, w] are zeroed with
-/// probability p and the rest scaled by 1/(1 − p); the identity in evaluation. p in [0, 1).
-template <class T = float>
-class Dropout2d : public Module<T> {
-public:
-    explicit Dropout2d(T p = T(0.5));
-    Tensor<T> forward(const Tensor<T>& x) override;
-    std::string type_name() const override { return "Dropout2d"; }
-    std::string extra_repr() const override;
-
-private:
-    T p_;
-};
-
 }  // namespace xgrad::nn

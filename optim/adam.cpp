@@ -10,22 +10,6 @@ namespace xgrad::optim {
 
 namespace detail {
 
-void check_adam_options(const char* name, double lr, std::pair<double, double> betas, double eps,
-                        double weight_decay) {
-    auto check = [&](const char* what, double v) {
-        if (!(v >= 0)) {
-            throw ValueError(fmt::format("{}: {} must be >= 0; got {}={}", name, what, what, v));
-        }
-    };
-    check("lr", lr);
-    check("eps", eps);
-    check("weight_decay", weight_decay);
-    if (!(betas.first >= 0 && betas.first < 1) || !(betas.second >= 0 && betas.second < 1)) {
-        throw ValueError(fmt::format("{}: betas must be in [0, 1); got beta1={}, beta2={}", name,
-                                     betas.first, betas.second));
-    }
-}
-
 template <class T>
 void adam_update(T* theta, const T* grad, std::size_t n, AdamState<T>& s, const AdamHyper& h) {
     s.step += 1;
@@ -64,23 +48,22 @@ template void adam_update<float>(float*, const float*, std::size_t, AdamState<fl
 template void adam_update<double>(double*, const double*, std::size_t, AdamState<double>&,
                                   const AdamHyper&);
 
-}  // namespace detail
-
 template <class T>
-Adam<T>::Adam(std::vector<Tensor<T>> params, const AdamOptions& options)
-    : Optimizer<T>("adam", std::move(params), options.lr()),
-      options_(options),
-      state_(this->params_.size()) {
-    detail::check_adam_options("adam", options.lr(), options.betas(), options.eps(),
-                               options.weight_decay());
+AdamBase<T>::AdamBase(const char* name, std::vector<Tensor<T>> params, const AdamHyper& hyper)
+    : Optimizer<T>(name, std::move(params), hyper.lr), hyper_(hyper), state_(this->params_.size()) {
+    this->check_non_negative("eps", hyper.eps);
+    this->check_non_negative("weight_decay", hyper.weight_decay);
+    if (!(hyper.beta1 >= 0 && hyper.beta1 < 1) || !(hyper.beta2 >= 0 && hyper.beta2 < 1)) {
+        throw ValueError(fmt::format("{}: betas must be in [0, 1); got beta1={}, beta2={}",
+                                     this->name(), hyper.beta1, hyper.beta2));
+    }
 }
 
 template <class T>
-void Adam<T>::step() {
+void AdamBase<T>::step() {
     NoGradGuard no_grad;
-    const detail::AdamHyper h{this->lr(),      options_.betas().first, options_.betas().second,
-                              options_.eps(),  options_.weight_decay(), options_.amsgrad(),
-                              /*decoupled=*/false};
+    AdamHyper h = hyper_;
+    h.lr = this->lr();
     for (std::size_t i = 0; i < this->params_.size(); ++i) {
         const Tensor<T> grad = this->grad_of(i);
         if (!grad.defined()) continue;
@@ -90,10 +73,19 @@ void Adam<T>::step() {
             s.exp_avg_sq = this->state_like(i);
             if (h.amsgrad) s.max_exp_avg_sq = this->state_like(i);
         }
-        detail::adam_update(this->params_[i].mutable_value().data(), grad.value().data(),
-                            this->params_[i].size(), s, h);
+        adam_update(this->params_[i].mutable_value().data(), grad.value().data(),
+                    this->params_[i].size(), s, h);
     }
 }
+
+template class AdamBase<float>;
+template class AdamBase<double>;
+
+}  // namespace detail
+
+template <class T>
+Adam<T>::Adam(std::vector<Tensor<T>> params, const AdamOptions& options)
+    : detail::AdamBase<T>("adam", std::move(params), options, /*decoupled=*/false) {}
 
 template class Adam<float>;
 template class Adam<double>;

@@ -8,37 +8,41 @@
 
 namespace xgrad::optim {
 
-/// Options of Adam (PyTorch's defaults): lr 1e-3, betas (0.9, 0.999), eps 1e-8,
-/// weight_decay 0, amsgrad off.
-class AdamOptions {
-public:
-    explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
+namespace detail {
 
+/// The options Adam and AdamW share; they differ only in the default and the meaning of
+/// weight_decay. `Options` (AdamOptions, AdamWOptions) is the type the setters return.
+template <class Options>
+class AdamOptionsBase {
+public:
     /// Learning rate γ, >= 0.
-    AdamOptions& lr(double v) { lr_ = v; return *this; }
+    Options& lr(double v) { lr_ = v; return self(); }
     double lr() const { return lr_; }
     /// Decay rates β1, β2 of the first and second moments, each in [0, 1).
-    AdamOptions& betas(double beta1, double beta2) { betas_ = {beta1, beta2}; return *this; }
+    Options& betas(double beta1, double beta2) { betas_ = {beta1, beta2}; return self(); }
     std::pair<double, double> betas() const { return betas_; }
     /// ε added to the denominator after the square root, >= 0.
-    AdamOptions& eps(double v) { eps_ = v; return *this; }
+    Options& eps(double v) { eps_ = v; return self(); }
     double eps() const { return eps_; }
-    /// L2 penalty λ, >= 0, added to the gradient: g + λ·θ.
-    AdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+    /// Weight decay λ, >= 0: Adam adds λ·θ to the gradient (L2), AdamW decouples it.
+    Options& weight_decay(double v) { weight_decay_ = v; return self(); }
     double weight_decay() const { return weight_decay_; }
     /// AMSGrad: divide by the running maximum of the second moment.
-    AdamOptions& amsgrad(bool v) { amsgrad_ = v; return *this; }
+    Options& amsgrad(bool v) { amsgrad_ = v; return self(); }
     bool amsgrad() const { return amsgrad_; }
 
+protected:
+    AdamOptionsBase(double lr, double weight_decay) : lr_(lr), weight_decay_(weight_decay) {}
+
 private:
+    Options& self() { return static_cast<Options&>(*this); }
+
     double lr_;
     std::pair<double, double> betas_{0.9, 0.999};
     double eps_ = 1e-8;
-    double weight_decay_ = 0;
+    double weight_decay_;
     bool amsgrad_ = false;
 };
-
-namespace detail {
 
 /// Per-parameter state of Adam and AdamW, allocated on the parameter's first step.
 template <class T>
@@ -55,15 +59,43 @@ struct AdamHyper {
     bool amsgrad, decoupled;
 };
 
-/// Checks Adam/AdamW options, naming `name` in the ValueError.
-void check_adam_options(const char* name, double lr, std::pair<double, double> betas, double eps,
-                        double weight_decay);
-
 /// One Adam/AdamW update of `theta` (n elements) from `grad`, in place.
 template <class T>
 void adam_update(T* theta, const T* grad, std::size_t n, AdamState<T>& s, const AdamHyper& h);
 
+/// What Adam and AdamW share: the update (see Adam) and its per-parameter state. With
+/// `decoupled` (AdamW) the weight decay shrinks θ instead of entering the gradient. Throws
+/// ValueError for lr, eps or weight_decay < 0 and for betas outside [0, 1).
+template <class T>
+class AdamBase : public Optimizer<T> {
+public:
+    using Optimizer<T>::step;
+    void step() override;
+
+protected:
+    template <class Options>
+    AdamBase(const char* name, std::vector<Tensor<T>> params,
+             const AdamOptionsBase<Options>& options, bool decoupled)
+        : AdamBase(name, std::move(params),
+                   AdamHyper{options.lr(), options.betas().first, options.betas().second,
+                             options.eps(), options.weight_decay(), options.amsgrad(),
+                             decoupled}) {}
+
+private:
+    AdamBase(const char* name, std::vector<Tensor<T>> params, const AdamHyper& hyper);
+
+    AdamHyper hyper_;  // lr is the optimizer's, read at each step (schedules change it)
+    std::vector<AdamState<T>> state_;
+};
+
 }  // namespace detail
+
+/// Options of Adam (PyTorch's defaults): lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+/// weight_decay 0 (an L2 penalty λ added to the gradient: g + λ·θ), amsgrad off.
+class AdamOptions : public detail::AdamOptionsBase<AdamOptions> {
+public:
+    explicit AdamOptions(double lr = 1e-3) : AdamOptionsBase(lr, 0) {}
+};
 
 /// Adam (PyTorch's torch.optim.Adam), t counting this parameter's steps from 1:
 ///   g ← ∇θ + λ·θ
@@ -74,16 +106,9 @@ void adam_update(T* theta, const T* grad, std::size_t n, AdamState<T>& s, const 
 /// Parameters: leaves of any shape. Throws ValueError for lr, eps or weight_decay < 0 and for
 /// betas outside [0, 1).
 template <class T = float>
-class Adam : public Optimizer<T> {
+class Adam : public detail::AdamBase<T> {
 public:
     Adam(std::vector<Tensor<T>> params, const AdamOptions& options = AdamOptions());
-
-    using Optimizer<T>::step;
-    void step() override;
-
-private:
-    AdamOptions options_;
-    std::vector<detail::AdamState<T>> state_;
 };
 
 }  // namespace xgrad::optim

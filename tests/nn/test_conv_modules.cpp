@@ -6,6 +6,7 @@
 #include "autograd/random.hpp"
 #include "nn/activation.hpp"
 #include "nn/dropout.hpp"
+#include "nn/flatten.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/sequential.hpp"
@@ -170,17 +171,6 @@ TEST_CASE("BatchNorm2d: without running statistics the batch is used in evaluati
     bn.eval();
     const auto y = bn(Tensor<double>(xt::xarray<double>{{{{1, 3}}}}));
     CHECK(y(0, 0, 0, 1) == doctest::Approx(1 / std::sqrt(1 + 1e-5)));
-}
-
-TEST_CASE("Dropout2d: drops channels in training only") {
-    manual_seed(4);
-    nn::Dropout2d<double> drop(0.5);
-    const auto x = ones<double>({4, 8, 2, 2});
-    const auto y = drop(x);
-    CHECK(xt::any(xt::equal(y.value(), 0.0)));
-    drop.eval();
-    CHECK(drop(x).same(x));
-    CHECK_THROWS_AS(nn::Dropout2d<double>(1.0), ValueError);
 }
 
 TEST_CASE("summary: pooling, normalisation and dropout layers with their shapes and counts") {

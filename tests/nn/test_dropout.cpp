@@ -4,6 +4,7 @@
 #include "autograd/ops/reduce.hpp"
 #include "autograd/random.hpp"
 #include "harness.hpp"
+#include "nn/flatten.hpp"
 #include "nn/sequential.hpp"
 
 #include <doctest/doctest.h>
@@ -12,32 +13,7 @@
 #include <cmath>
 
 using namespace xgrad;
-using harness::Array;
-using harness::OpSpec;
 using harness::Tensors;
-using A = std::vector<Array>;
-
-// Flatten through the op harness: a reshape, so the reference is the same values with the new
-// shape.
-XGRAD_REGISTER_OP(OpSpec("nn::Flatten() flatten",
-                         [](const Tensors& x) { return nn::Flatten<double>()(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          r.reshape({a[0].shape()[0], a[0].size() / a[0].shape()[0]});
-                          return r;
-                      })
-                      .cases({{{2, 3, 4}}, {{3, 2}}, {{2, 1, 2, 2}}})
-                      .bad_shapes({{5}}));  // no axis 1 to start from
-XGRAD_REGISTER_OP(OpSpec("nn::Flatten(1, 2) flatten",
-                         [](const Tensors& x) { return nn::Flatten<double>(1, 2)(x[0]); })
-                      .reference([](const A& a) {
-                          Array r = a[0];
-                          const Shape& s = a[0].shape();
-                          r.reshape({s[0], s[1] * s[2], s[3]});
-                          return r;
-                      })
-                      .cases({{{2, 3, 2, 2}}})
-                      .bad_shapes({{2, 3}}));
 
 TEST_CASE("Dropout: p outside 0 <= p < 1 is a ValueError naming p") {
     CHECK_THROWS_WITH_AS(nn::Dropout<>(1.0f), doctest::Contains("p must be in [0, 1); got p=1"),
@@ -107,18 +83,6 @@ TEST_CASE("Dropout: the gradient is the mask, and passes gradcheck with the mask
     CHECK_MESSAGE(r.ok, r.message);
 }
 
-TEST_CASE("Flatten: default keeps the batch axis, start and end pick the merged axes") {
-    const Tensor<> x(xt::zeros<float>({2, 3, 4, 5}));
-    CHECK(nn::Flatten<>()(x).shape() == Shape{2, 60});
-    CHECK(nn::Flatten<>(0, -1)(x).shape() == Shape{120});
-    CHECK(nn::Flatten<>(1, 2)(x).shape() == Shape{2, 12, 5});
-    CHECK(nn::Flatten<>(-2, -1)(x).shape() == Shape{2, 3, 20});
-    CHECK(nn::Flatten<>()(Tensor<>(xt::zeros<float>({7, 1}))).shape() == Shape{7, 1});
-    const Tensor<> y = nn::Flatten<>()(Tensor<>(xt::xarray<float>{{{1, 2}, {3, 4}}}));
-    CHECK(y.value() == xt::xarray<float>{{1, 2, 3, 4}});  // row-major order
-    CHECK_THROWS_AS(nn::Flatten<>(2, 1)(x), ShapeError);
-}
-
 TEST_CASE("Dropout: eval() on a Sequential reaches it") {
     nn::Sequential<> model;
     model.add(nn::Flatten<>());
@@ -129,4 +93,15 @@ TEST_CASE("Dropout: eval() on a Sequential reaches it") {
     model.train();
     manual_seed(1);
     CHECK(xt::sum(xt::equal(model(x).value(), 0.0f))() > 0);
+}
+
+TEST_CASE("Dropout2d: drops channels in training only") {
+    manual_seed(4);
+    nn::Dropout2d<double> drop(0.5);
+    const auto x = ones<double>({4, 8, 2, 2});
+    const auto y = drop(x);
+    CHECK(xt::any(xt::equal(y.value(), 0.0)));
+    drop.eval();
+    CHECK(drop(x).same(x));
+    CHECK_THROWS_AS(nn::Dropout2d<double>(1.0), ValueError);
 }

@@ -2,11 +2,12 @@
 // module's forward with respect to its input and to each of its parameters (double precision,
 // random upstream gradient), and second order where the module is twice differentiable.
 // Stateless activations, Flatten and the losses are in the op harness (test_activation.cpp,
-// test_dropout.cpp, test_loss.cpp); Dropout in test_dropout.cpp, Sequential in test_sequential.cpp.
+// test_flatten.cpp, test_loss.cpp); Dropout in test_dropout.cpp, Sequential in test_sequential.cpp.
 
 #include "autograd/gradcheck.hpp"
 #include "autograd/random.hpp"
 #include "nn/conv.hpp"
+#include "nn/dropout.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/norm.hpp"

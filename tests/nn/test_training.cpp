@@ -13,7 +13,7 @@
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/sequential.hpp"
-#include "optim/fit.hpp"
+#include "train/fit.hpp"
 #include "optim/sgd.hpp"
 #include "testing.hpp"
 
@@ -46,14 +46,14 @@ TEST_CASE("training: 784-30-10 on 2000 MNIST images reaches 85% on 1000 test ima
     model.add(nn::Sigmoid<>());
     model.add(nn::Linear<>(30, 10));
     optim::SGD<> sgd(model.parameters(), optim::SGDOptions(0.5));
-    const optim::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
+    const train::LossFn<> loss = [](const Tensor<>& logits, const Tensor<>& labels) {
         return nn::sparse_categorical_cross_entropy(logits, labels);
     };
-    const double before = optim::evaluate(model, loss, test).accuracy;
-    const optim::History h =
-        optim::fit(model, sgd, loss, train,
-                   optim::FitOptions(10).batch_size(10).seed(7).progress(optim::Progress::none));
-    const double after = optim::evaluate(model, loss, test).accuracy;
+    const double before = train::evaluate(model, loss, test).accuracy;
+    const train::History h =
+        train::fit(model, sgd, loss, train,
+                   train::FitOptions(10).batch_size(10).seed(7).progress(train::Progress::none));
+    const double after = train::evaluate(model, loss, test).accuracy;
     MESSAGE("test accuracy before: ", before, ", after 10 epochs: ", after);
     CHECK(before < 0.3);  // an untrained network guesses
     CHECK(h.loss.back() < h.loss.front());

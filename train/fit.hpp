@@ -4,6 +4,8 @@
 #include "nn/data.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
+#include "train/history.hpp"
+#include "train/progress.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +13,6 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
-#include <vector>
 
 // A Keras-style training loop, optional to use: the loop it runs is the one a user writes by hand
 // (zero_grad, forward, loss, backward, step) plus the bookkeeping around it.
@@ -20,10 +21,11 @@
 //     auto loss = [](const Tensor<>& y, const Tensor<>& t) {
 //         return nn::sparse_categorical_cross_entropy(y, t);
 //     };
-//     optim::History h = optim::fit(model, sgd, loss, train, valid,
-//                                   optim::FitOptions(30).batch_size(32).history_csv("h.csv"));
-//     optim::Evaluation e = optim::evaluate(model, loss, test);   // e.loss, e.accuracy
-namespace xgrad::optim {
+//     train::History h = train::fit(model, sgd, loss, train, valid,
+//                                   train::FitOptions(30).batch_size(32).history_csv("h.csv"));
+//     train::Evaluation e = train::evaluate(model, loss, test);   // e.loss, e.accuracy
+// The progress it prints is train/progress.hpp's, the history it returns train/history.hpp's.
+namespace xgrad::train {
 
 /// The loss a model is trained on: (output of the model for a batch, the batch's targets) → a
 /// one-element tensor (a mean over the batch, as every nn loss gives by default).
@@ -85,24 +87,13 @@ private:
     bool restore_best_weights_ = false;
 };
 
-/// How fit() reports on its output stream:
-/// - bar: a progress bar with the running loss redrawn in place ('\r') during the epoch, one
-///   finished line per epoch (Keras' verbose=1);
-/// - lines: one line per epoch, nothing during it (Keras' verbose=2; right for logs and CI);
-/// - none: silent;
-/// - automatic (default): bar when the stream is std::cout/std::cerr on a terminal (and TERM is
-///   not "dumb"), lines otherwise.
-enum class Progress { automatic, bar, lines, none };
-
-class History;
-
 /// Options of fit(): `FitOptions(30).batch_size(32).early_stopping(EarlyStopping().patience(2))`.
 /// epochs >= 1 (default 1), batch_size >= 1 (default 32), shuffle every epoch (default on; from
-/// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see accuracy()),
-/// accuracy_threshold for single-output binary models (default 0.5: probabilities; 0 for logits),
-/// progress (default automatic) written to `output` (default std::cout), history_csv and plot_svg
-/// (default none: paths rewritten after every epoch), on_epoch_end (called after each epoch's
-/// bookkeeping, e.g. to step a learning-rate schedule).
+/// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see
+/// nn::accuracy()), accuracy_threshold for single-output binary models (default 0.5: probabilities;
+/// 0 for logits), progress (default automatic) written to `output` (default std::cout), history_csv
+/// and plot_svg (default none: paths rewritten after every epoch), on_epoch_end (called after each
+/// epoch's bookkeeping, e.g. to step a learning-rate schedule).
 class FitOptions {
 public:
     explicit FitOptions(std::size_t epochs = 1) : epochs_(epochs) {}
@@ -185,54 +176,20 @@ private:
     std::function<void(std::size_t, const History&)> on_epoch_end_;
 };
 
-/// What fit() measured, one entry per epoch run (Keras' history.history). Training loss and
-/// accuracy are the means over the epoch's batches, weighted by batch size, of the values seen
-/// while training (the model changes during the epoch); validation values are measured after the
-/// epoch in eval mode. accuracy is empty when the metric is off, val_* without validation data.
-class History {
-public:
-    std::vector<double> loss, accuracy, val_loss, val_accuracy;
-    std::vector<double> seconds;  ///< wall time of each epoch (training + validation)
-    std::vector<double> lr;       ///< the optimizer's learning rate during each epoch
-
-    bool stopped_early = false;  ///< early stopping ended training before the last epoch
-    std::size_t best_epoch = 0;  ///< 1-based epoch of the best monitored value (0: none)
-    bool restored_best = false;  ///< the model holds the weights of best_epoch
-
-    /// Number of epochs run.
-    std::size_t epochs() const { return loss.size(); }
-    /// The series named "loss", "accuracy", "val_loss", "val_accuracy", "seconds" or "lr";
-    /// ValueError for another name.
-    const std::vector<double>& at(const std::string& key) const;
-    /// True when the series `key` was recorded (non-empty).
-    bool has(const std::string& key) const;
-
-    /// CSV text: a header "epoch,loss[,accuracy][,val_loss][,val_accuracy],lr,seconds", then one
-    /// row per epoch (epochs numbered from 1); values in the shortest form that reads back exactly.
-    std::string to_csv() const;
-    /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
-    /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).
-    std::string to_svg() const;
-    /// Writes to_csv() / to_svg() to `path` (through "<path>.tmp" and a rename); IoError naming
-    /// the file when it cannot be written.
-    void save_csv(const std::string& path) const;
-    void save_svg(const std::string& path) const;
-};
-
 /// Trains `model` on `train` for options.epochs() epochs (see the file comment): each batch is
 /// zero_grad, forward in training mode, `loss(output, targets)`, backward, `optimizer.step()`.
 /// After each epoch: validation loss/accuracy on `validation` (eval mode, no grad), early
 /// stopping, the progress line, the CSV and SVG files, on_epoch_end. Returns the history; the
 /// model is left in training mode. Throws ValueError for epochs or batch_size 0, a loss that is
 /// not one element, an early-stopping monitor that is unknown or needs data not given, and
-/// ShapeError from accuracy() when the outputs do not look like classification outputs (turn
+/// ShapeError from nn::accuracy() when the outputs do not look like classification outputs (turn
 /// the metric off for regression).
 template <class T>
-History fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& loss,
+History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss,
             const nn::Dataset<T>& train, const FitOptions& options);
 /// The same with validation data (Keras' validation_data).
 template <class T>
-History fit(nn::Module<T>& model, Optimizer<T>& optimizer, const LossFn<T>& loss,
+History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss,
             const nn::Dataset<T>& train, const nn::Dataset<T>& validation,
             const FitOptions& options);
 
@@ -257,20 +214,4 @@ Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss, const nn::Datas
 template <class T>
 Tensor<T> predict(nn::Module<T>& model, const xt::xarray<T>& inputs, std::size_t batch_size = 32);
 
-/// The index of the largest score in each row of scores [n, classes] (the first on ties).
-template <class T>
-std::vector<std::size_t> argmax_rows(const Tensor<T>& scores);
-
-/// Number of correct predictions (what accuracy() divides by n):
-/// - scores [n, c] (c >= 2) with targets [n] of class indices: argmax of each row == target;
-/// - scores [n, c] with targets [n, c] (one-hot or probabilities): the argmaxes agree;
-/// - scores [n] or [n, 1] with targets of n elements (0/1): (score > threshold) == (target > 0.5).
-/// ShapeError for other shapes.
-template <class T>
-std::size_t count_correct(const Tensor<T>& scores, const Tensor<T>& targets,
-                          double threshold = 0.5);
-/// count_correct / n (NaN for n = 0).
-template <class T>
-double accuracy(const Tensor<T>& scores, const Tensor<T>& targets, double threshold = 0.5);
-
-}  // namespace xgrad::optim
+}  // namespace xgrad::train

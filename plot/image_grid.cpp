@@ -1,8 +1,9 @@
-#include "nn/image.hpp"
+#include "plot/image_grid.hpp"
 
 #include "autograd/errors.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/io.hpp"
+#include "plot/svg.hpp"
 
 #include <fmt/format.h>
 
@@ -10,31 +11,8 @@
 #include <cmath>
 #include <iterator>
 
-namespace xgrad::nn {
+namespace xgrad::plot {
 namespace {
-
-std::string xml_escaped(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 // A pixel quantised to one of 2·kLevels + 1 colours: level 0 is white (left out), positive levels
 // are ink (or red), negative ones blue. Quantising lets equal neighbours merge into one rectangle.
@@ -80,11 +58,9 @@ std::string image_grid_svg(const xt::xarray<T>& images, const std::vector<std::s
     const std::size_t pitch_y = cell_h + caption_h + gap;
     const std::size_t rows = (n + columns - 1) / columns;
 
-    std::string svg = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-        "font-family=\"sans-serif\" font-size=\"13\" shape-rendering=\"crispEdges\">\n"
-        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-        columns * pitch_x + gap, top + rows * pitch_y);
+    std::string svg = svg_begin(
+        columns * pitch_x + gap, top + rows * pitch_y,
+        " font-family=\"sans-serif\" font-size=\"13\" shape-rendering=\"crispEdges\"", "white");
     if (!options.title().empty()) {
         svg +=
             fmt::format("<text x=\"{}\" y=\"20\">{}</text>\n", gap, xml_escaped(options.title()));
@@ -132,7 +108,7 @@ std::string image_grid_svg(const xt::xarray<T>& images, const std::vector<std::s
         }
         svg += "</g>\n";
     }
-    svg += "</svg>\n";
+    svg += svg_end();
     return svg;
 }
 
@@ -152,4 +128,4 @@ XGRAD_INSTANTIATE_IMAGE(float)
 XGRAD_INSTANTIATE_IMAGE(double)
 #undef XGRAD_INSTANTIATE_IMAGE
 
-}  // namespace xgrad::nn
+}  // namespace xgrad::plot

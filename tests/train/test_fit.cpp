@@ -1,4 +1,4 @@
-#include "optim/fit.hpp"
+#include "train/fit.hpp"
 
 #include "autograd/errors.hpp"
 #include "autograd/random.hpp"
@@ -35,25 +35,25 @@ Data blobs(std::size_t n, std::uint64_t seed, bool flip = false) {
     return d;
 }
 
-optim::LossFn<double> cross_entropy() {
+train::LossFn<double> cross_entropy() {
     return [](const Tensor<double>& y, const Tensor<double>& t) {
         return nn::sparse_categorical_cross_entropy(y, t);
     };
 }
 
 // Quiet options: no progress output, fixed shuffling.
-optim::FitOptions quiet(std::size_t epochs) {
-    return optim::FitOptions(epochs).batch_size(8).seed(3).progress(optim::Progress::none);
+train::FitOptions quiet(std::size_t epochs) {
+    return train::FitOptions(epochs).batch_size(8).seed(3).progress(train::Progress::none);
 }
 
 // The history of a 2-2 linear model trained with SGD (lr 0.1) on 16 points, validated on 8: what
 // the file-writing tests read back.
-optim::History small_run(const optim::FitOptions& options) {
-    const Data train = blobs(16, 1), valid = blobs(8, 2);
+train::History small_run(const train::FitOptions& options) {
+    const Data train_data = blobs(16, 1), valid = blobs(8, 2);
     manual_seed(0);
     nn::Linear<double> model(2, 2);
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
-    return optim::fit(model, sgd, cross_entropy(), train, valid, options);
+    return train::fit(model, sgd, cross_entropy(), train_data, valid, options);
 }
 
 std::size_t count(const std::string& text, const std::string& what) {
@@ -70,7 +70,7 @@ TEST_CASE("fit: history holds one value per epoch and the loss falls on separabl
     manual_seed(0);
     nn::Linear<double> model(2, 2);
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.5));
-    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid, quiet(15));
+    const auto h = train::fit(model, sgd, cross_entropy(), train, valid, quiet(15));
     CHECK(h.epochs() == 15);
     for (const char* k : {"loss", "accuracy", "val_loss", "val_accuracy", "seconds", "lr"}) {
         CHECK(h.at(k).size() == 15);
@@ -90,9 +90,9 @@ TEST_CASE("fit: with lr 0 the epoch means equal evaluate on the same data") {
     manual_seed(1);
     nn::Linear<double> model(2, 2);
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.0));
-    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid, quiet(2).batch_size(4));
-    const auto on_train = optim::evaluate(model, cross_entropy(), train, 10);
-    const auto on_valid = optim::evaluate(model, cross_entropy(), valid, 3);
+    const auto h = train::fit(model, sgd, cross_entropy(), train, valid, quiet(2).batch_size(4));
+    const auto on_train = train::evaluate(model, cross_entropy(), train, 10);
+    const auto on_valid = train::evaluate(model, cross_entropy(), valid, 3);
     for (std::size_t e = 0; e < 2; ++e) {
         CHECK(h.loss[e] == doctest::Approx(on_train.loss).epsilon(1e-12));
         CHECK(h.accuracy[e] == doctest::Approx(on_train.accuracy).epsilon(1e-12));
@@ -117,10 +117,10 @@ TEST_CASE("fit: early stopping stops after patience epochs and restores the best
     std::vector<std::map<std::string, xt::xarray<double>>> states;
     auto options =
         quiet(20)
-            .early_stopping(optim::EarlyStopping().patience(2).restore_best_weights(true))
+            .early_stopping(train::EarlyStopping().patience(2).restore_best_weights(true))
             .on_epoch_end(
-                [&](std::size_t, const optim::History&) { states.push_back(model.state_dict()); });
-    const auto h = optim::fit(model, sgd, cross_entropy(), train, valid, options);
+                [&](std::size_t, const train::History&) { states.push_back(model.state_dict()); });
+    const auto h = train::fit(model, sgd, cross_entropy(), train, valid, options);
     REQUIRE(h.epochs() == 3);
     CHECK(h.val_loss[1] > h.val_loss[0]);  // the premise: the monitored value got worse
     CHECK(h.val_loss[2] > h.val_loss[0]);
@@ -141,14 +141,14 @@ TEST_CASE("fit: early stopping without restore keeps the last weights, min_delta
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.5));
     // Training accuracy can never rise by more than 1, so only epoch 1 counts as an improvement
     // (from -inf); patience 1 stops at epoch 2.
-    auto es = optim::EarlyStopping().monitor("accuracy").min_delta(1.0);
+    auto es = train::EarlyStopping().monitor("accuracy").min_delta(1.0);
     CHECK(es.maximizes());
-    const auto h = optim::fit(model, sgd, cross_entropy(), train, quiet(10).early_stopping(es));
+    const auto h = train::fit(model, sgd, cross_entropy(), train, quiet(10).early_stopping(es));
     CHECK(h.epochs() == 2);
     CHECK(h.best_epoch == 1);
     CHECK(!h.restored_best);
-    CHECK(optim::EarlyStopping().mode(optim::Mode::max).maximizes());
-    CHECK(!optim::EarlyStopping().monitor("val_accuracy").mode(optim::Mode::min).maximizes());
+    CHECK(train::EarlyStopping().mode(train::Mode::max).maximizes());
+    CHECK(!train::EarlyStopping().monitor("val_accuracy").mode(train::Mode::min).maximizes());
 }
 
 TEST_CASE("fit: the CSV file holds the header and the history values") {
@@ -205,7 +205,7 @@ TEST_CASE("fit: the SVG file is well-formed with one polyline per curve") {
     }
     CHECK(open.empty());
     // Without validation and accuracy: one panel, one curve.
-    optim::History loss_only;
+    train::History loss_only;
     loss_only.loss = h.loss;
     CHECK(count(loss_only.to_svg(), "<polyline") == 1);
 }
@@ -216,8 +216,8 @@ TEST_CASE("fit: progress prints one line per epoch when the output is not a term
     nn::Linear<double> model(2, 2);
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
     std::ostringstream log;
-    optim::fit(model, sgd, cross_entropy(), train, valid,
-               optim::FitOptions(3).batch_size(4).output(log));  // automatic → lines
+    train::fit(model, sgd, cross_entropy(), train, valid,
+               train::FitOptions(3).batch_size(4).output(log));  // automatic → lines
     const std::string text = log.str();
     CHECK(count(text, "\n") == 3);
     CHECK(count(text, "\r") == 0);
@@ -225,8 +225,8 @@ TEST_CASE("fit: progress prints one line per epoch when the output is not a term
     CHECK(count(text, "val_accuracy: ") == 3);
 
     std::ostringstream bar;
-    optim::fit(model, sgd, cross_entropy(), train,
-               optim::FitOptions(2).batch_size(4).output(bar).progress(optim::Progress::bar));
+    train::fit(model, sgd, cross_entropy(), train,
+               train::FitOptions(2).batch_size(4).output(bar).progress(train::Progress::bar));
     CHECK(count(bar.str(), "Epoch 2/2\n") == 1);
     CHECK(count(bar.str(), "\r4/4 [==============================] - ") == 2);
 }
@@ -235,48 +235,30 @@ TEST_CASE("fit: bad options are named") {
     const Data train = blobs(8, 1);
     nn::Linear<double> model(2, 2);
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
-    CHECK_THROWS_WITH_AS(optim::fit(model, sgd, cross_entropy(), train, quiet(0)),
+    CHECK_THROWS_WITH_AS(train::fit(model, sgd, cross_entropy(), train, quiet(0)),
                          doctest::Contains("epochs=0"), ValueError);
     CHECK_THROWS_WITH_AS(
-        optim::fit(model, sgd, cross_entropy(), train, quiet(1).early_stopping({})),
+        train::fit(model, sgd, cross_entropy(), train, quiet(1).early_stopping({})),
         doctest::Contains("monitors val_loss but no validation data"), ValueError);
-    CHECK_THROWS_WITH_AS(optim::fit(model, sgd, cross_entropy(), train,
-                                    quiet(1).early_stopping(optim::EarlyStopping().monitor("f1"))),
+    CHECK_THROWS_WITH_AS(train::fit(model, sgd, cross_entropy(), train,
+                                    quiet(1).early_stopping(train::EarlyStopping().monitor("f1"))),
                          doctest::Contains("monitor=f1"), ValueError);
-    const optim::LossFn<double> per_example = [](const Tensor<double>& y, const Tensor<double>& t) {
+    const train::LossFn<double> per_example = [](const Tensor<double>& y, const Tensor<double>& t) {
         return nn::sparse_categorical_cross_entropy(y, t, nn::Reduction::none);
     };
-    CHECK_THROWS_WITH_AS(optim::fit(model, sgd, per_example, train, quiet(1)),
+    CHECK_THROWS_WITH_AS(train::fit(model, sgd, per_example, train, quiet(1)),
                          doctest::Contains("loss=[8]"), ValueError);
 }
 
 TEST_CASE("predict: batches are stacked and match one forward, in eval mode") {
     const Data d = blobs(10, 1);
     nn::Linear<double> model(2, 3);
-    const Tensor<double> y = optim::predict(model, d.inputs, 3);  // batches of 3, 3, 3, 1
+    const Tensor<double> y = train::predict(model, d.inputs, 3);  // batches of 3, 3, 3, 1
     CHECK(y.shape() == Shape{10, 3});
     CHECK(!y.requires_grad());
     CHECK(xt::allclose(y.value(), model(Tensor<double>(d.inputs)).value()));
     CHECK(model.is_training());
     model.eval();
-    optim::evaluate(model, cross_entropy(), blobs(4, 2));
+    train::evaluate(model, cross_entropy(), blobs(4, 2));
     CHECK(!model.is_training());  // evaluate restores the mode it found
-}
-
-TEST_CASE("accuracy: argmax against indices and one-hot, threshold for one output") {
-    // row argmaxes: 1, 0 (a tie goes to the first maximum), 2
-    const Tensor<double> scores(xt::xarray<double>{{0.1, 0.9, 0.0}, {0.5, 0.5, 0.2}, {0, 1, 3}});
-    CHECK(optim::argmax_rows(scores) == std::vector<std::size_t>{1, 0, 2});
-    CHECK(optim::count_correct(scores, Tensor<double>(xt::xarray<double>{1, 1, 2})) == 2);
-    CHECK(optim::accuracy(scores, Tensor<double>(xt::xarray<double>{
-                                      {0., 1., 0.}, {1., 0., 0.}, {1., 0., 0.}})) ==
-          doctest::Approx(2.0 / 3));
-    // probabilities 0.2, 0.7, 0.6 > 0.5 → 0, 1, 1 against 0, 1, 0: two right
-    xt::xarray<double> column{0.2, 0.7, 0.6};
-    column.reshape({3, 1});
-    const Tensor<double> p(column);
-    CHECK(optim::count_correct(p, Tensor<double>(xt::xarray<double>{0, 1, 0})) == 2);
-    CHECK(optim::count_correct(p, Tensor<double>(xt::xarray<double>{0, 1, 0}), 0.65) == 3);
-    CHECK_THROWS_WITH_AS(optim::accuracy(scores, Tensor<double>(xt::xarray<double>{1, 2})),
-                         doctest::Contains("scores=[3, 3], targets=[2]"), ShapeError);
 }

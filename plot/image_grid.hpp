@@ -9,9 +9,8 @@
 #include <vector>
 
 // Pictures of images for a person to look at: misclassified examples with their labels, the
-// filters a convolution learned. Written as SVG (text, no image library needed), one small
-// square per pixel.
-namespace xgrad::nn {
+// filters a convolution learned. Written as SVG (plot/svg.hpp), one small square per pixel.
+namespace xgrad::plot {
 
 /// How a pixel value becomes a colour:
 /// - ink: values in [0, 1] (clamped) from white (0) to black (1), as digits and clothes are drawn;
@@ -67,4 +66,4 @@ void save_image_grid_svg(const std::string& path, const xt::xarray<T>& images,
                          const std::vector<std::string>& captions,
                          const ImageGridOptions& options = ImageGridOptions());
 
-}  // namespace xgrad::nn
+}  // namespace xgrad::plot

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "nn/module.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace xgrad::nn {
+
+/// Merges axes start..end (default: everything but the batch axis) — Keras' Flatten. Negative
+/// axes count from the end; ShapeError when x has no such axes or start > end (see flatten()).
+template <class T = float>
+class Flatten : public Module<T> {
+public:
+    explicit Flatten(std::ptrdiff_t start = 1, std::ptrdiff_t end = -1)
+        : start_(start), end_(end) {}
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "Flatten"; }
+
+private:
+    std::ptrdiff_t start_, end_;
+};
+
+}  // namespace xgrad::nn

@@ -1,0 +1,47 @@
+#include "train/history.hpp"
+
+#include "autograd/errors.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <string>
+
+using namespace xgrad;
+
+TEST_CASE("History: series by name, and has() for the recorded ones") {
+    train::History h;
+    h.loss = {0.5, 0.25};
+    h.lr = {0.1, 0.1};
+    CHECK(h.epochs() == 2);
+    CHECK(&h.at("loss") == &h.loss);
+    CHECK(&h.at("val_accuracy") == &h.val_accuracy);
+    CHECK(h.has("lr"));
+    CHECK(!h.has("accuracy"));
+    CHECK_THROWS_WITH_AS(h.at("f1"), doctest::Contains("no series named 'f1'"), ValueError);
+}
+
+TEST_CASE("History: to_csv leaves out the series that were not recorded") {
+    train::History h;
+    h.loss = {0.5, 0.25};
+    h.val_loss = {0.625, 0.375};
+    h.lr = {0.1, 0.05};
+    h.seconds = {1.5, 2};
+    CHECK(h.to_csv() ==
+          "epoch,loss,val_loss,lr,seconds\n"
+          "1,0.5,0.625,0.1,1.5\n"
+          "2,0.25,0.375,0.05,2\n");
+}
+
+TEST_CASE("History: to_svg has a loss panel, and an accuracy panel when recorded") {
+    train::History h;
+    h.loss = {1, 0.5, 0.25};
+    const std::string loss_only = h.to_svg();
+    CHECK(loss_only.find("width=\"450\"") != std::string::npos);
+    CHECK(loss_only.find(">accuracy</text>") == std::string::npos);
+    h.val_accuracy = {0.5, 0.75, 0.875};
+    const std::string both = h.to_svg();
+    CHECK(both.find("width=\"900\"") != std::string::npos);
+    CHECK(both.find(">accuracy</text>") != std::string::npos);
+    CHECK(both.find("stroke-dasharray") != std::string::npos);  // validation is dashed
+}

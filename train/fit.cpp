@@ -1,0 +1,291 @@
+#include "train/fit.hpp"
+
+#include "autograd/errors.hpp"
+#include "nn/metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace xgrad::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Restores a module's train/eval mode on scope exit.
+template <class T>
+class ModeGuard {
+public:
+    explicit ModeGuard(nn::Module<T>& m) : module_(m), was_training_(m.is_training()) {}
+    ~ModeGuard() { module_.train(was_training_); }
+    ModeGuard(const ModeGuard&) = delete;
+    ModeGuard& operator=(const ModeGuard&) = delete;
+
+private:
+    nn::Module<T>& module_;
+    bool was_training_;
+};
+
+// ---- early stopping ----
+
+void check_early_stopping(const EarlyStopping& es, bool have_validation, bool have_accuracy) {
+    const std::string& m = es.monitor();
+    if (m != "loss" && m != "accuracy" && m != "val_loss" && m != "val_accuracy") {
+        throw ValueError(
+            fmt::format("fit: early stopping monitor must be loss, accuracy, val_loss "
+                        "or val_accuracy; got monitor={}",
+                        m));
+    }
+    if (m.rfind("val_", 0) == 0 && !have_validation) {
+        throw ValueError(fmt::format(
+            "fit: early stopping monitors {} but no validation data was given; pass a validation "
+            "set or monitor loss",
+            m));
+    }
+    if (m.find("accuracy") != std::string::npos && !have_accuracy) {
+        throw ValueError(fmt::format(
+            "fit: early stopping monitors {} but the accuracy metric is off; turn it on with "
+            "FitOptions::accuracy(true)",
+            m));
+    }
+    if (!(es.min_delta() >= 0) || !std::isfinite(es.min_delta())) {
+        throw ValueError(fmt::format("fit: early stopping min_delta must be >= 0; got min_delta={}",
+                                     es.min_delta()));
+    }
+}
+
+template <class T>
+History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss_fn,
+                const nn::Dataset<T>& train, const nn::Dataset<T>* validation,
+                const FitOptions& options) {
+    if (options.epochs() == 0 || options.batch_size() == 0) {
+        throw ValueError(
+            fmt::format("fit: epochs and batch_size must be >= 1; got epochs={}, "
+                        "batch_size={}",
+                        options.epochs(), options.batch_size()));
+    }
+    if (!loss_fn) throw ValueError("fit: the loss function is empty");
+    if (train.size() == 0) throw ValueError("fit: the training set is empty");
+    if (validation && validation->size() == 0) throw ValueError("fit: the validation set is empty");
+    const auto& es = options.early_stopping();
+    if (es) check_early_stopping(*es, validation != nullptr, options.accuracy());
+
+    nn::DataLoaderOptions loader_options(options.batch_size());
+    loader_options.shuffle(options.shuffle());
+    if (options.seed()) loader_options.seed(*options.seed());
+    nn::DataLoader<T> loader(train, loader_options);
+
+    std::ostream& out = options.output() ? *options.output() : std::cout;
+    Reporter reporter(options.progress(), out, options.epochs(), loader.num_batches());
+    const bool with_accuracy = options.accuracy();
+    const double threshold = options.accuracy_threshold();
+
+    History h;
+    const bool maximize = es && es->maximizes();
+    double best = maximize ? -std::numeric_limits<double>::infinity()
+                           : std::numeric_limits<double>::infinity();
+    std::size_t wait = 0;
+    std::map<std::string, xt::xarray<T>> best_state;
+
+    for (std::size_t epoch = 1; epoch <= options.epochs(); ++epoch) {
+        const auto t0 = Clock::now();
+        model.train();
+        reporter.epoch_begin(epoch);
+        h.lr.push_back(optimizer.lr());
+        double loss_sum = 0;
+        std::size_t seen = 0, correct = 0, step = 0;
+        for (const nn::Batch<T>& batch : loader) {
+            optimizer.zero_grad();
+            const Tensor<T> y = model(batch.x);
+            const Tensor<T> loss = loss_fn(y, batch.y);
+            if (loss.size() != 1) {
+                throw ValueError(
+                    fmt::format("fit: the loss must be one element (a mean over the "
+                                "batch); got loss={}",
+                                shape_str(loss.shape())));
+            }
+            loss.backward();
+            optimizer.step();
+            const std::size_t b = batch.x.shape()[0];
+            loss_sum += double(loss.item()) * double(b);
+            seen += b;
+            if (with_accuracy) correct += nn::count_correct(y, batch.y, threshold);
+            ++step;
+            if (reporter.due(step)) {
+                std::string m = metric_text("loss", loss_sum / double(seen));
+                if (with_accuracy) m += metric_text("accuracy", double(correct) / double(seen));
+                reporter.step(step, m);
+            }
+        }
+        const double train_seconds = seconds_since(t0);
+        h.loss.push_back(loss_sum / double(seen));
+        if (with_accuracy) h.accuracy.push_back(double(correct) / double(seen));
+        if (validation) {
+            const Evaluation e = evaluate(model, loss_fn, *validation, options.batch_size(),
+                                          with_accuracy, threshold);
+            h.val_loss.push_back(e.loss);
+            if (with_accuracy) h.val_accuracy.push_back(e.accuracy);
+        }
+        h.seconds.push_back(seconds_since(t0));
+
+        std::string metrics = metric_text("loss", h.loss.back());
+        if (with_accuracy) metrics += metric_text("accuracy", h.accuracy.back());
+        if (validation) metrics += metric_text("val_loss", h.val_loss.back());
+        if (validation && with_accuracy)
+            metrics += metric_text("val_accuracy", h.val_accuracy.back());
+        reporter.epoch_end(h.seconds.back(), train_seconds, metrics);
+
+        bool stop = false;
+        if (es) {
+            const double current = h.at(es->monitor()).back();
+            const bool improved =
+                maximize ? current > best + es->min_delta() : current < best - es->min_delta();
+            if (improved) {
+                best = current;
+                wait = 0;
+                h.best_epoch = epoch;
+                if (es->restore_best_weights()) best_state = model.state_dict();
+            } else if (++wait >= std::max<std::size_t>(es->patience(), 1)) {
+                stop = epoch < options.epochs();
+            }
+        }
+        if (!options.history_csv().empty()) h.save_csv(options.history_csv());
+        if (!options.plot_svg().empty()) h.save_svg(options.plot_svg());
+        if (options.on_epoch_end()) options.on_epoch_end()(epoch, h);
+        if (stop) {
+            h.stopped_early = true;
+            reporter.message(
+                fmt::format("Epoch {}: early stopping ({} did not improve for {} "
+                            "epoch{}; best {:.4f} at epoch {})",
+                            epoch, es->monitor(), wait, wait == 1 ? "" : "s", best, h.best_epoch));
+            break;
+        }
+    }
+    if (es && es->restore_best_weights() && h.best_epoch != 0) {
+        if (h.best_epoch != h.epochs()) {
+            model.load_state_dict(best_state);
+            reporter.message(fmt::format("Restored the weights of epoch {} (best {} {:.4f})",
+                                         h.best_epoch, es->monitor(), best));
+        }
+        h.restored_best = true;
+    }
+    model.train();
+    return h;
+}
+
+}  // namespace
+
+// ---- fit, evaluate, predict ----
+
+template <class T>
+History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss,
+            const nn::Dataset<T>& train, const FitOptions& options) {
+    return run_fit<T>(model, optimizer, loss, train, nullptr, options);
+}
+
+template <class T>
+History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss,
+            const nn::Dataset<T>& train, const nn::Dataset<T>& validation,
+            const FitOptions& options) {
+    return run_fit(model, optimizer, loss, train, &validation, options);
+}
+
+template <class T>
+Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn::Dataset<T>& data,
+                    std::size_t batch_size, bool with_accuracy, double accuracy_threshold) {
+    if (batch_size == 0) throw ValueError("evaluate: batch_size must be >= 1; got batch_size=0");
+    if (data.size() == 0) throw ValueError("evaluate: the data set is empty");
+    if (!loss_fn) throw ValueError("evaluate: the loss function is empty");
+    nn::DataLoader<T> loader(data, nn::DataLoaderOptions(batch_size));
+    ModeGuard<T> mode(model);
+    model.eval();
+    NoGradGuard no_grad;
+    double loss_sum = 0;
+    std::size_t seen = 0, correct = 0;
+    for (const nn::Batch<T>& batch : loader) {
+        const Tensor<T> y = model(batch.x);
+        const Tensor<T> loss = loss_fn(y, batch.y);
+        if (loss.size() != 1) {
+            throw ValueError(fmt::format("evaluate: the loss must be one element; got loss={}",
+                                         shape_str(loss.shape())));
+        }
+        const std::size_t b = batch.x.shape()[0];
+        loss_sum += double(loss.item()) * double(b);
+        seen += b;
+        if (with_accuracy) correct += nn::count_correct(y, batch.y, accuracy_threshold);
+    }
+    Evaluation e;
+    e.loss = loss_sum / double(seen);
+    e.accuracy =
+        with_accuracy ? double(correct) / double(seen) : std::numeric_limits<double>::quiet_NaN();
+    return e;
+}
+
+template <class T>
+Tensor<T> predict(nn::Module<T>& model, const xt::xarray<T>& inputs, std::size_t batch_size) {
+    if (batch_size == 0) throw ValueError("predict: batch_size must be >= 1; got batch_size=0");
+    if (inputs.dimension() == 0 || inputs.shape()[0] == 0) {
+        throw ValueError(fmt::format("predict: expected inputs [n, ...] with n >= 1; got inputs={}",
+                                     shape_str(inputs.shape())));
+    }
+    const std::size_t n = inputs.shape()[0];
+    const std::size_t row = inputs.size() / n;
+    ModeGuard<T> mode(model);
+    model.eval();
+    NoGradGuard no_grad;
+    xt::xarray<T> result;
+    std::size_t out_row = 0;
+    for (std::size_t start = 0; start < n; start += batch_size) {
+        const std::size_t b = std::min(batch_size, n - start);
+        Shape shape = inputs.shape();
+        shape[0] = b;
+        xt::xarray<T> x = xt::xarray<T>::from_shape(shape);  // [b, ...]: rows start..start+b
+        std::copy_n(inputs.data() + start * row, b * row, x.data());
+        const Tensor<T> y = model(Tensor<T>(std::move(x)));
+        if (y.dim() == 0 || y.shape()[0] != b) {
+            throw ShapeError(
+                fmt::format("predict: the model returned {} for a batch of {} "
+                            "examples; expected [{}, ...]",
+                            shape_str(y.shape()), b, b));
+        }
+        if (start == 0) {
+            Shape out_shape = y.shape();
+            out_shape[0] = n;
+            result = xt::xarray<T>::from_shape(out_shape);
+            out_row = y.size() / b;
+        } else if (y.size() / b != out_row) {
+            throw ShapeError(
+                fmt::format("predict: the model returned {} for a later batch, "
+                            "after [{}, ...] rows of {} elements",
+                            shape_str(y.shape()), b, out_row));
+        }
+        std::copy_n(y.value().data(), y.size(), result.data() + start * out_row);
+    }
+    return Tensor<T>(std::move(result));
+}
+
+#define XGRAD_INSTANTIATE(T)                                                               \
+    template History fit(nn::Module<T>&, optim::Optimizer<T>&, const LossFn<T>&,           \
+                         const nn::Dataset<T>&, const FitOptions&);                        \
+    template History fit(nn::Module<T>&, optim::Optimizer<T>&, const LossFn<T>&,           \
+                         const nn::Dataset<T>&, const nn::Dataset<T>&, const FitOptions&); \
+    template Evaluation evaluate(nn::Module<T>&, const LossFn<T>&, const nn::Dataset<T>&,  \
+                                 std::size_t, bool, double);                               \
+    template Tensor<T> predict(nn::Module<T>&, const xt::xarray<T>&, std::size_t);
+XGRAD_INSTANTIATE(float)
+XGRAD_INSTANTIATE(double)
+#undef XGRAD_INSTANTIATE
+
+}  // namespace xgrad::train

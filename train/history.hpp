@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace xgrad::train {
+
+/// What fit() measured, one entry per epoch run (Keras' history.history). Training loss and
+/// accuracy are the means over the epoch's batches, weighted by batch size, of the values seen
+/// while training (the model changes during the epoch); validation values are measured after the
+/// epoch in eval mode. accuracy is empty when the metric is off, val_* without validation data.
+class History {
+public:
+    std::vector<double> loss, accuracy, val_loss, val_accuracy;
+    std::vector<double> seconds;  ///< wall time of each epoch (training + validation)
+    std::vector<double> lr;       ///< the optimizer's learning rate during each epoch
+
+    bool stopped_early = false;  ///< early stopping ended training before the last epoch
+    std::size_t best_epoch = 0;  ///< 1-based epoch of the best monitored value (0: none)
+    bool restored_best = false;  ///< the model holds the weights of best_epoch
+
+    /// Number of epochs run.
+    std::size_t epochs() const { return loss.size(); }
+    /// The series named "loss", "accuracy", "val_loss", "val_accuracy", "seconds" or "lr";
+    /// ValueError for another name.
+    const std::vector<double>& at(const std::string& key) const;
+    /// True when the series `key` was recorded (non-empty).
+    bool has(const std::string& key) const;
+
+    /// CSV text: a header "epoch,loss[,accuracy][,val_loss][,val_accuracy],lr,seconds", then one
+    /// row per epoch (epochs numbered from 1); values in the shortest form that reads back exactly.
+    std::string to_csv() const;
+    /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
+    /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).
+    std::string to_svg() const;
+    /// Writes to_csv() / to_svg() to `path` (through "<path>.tmp" and a rename); IoError naming
+    /// the file when it cannot be written.
+    void save_csv(const std::string& path) const;
+    void save_svg(const std::string& path) const;
+};
+
+}  // namespace xgrad::train
