@@ -14,6 +14,7 @@
 #include "autograd/ops/index.hpp"
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/loss.hpp"
+#include "autograd/ops/dropout.hpp"
 #include "autograd/ops/norm.hpp"
 #include "autograd/ops/pool.hpp"
 #include "autograd/ops/reduce.hpp"

@@ -8,7 +8,7 @@ namespace xgrad::nn {
 
 /// Inverted dropout: in training each element is zeroed with probability p and the survivors are
 /// scaled by 1/(1 − p), so evaluation (where it is the identity) needs no rescaling.
-/// p in [0, 1) (ValueError otherwise). Draws from xgrad::generator().
+/// p in [0, 1) (ValueError otherwise). Draws from xgrad::generator(). Forward is xgrad::dropout.
 template <class T = float>
 class Dropout : public Module<T> {
 public:
@@ -23,7 +23,7 @@ private:
 
 /// Channel dropout (dropout2d): in training whole channels of x [n, c, h, w] are zeroed with
 /// probability p and the rest scaled by 1/(1 − p); the identity in evaluation. p in [0, 1)
-/// (ValueError otherwise). Draws from xgrad::generator().
+/// (ValueError otherwise). Draws from xgrad::generator(). Forward is xgrad::dropout2d.
 template <class T = float>
 class Dropout2d : public Module<T> {
 public:

@@ -340,29 +340,9 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
     return record_list(std::move(bn), inputs);
 }
 
-template <class T>
-Tensor<T> dropout2d(const Tensor<T>& x, T p, bool training) {
-    if (x.dim() != 4) {
-        throw ShapeError(
-            fmt::format("dropout2d: expected x [n, c, h, w]; got x={}", shape_str(x.shape())));
-    }
-    if (!(p >= T(0) && p < T(1))) {
-        throw ValueError(fmt::format("dropout2d: p must be in [0, 1); got p={}", p));
-    }
-    if (!training || p == T(0)) return x;
-    // One keep/drop per (sample, channel), broadcast over the plane.
-    std::bernoulli_distribution keep(1.0 - static_cast<double>(p));
-    const T scale = T(1) / (T(1) - p);
-    xt::xarray<T> mask = xt::xarray<T>::from_shape({x.shape()[0], x.shape()[1], 1, 1});
-    for (auto& m : mask)
-        m = keep(generator()) ? scale : T(0);
-    return mul(x, Tensor<T>(std::move(mask)));
-}
-
 #define XGRAD_INSTANTIATE(T)                                                            \
     template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
-                                  const Tensor<T>&, const Tensor<T>&, bool, T, T);      \
-    template Tensor<T> dropout2d(const Tensor<T>&, T, bool);
+                                  const Tensor<T>&, const Tensor<T>&, bool, T, T);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE

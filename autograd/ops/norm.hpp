@@ -1,6 +1,6 @@
 #pragma once
 
-// Batch normalisation and channel dropout. See docs/convolution.md.
+// Batch normalisation. See docs/convolution.md.
 
 #include "autograd/tape.hpp"
 
@@ -24,12 +24,5 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight = Tensor<T>(),
                      const Tensor<T>& bias = Tensor<T>(), bool training = false,
                      T momentum = T(0.1), T eps = T(1e-5));
-
-/// Channel dropout (PyTorch's dropout2d, Keras' SpatialDropout2D): in training each channel of
-/// each sample of x [n, c, h, w] is zeroed with probability p, the survivors scaled by
-/// 1/(1 − p); the identity otherwise. y = x ⊙ m with the mask m [n, c, 1, 1] a constant of the
-/// graph, drawn from xgrad::generator() (sample-major order). p in [0, 1) (ValueError).
-template <class T>
-Tensor<T> dropout2d(const Tensor<T>& x, T p = T(0.5), bool training = true);
 
 }  // namespace xgrad
