@@ -61,7 +61,7 @@ void check_input(const char* layer, const Tensor<T>& x, std::size_t channels) {
 
 template <class T>
 Conv2d<T>::Conv2d(const Conv2dOptions& options) : options_(options) {
-    check_channels("Conv2d", options_);
+    check_channels("conv2d", options_);
     const Size2 k = options_.kernel_size();
     weight_ = this->register_parameter(
         "weight", zeros<T>({options_.out_channels(),
@@ -74,7 +74,7 @@ Conv2d<T>::Conv2d(const Conv2dOptions& options) : options_(options) {
 
 template <class T>
 Tensor<T> Conv2d<T>::forward(const Tensor<T>& x) {
-    check_input("Conv2d", x, options_.in_channels());
+    check_input("conv2d", x, options_.in_channels());
     return conv2d(x, weight_, bias_, options_.conv());
 }
 
@@ -85,7 +85,7 @@ std::string Conv2d<T>::extra_repr() const {
 
 template <class T>
 ConvTranspose2d<T>::ConvTranspose2d(const ConvTranspose2dOptions& options) : options_(options) {
-    check_channels("ConvTranspose2d", options_);
+    check_channels("conv_transpose2d", options_);
     const Size2 k = options_.kernel_size();
     weight_ = this->register_parameter(
         "weight", zeros<T>({options_.in_channels(),
@@ -98,7 +98,7 @@ ConvTranspose2d<T>::ConvTranspose2d(const ConvTranspose2dOptions& options) : opt
 
 template <class T>
 Tensor<T> ConvTranspose2d<T>::forward(const Tensor<T>& x) {
-    check_input("ConvTranspose2d", x, options_.in_channels());
+    check_input("conv_transpose2d", x, options_.in_channels());
     return conv_transpose2d(x, weight_, bias_, options_.conv());
 }
 

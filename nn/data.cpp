@@ -263,9 +263,9 @@ void DataLoader<T>::init() {
 
 template <class T>
 void DataLoader<T>::check() const {
-    check_dataset("DataLoader", *data_);
+    check_dataset("data_loader", *data_);
     if (options_.batch_size() == 0) {
-        throw ValueError("DataLoader: expected batch_size >= 1; got batch_size=0");
+        throw ValueError("data_loader: expected batch_size >= 1; got batch_size=0");
     }
 }
 
@@ -294,7 +294,7 @@ template <class T>
 Batch<T> DataLoader<T>::batch(std::size_t i) const {
     if (i >= num_batches()) {
         throw ValueError(
-            fmt::format("DataLoader::batch: index {} is out of range (the epoch has "
+            fmt::format("data_loader: batch index {} is out of range (the epoch has "
                         "{} batches)",
                         i, num_batches()));
     }

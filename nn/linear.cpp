@@ -13,7 +13,7 @@ template <class T>
 Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool bias)
     : in_(in_features), out_(out_features) {
     if (in_features == 0 || out_features == 0) {
-        throw ValueError(fmt::format("Linear: features must be positive; got in={}, out={}",
+        throw ValueError(fmt::format("linear: features must be positive; got in={}, out={}",
                                      in_features, out_features));
     }
     const T bound = T(1) / std::sqrt(static_cast<T>(in_features));

@@ -9,16 +9,16 @@
 namespace xgrad::nn {
 
 template <class T>
-BatchNorm<T>::BatchNorm(const BatchNormOptions& options, std::vector<std::size_t> ranks,
-                        std::string layout)
-    : options_(options), ranks_(std::move(ranks)), layout_(std::move(layout)) {
+BatchNorm<T>::BatchNorm(const char* name, const BatchNormOptions& options,
+                        std::vector<std::size_t> ranks, std::string layout)
+    : name_(name), options_(options), ranks_(std::move(ranks)), layout_(std::move(layout)) {
     const std::size_t c = options_.num_features();
     const auto& m = options_.momentum();
     if (c == 0 || !(options_.eps() > 0) || (m && !(*m >= 0 && *m <= 1))) {
         throw ValueError(
-            fmt::format("BatchNorm: expected num_features > 0, eps > 0 and momentum "
+            fmt::format("{}: expected num_features > 0, eps > 0 and momentum "
                         "in [0, 1]; got num_features={}, eps={}, momentum={}",
-                        c, options_.eps(), m ? fmt::format("{}", *m) : "none"));
+                        name_, c, options_.eps(), m ? fmt::format("{}", *m) : "none"));
     }
     if (options_.affine()) {
         weight_ = this->register_parameter("weight", ones<T>({c}));
@@ -35,7 +35,7 @@ template <class T>
 Tensor<T> BatchNorm<T>::forward(const Tensor<T>& x) {
     const std::size_t c = options_.num_features();
     if (std::find(ranks_.begin(), ranks_.end(), x.dim()) == ranks_.end() || x.shape()[1] != c) {
-        throw ShapeError(fmt::format("{}: expected x {} with c={}; got x={}", this->type_name(),
+        throw ShapeError(fmt::format("{}: expected x {} with c={}; got x={}", name_,
                                      layout_, c, shape_str(x.shape())));
     }
     const bool tracked = options_.track_running_stats();

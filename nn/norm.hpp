@@ -65,10 +65,13 @@ public:
     const BatchNormOptions& options() const { return options_; }
 
 protected:
-    /// `ranks` lists the accepted input ranks; `layout` describes them for errors.
-    BatchNorm(const BatchNormOptions& options, std::vector<std::size_t> ranks, std::string layout);
+    /// `name` ("batch_norm2d") begins its error messages; `ranks` lists the accepted input
+    /// ranks; `layout` describes them for errors.
+    BatchNorm(const char* name, const BatchNormOptions& options, std::vector<std::size_t> ranks,
+              std::string layout);
 
 private:
+    const char* name_;
     BatchNormOptions options_;
     std::vector<std::size_t> ranks_;
     std::string layout_;
@@ -80,7 +83,7 @@ template <class T = float>
 class BatchNorm1d : public BatchNorm<T> {
 public:
     explicit BatchNorm1d(const BatchNormOptions& options)
-        : BatchNorm<T>(options, {2, 3}, "[n, c] or [n, c, l]") {}
+        : BatchNorm<T>("batch_norm1d", options, {2, 3}, "[n, c] or [n, c, l]") {}
     std::string type_name() const override { return "BatchNorm1d"; }
 };
 
@@ -90,7 +93,7 @@ template <class T = float>
 class BatchNorm2d : public BatchNorm<T> {
 public:
     explicit BatchNorm2d(const BatchNormOptions& options)
-        : BatchNorm<T>(options, {4}, "[n, c, h, w]") {}
+        : BatchNorm<T>("batch_norm2d", options, {4}, "[n, c, h, w]") {}
     std::string type_name() const override { return "BatchNorm2d"; }
 };
 

@@ -18,7 +18,7 @@ const std::vector<double>& History::at(const std::string& key) const {
     if (key == "seconds") return seconds;
     if (key == "lr") return lr;
     throw ValueError(
-        fmt::format("History: no series named '{}' (loss, accuracy, val_loss, "
+        fmt::format("history: no series named '{}' (loss, accuracy, val_loss, "
                     "val_accuracy, seconds, lr)",
                     key));
 }

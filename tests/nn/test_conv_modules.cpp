@@ -121,7 +121,7 @@ TEST_CASE("ConvTranspose2d: doubles the size with stride 2, kernel 4, padding 1"
 TEST_CASE("Conv2d: an input with the wrong channels names the layer and the shape") {
     nn::Conv2d<double> conv(3, 8, 3);
     CHECK_THROWS_WITH_AS(conv(zeros<double>({2, 4, 8, 8})),
-                         "Conv2d: expected x [n, 3, h, w]; got x=[2, 4, 8, 8]", ShapeError);
+                         "conv2d: expected x [n, 3, h, w]; got x=[2, 4, 8, 8]", ShapeError);
     CHECK_THROWS_AS(nn::Conv2d<double>(nn::Conv2dOptions(3, 8, 3).groups(2)), ValueError);
 }
 
@@ -160,7 +160,7 @@ TEST_CASE("BatchNorm1d: [n, c] and [n, c, l]; momentum none is a cumulative aver
     bn(Tensor<double>(xt::xarray<double>{{{5, 7}, {0, 0}}, {{5, 7}, {0, 0}}}));  // mean 6
     CHECK(bn.running_mean()(0) == doctest::Approx(4));                           // (2 + 6)/2
     CHECK_THROWS_WITH_AS(bn(zeros<double>({2, 2, 2, 2})),
-                         "BatchNorm1d: expected x [n, c] or [n, c, l] with c=2; got x=[2, 2, 2, 2]",
+                         "batch_norm1d: expected x [n, c] or [n, c, l] with c=2; got x=[2, 2, 2, 2]",
                          ShapeError);
 }
 
