@@ -14,7 +14,8 @@
 // rather than linking two different Node layouts.
 
 #if defined(XTENSOR_CONFIG_HPP) && !defined(XGRAD_XTENSOR_CONFIGURED)
-#error "xgrad: include an xgrad header before any xtensor header (xgrad sets xtensor's default allocator, see autograd/config.hpp)"
+#error \
+    "xgrad: include an xgrad header before any xtensor header (xgrad sets xtensor's default allocator, see autograd/config.hpp)"
 #endif
 
 #ifndef XGRAD_XTENSOR_CONFIGURED

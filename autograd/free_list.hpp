@@ -77,7 +77,8 @@ template <class U>
 struct FreeListAllocator {
     using value_type = U;
     static constexpr std::size_t kBlock = sizeof(U) < sizeof(void*) ? sizeof(void*) : sizeof(U);
-    static_assert(alignof(U) <= alignof(std::max_align_t), "over-aligned types do not use the free list");
+    static_assert(alignof(U) <= alignof(std::max_align_t),
+                  "over-aligned types do not use the free list");
 
     FreeListAllocator() = default;
     template <class V>

@@ -15,14 +15,16 @@ namespace {
 xt::xarray<double> random_like(const Shape& shape, std::mt19937_64& rng) {
     std::uniform_real_distribution<double> dist(-1.0, 1.0);
     xt::xarray<double> out = xt::xarray<double>::from_shape(shape);
-    for (auto& v : out) v = dist(rng);
+    for (auto& v : out)
+        v = dist(rng);
     return out;
 }
 
 // ⟨u, y⟩ for the numeric side.
 double contract(const xt::xarray<double>& u, const xt::xarray<double>& y) {
     double s = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) s += u.data()[i] * y.data()[i];
+    for (std::size_t i = 0; i < y.size(); ++i)
+        s += u.data()[i] * y.data()[i];
     return s;
 }
 
@@ -49,7 +51,8 @@ GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor<double>>&
     if (y.requires_grad()) {
         analytic = grad<double>({y}, checked, false, false, {Tensor<double>(u)});
     } else {
-        for (const auto& x : checked) analytic.push_back(zeros<double>(x.shape()));
+        for (const auto& x : checked)
+            analytic.push_back(zeros<double>(x.shape()));
     }
     for (std::size_t k = 0; k < checked.size(); ++k) {
         auto& x = checked[k].mutable_value();

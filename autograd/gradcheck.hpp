@@ -12,7 +12,7 @@ namespace xgrad {
 /// Tolerances of a gradient check: an analytic entry a passes against the numeric n when
 /// |a − n| ≤ atol + rtol·|n|.
 struct GradcheckOptions {
-    double eps = 1e-6;    ///< central-difference step
+    double eps = 1e-6;  ///< central-difference step
     double rtol = 1e-5;
     double atol = 1e-7;
     std::uint64_t seed = 0;  ///< seeds the random upstream gradient (and gradgradcheck's v)

@@ -65,7 +65,8 @@ namespace {
 template <class T>
 std::string call_text(const Tensor<T>& t) {
     std::vector<std::string> args;
-    for (const auto& in : t.inputs()) args.push_back(display_name(in));
+    for (const auto& in : t.inputs())
+        args.push_back(display_name(in));
     const auto* fn = t.node()->fn.get();
     const std::string attrs = fn ? fn->attributes() : std::string();
     return fmt::format("{}({}{}{})", t.op_name(), fmt::join(args, ", "), attrs.empty() ? "" : "; ",
@@ -92,10 +93,12 @@ template <class T>
 std::string format_tape(const Tensor<T>& output) {
     std::string text;
     for (const auto& t : tape_of(output)) {
-        const std::string value = fmt::format("{} = {}", shape_str(t.shape()), format_value(t.value()));
+        const std::string value =
+            fmt::format("{} = {}", shape_str(t.shape()), format_value(t.value()));
         if (t.is_leaf()) {
-            text += fmt::format("   {} {:<24} {}{}\n", "  ", fmt::format("{} (leaf)", display_name(t)),
-                                value, t.requires_grad() ? "  requires grad" : "");
+            text +=
+                fmt::format("   {} {:<24} {}{}\n", "  ", fmt::format("{} (leaf)", display_name(t)),
+                            value, t.requires_grad() ? "  requires grad" : "");
         } else {
             text += fmt::format("#{:<4} {:<24} {}\n", t.tape_position(),
                                 fmt::format("{} = {}", display_name(t), call_text(t)), value);
@@ -114,7 +117,8 @@ std::string to_dot(const Tensor<T>& output) {
     std::string dot = "digraph xgrad {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
     const std::vector<Tensor<T>> tape = tape_of(output);
     std::unordered_map<const Node<T>*, std::size_t> index;  // stable ids: n0, n1, ... in tape order
-    for (const auto& t : tape) index.emplace(t.node(), index.size());
+    for (const auto& t : tape)
+        index.emplace(t.node(), index.size());
     for (const auto& t : tape) {
         const std::size_t id = index.at(t.node());
         const std::string name = display_name(t), value = format_value(t.value());
@@ -163,15 +167,15 @@ std::string format_step(const BackwardStep<T>& step, const Tensor<T>& output) {
                        fmt::join(outs, ", "));
 }
 
-#define XGRAD_INSTANTIATE(T)                                                                  \
-    template std::vector<Tensor<T>> tape_of(const Tensor<T>&);                                \
-    template std::string display_name(const Tensor<T>&);                                      \
-    template std::string format_tape(const Tensor<T>&);                                       \
-    template void print_tape(const Tensor<T>&, std::FILE*);                                   \
-    template std::string to_dot(const Tensor<T>&);                                            \
-    template void save_dot(const Tensor<T>&, const std::string&);                             \
-    template std::vector<BackwardStep<T>> trace_backward(const Tensor<T>&, bool);             \
-    template std::string format_step(const BackwardStep<T>&, const Tensor<T>&);               \
+#define XGRAD_INSTANTIATE(T)                                                      \
+    template std::vector<Tensor<T>> tape_of(const Tensor<T>&);                    \
+    template std::string display_name(const Tensor<T>&);                          \
+    template std::string format_tape(const Tensor<T>&);                           \
+    template void print_tape(const Tensor<T>&, std::FILE*);                       \
+    template std::string to_dot(const Tensor<T>&);                                \
+    template void save_dot(const Tensor<T>&, const std::string&);                 \
+    template std::vector<BackwardStep<T>> trace_backward(const Tensor<T>&, bool); \
+    template std::string format_step(const BackwardStep<T>&, const Tensor<T>&);   \
     template std::string format_value(const xt::xarray<T>&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -13,36 +13,44 @@ namespace xgrad {
 
 /// Every tensor the graph of `output` reaches: leaves first (in order of first use), then the
 /// recorded ops in tape order (ending with `output`).
-template <class T> std::vector<Tensor<T>> tape_of(const Tensor<T>& output);
+template <class T>
+std::vector<Tensor<T>> tape_of(const Tensor<T>& output);
 
 /// The label a listing uses for `t`: its name, else a one-element constant's value ("3"), else
 /// "t<tape position>" for a computed tensor or "leaf" for an unnamed leaf.
-template <class T> std::string display_name(const Tensor<T>& t);
+template <class T>
+std::string display_name(const Tensor<T>& t);
 
 /// The tape of `output` as text, one line per op, in execution order (the Wengert list):
 ///   #2 v = add(a, u)  [] = 11
-template <class T> std::string format_tape(const Tensor<T>& output);
+template <class T>
+std::string format_tape(const Tensor<T>& output);
 
 /// Writes format_tape(output) to `out` (stdout by default).
-template <class T> void print_tape(const Tensor<T>& output, std::FILE* out = stdout);
+template <class T>
+void print_tape(const Tensor<T>& output, std::FILE* out = stdout);
 
 /// The graph of `output` in Graphviz DOT: a box per tensor with its value and, once backward has
 /// run, its gradient (leaves, and non-leaves that retain_grad()); an ellipse per op.
-template <class T> std::string to_dot(const Tensor<T>& output);
+template <class T>
+std::string to_dot(const Tensor<T>& output);
 
 /// Writes to_dot(output) to `path` (through a temporary file and a rename); IoError on failure.
-template <class T> void save_dot(const Tensor<T>& output, const std::string& path);
+template <class T>
+void save_dot(const Tensor<T>& output, const std::string& path);
 
 /// Runs output.backward() (accumulating into leaves as usual) and returns each local step: which
 /// op's VJP ran, the gradient it received and the gradients it produced.
-template <class T> std::vector<BackwardStep<T>> trace_backward(const Tensor<T>& output,
-                                                               bool retain_graph = false);
+template <class T>
+std::vector<BackwardStep<T>> trace_backward(const Tensor<T>& output, bool retain_graph = false);
 
 /// One traced step as text, named after `output` (the tensor backward started from):
 ///   #3 J = mul(3, v)   dJ/dJ = 1   =>   dJ/dv += 3
-template <class T> std::string format_step(const BackwardStep<T>& step, const Tensor<T>& output);
+template <class T>
+std::string format_step(const BackwardStep<T>& step, const Tensor<T>& output);
 
 /// Values for a listing: a scalar as "11", up to 8 elements as "[1, 2]", else the shape.
-template <class T> std::string format_value(const xt::xarray<T>& value);
+template <class T>
+std::string format_value(const xt::xarray<T>& value);
 
 }  // namespace xgrad

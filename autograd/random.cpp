@@ -9,14 +9,18 @@ std::mt19937_64& generator() {
     return gen;
 }
 
-void manual_seed(std::uint64_t seed) { generator().seed(seed); }
+void manual_seed(std::uint64_t seed) {
+    generator().seed(seed);
+}
 
 template <class T>
 Tensor<T> rand(const Shape& shape, T lo, T hi, bool requires_grad) {
-    if (!(lo < hi)) throw ValueError(fmt::format("rand: expected lo < hi; got lo={}, hi={}", lo, hi));
+    if (!(lo < hi))
+        throw ValueError(fmt::format("rand: expected lo < hi; got lo={}, hi={}", lo, hi));
     std::uniform_real_distribution<T> dist(lo, hi);
     xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
-    for (auto& v : a) v = dist(generator());
+    for (auto& v : a)
+        v = dist(generator());
     return Tensor<T>(std::move(a), requires_grad);
 }
 
@@ -27,7 +31,8 @@ Tensor<T> randn(const Shape& shape, T mean, T stddev, bool requires_grad) {
     }
     std::normal_distribution<T> dist(mean, stddev);
     xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
-    for (auto& v : a) v = dist(generator());
+    for (auto& v : a)
+        v = dist(generator());
     return Tensor<T>(std::move(a), requires_grad);
 }
 

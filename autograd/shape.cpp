@@ -31,9 +31,10 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
 std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, const Shape& shape) {
     const auto rank = static_cast<std::ptrdiff_t>(shape.size());
     if (axis < -rank || axis >= rank) {
-        throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of shape {} "
-                                     "(expected an axis in [{}, {}])",
-                                     op, axis, shape_str(shape), -rank, rank - 1));
+        throw ShapeError(
+            fmt::format("{}: axis {} is out of range for a tensor of shape {} "
+                        "(expected an axis in [{}, {}])",
+                        op, axis, shape_str(shape), -rank, rank - 1));
     }
     return static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
 }

@@ -75,11 +75,13 @@ void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq,
         if (std::isfinite(v)) continue;
         const char* what = std::isnan(v) ? "NaN" : "Inf";
         if (vjp_op && std::string_view(phase) == "forward") {
-            throw AnomalyError(fmt::format("anomaly: backward of {} (tape #{}) produced {} (in its "
-                                           "{})",
-                                           vjp_op, vjp_seq, what, op));
+            throw AnomalyError(
+                fmt::format("anomaly: backward of {} (tape #{}) produced {} (in its "
+                            "{})",
+                            vjp_op, vjp_seq, what, op));
         }
-        if (seq == 0) throw AnomalyError(fmt::format("anomaly: {} of {} produced {}", phase, op, what));
+        if (seq == 0)
+            throw AnomalyError(fmt::format("anomaly: {} of {} produced {}", phase, op, what));
         throw AnomalyError(
             fmt::format("anomaly: {} of {} (tape #{}) produced {}", phase, op, seq, what));
     }
@@ -139,24 +141,27 @@ public:
     void seed(const Tensor<T>& y, const Tensor<T>& g, std::size_t i) {
         if (!y.defined()) throw Error(fmt::format("backward: output {} is undefined", i));
         if (!y.requires_grad()) {
-            throw Error(fmt::format("backward: output {} does not require grad and has no grad_fn "
-                                    "(no input of its graph requires grad, or it was computed "
-                                    "under NoGradGuard)",
-                                    i));
+            throw Error(
+                fmt::format("backward: output {} does not require grad and has no grad_fn "
+                            "(no input of its graph requires grad, or it was computed "
+                            "under NoGradGuard)",
+                            i));
         }
         Tensor<T> seed_grad = g;
         if (!g.defined()) {
             if (y.size() != 1) {
-                throw Error(fmt::format("backward: a gradient can be created implicitly only for "
-                                        "a one-element output; got shape {}, so pass a gradient "
-                                        "of that shape",
-                                        shape_str(y.shape())));
+                throw Error(
+                    fmt::format("backward: a gradient can be created implicitly only for "
+                                "a one-element output; got shape {}, so pass a gradient "
+                                "of that shape",
+                                shape_str(y.shape())));
             }
             seed_grad = ones<T>(y.shape());
         } else if (g.shape() != y.shape()) {
-            throw ShapeError(fmt::format("backward: gradient shape must match output {}; got "
-                                         "output={}, gradient={}",
-                                         i, shape_str(y.shape()), shape_str(g.shape())));
+            throw ShapeError(
+                fmt::format("backward: gradient shape must match output {}; got "
+                            "output={}, gradient={}",
+                            i, shape_str(y.shape()), shape_str(g.shape())));
         }
         push(y, std::move(seed_grad));
     }
@@ -184,7 +189,8 @@ public:
             if (capturing_) {
                 auto it = captured_.find(&n);
                 if (it != captured_.end()) {
-                    for (std::size_t i : it->second) results_[i] = g;
+                    for (std::size_t i : it->second)
+                        results_[i] = g;
                 }
             }
             if (!n.op) {
@@ -211,10 +217,11 @@ private:
     void step(const Tensor<T>& y, const Tensor<T>& g) {
         Node<T>& n = *y.node();
         if (n.released || !n.fn) {
-            throw Error(fmt::format("backward: the saved values of {} (tape #{}) were already "
-                                    "freed by an earlier backward; pass retain_graph=true to the "
-                                    "first backward to run through the graph again",
-                                    n.op, n.seq));
+            throw Error(
+                fmt::format("backward: the saved values of {} (tape #{}) were already "
+                            "freed by an earlier backward; pass retain_graph=true to the "
+                            "first backward to run through the graph again",
+                            n.op, n.seq));
         }
         std::vector<Tensor<T>> grads;
         {
@@ -222,17 +229,18 @@ private:
             grads = n.fn->vjp(g, y);
         }
         if (grads.size() != n.inputs.size()) {
-            throw ShapeError(fmt::format("backward: vjp of {} (tape #{}) returned {} gradients "
-                                         "for {} inputs",
-                                         n.op, n.seq, grads.size(), n.inputs.size()));
+            throw ShapeError(
+                fmt::format("backward: vjp of {} (tape #{}) returned {} gradients "
+                            "for {} inputs",
+                            n.op, n.seq, grads.size(), n.inputs.size()));
         }
         for (std::size_t i = 0; i < grads.size(); ++i) {
             if (!grads[i].defined()) continue;
             if (grads[i].shape() != n.inputs[i].shape()) {
-                throw ShapeError(fmt::format("backward: vjp of {} (tape #{}) returned gradient {} "
-                                             "of shape {} for an input of shape {}",
-                                             n.op, n.seq, i, shape_str(grads[i].shape()),
-                                             shape_str(n.inputs[i].shape())));
+                throw ShapeError(fmt::format(
+                    "backward: vjp of {} (tape #{}) returned gradient {} "
+                    "of shape {} for an input of shape {}",
+                    n.op, n.seq, i, shape_str(grads[i].shape()), shape_str(n.inputs[i].shape())));
             }
             if (anomaly_enabled()) check_finite(grads[i].value(), n.op, n.seq, "backward");
         }
@@ -330,15 +338,15 @@ Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, bool create_grap
                    retain_graph, std::vector<Tensor<T>>{grad_output})[0];
 }
 
-#define XGRAD_INSTANTIATE(T)                                                                   \
-    template void detail::check_finite<T>(const xt::xarray<T>&, const char*, std::uint64_t,   \
-                                          const char*);                                        \
-    template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,   \
-                              bool, bool, const BackwardTracer<T>&);                           \
-    template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                     \
-                                            const std::vector<Tensor<T>>&, bool,               \
-                                            std::optional<bool>, const std::vector<Tensor<T>>&); \
-    template Tensor<T> grad<T>(const Tensor<T>&, const Tensor<T>&, bool, std::optional<bool>,  \
+#define XGRAD_INSTANTIATE(T)                                                                      \
+    template void detail::check_finite<T>(const xt::xarray<T>&, const char*, std::uint64_t,       \
+                                          const char*);                                           \
+    template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, \
+                              bool, const BackwardTracer<T>&);                                    \
+    template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                        \
+                                            const std::vector<Tensor<T>>&, bool,                  \
+                                            std::optional<bool>, const std::vector<Tensor<T>>&);  \
+    template Tensor<T> grad<T>(const Tensor<T>&, const Tensor<T>&, bool, std::optional<bool>,     \
                                const Tensor<T>&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -23,9 +23,9 @@ using Grads = std::array<Tensor<T>, N>;
 /// One step of a backward pass, as handed to a tracer (see trace_backward in autograd/graph.hpp).
 template <class T>
 struct BackwardStep {
-    Tensor<T> output;                     // the tensor whose VJP ran
-    Tensor<T> grad_output;                // the summed gradient it received
-    std::vector<Tensor<T>> grad_inputs;   // what the VJP returned, one per input (may be undefined)
+    Tensor<T> output;                    // the tensor whose VJP ran
+    Tensor<T> grad_output;               // the summed gradient it received
+    std::vector<Tensor<T>> grad_inputs;  // what the VJP returned, one per input (may be undefined)
 };
 
 template <class T>
@@ -60,8 +60,8 @@ struct OpRegistration {
     static const bool done;
 };
 template <class T, class Op>
-const bool OpRegistration<T, Op>::done =
-    register_op(Op::name, typeid(Op).name(), has_fast_vjp<T, Op>::value);
+const bool OpRegistration<T, Op>::done = register_op(Op::name, typeid(Op).name(),
+                                                     has_fast_vjp<T, Op>::value);
 
 template <class T, class Grads>
 std::vector<Tensor<T>> grads_vector(Grads&& grads) {
@@ -158,9 +158,9 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
 // derivatives against each other. docs/custom-ops.md shows it on a user's op.
 
 /// Runs an op struct on tensor inputs and records it on the tape when grad mode is on and an
-/// input requires grad. The struct provides `static constexpr const char* name`, `forward(inputs...)`
-/// returning the value, and `vjp(g, y)` returning Grads<T, N>, optionally `fast_vjp(g, y)` (Note
-/// [fast VJP]) and `attributes()` (see docs/custom-ops.md).
+/// input requires grad. The struct provides `static constexpr const char* name`,
+/// `forward(inputs...)` returning the value, and `vjp(g, y)` returning Grads<T, N>, optionally
+/// `fast_vjp(g, y)` (Note [fast VJP]) and `attributes()` (see docs/custom-ops.md).
 template <class Op, class T, class... Rest>
 Tensor<T> record(Op op, const Tensor<T>& first, const Rest&... rest) {
     static_cast<void>(&detail::OpRegistration<T, Op>::done);

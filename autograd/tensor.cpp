@@ -44,7 +44,9 @@ const bool malloc_tuned_at_load = tune_malloc();
 
 }  // namespace
 
-bool malloc_tuned() { return malloc_tuned_at_load; }
+bool malloc_tuned() {
+    return malloc_tuned_at_load;
+}
 
 template <class T>
 Tensor<T>::Tensor(xt::xarray<T> value, bool requires_grad)
@@ -52,7 +54,8 @@ Tensor<T>::Tensor(xt::xarray<T> value, bool requires_grad)
 
 template <class T>
 Node<T>& Tensor<T>::checked() const {
-    if (!node_) throw Error("tensor: this tensor is undefined (default-constructed or a missing grad)");
+    if (!node_)
+        throw Error("tensor: this tensor is undefined (default-constructed or a missing grad)");
     return *node_;
 }
 
@@ -85,9 +88,10 @@ template <class T>
 Tensor<T>& Tensor<T>::requires_grad_(bool on) {
     auto& n = checked();
     if (n.op && !on) {
-        throw Error(fmt::format("requires_grad_: '{}' is computed by {}; only leaves can stop "
-                                "requiring grad (use detach())",
-                                n.name, n.op));
+        throw Error(
+            fmt::format("requires_grad_: '{}' is computed by {}; only leaves can stop "
+                        "requiring grad (use detach())",
+                        n.name, n.op));
     }
     n.requires_grad = on;
     return *this;
@@ -107,9 +111,10 @@ template <class T>
 void Tensor<T>::set_grad(Tensor g) const {
     auto& n = checked();
     if (g.defined() && g.shape() != n.value.shape()) {
-        throw ShapeError(fmt::format("set_grad: gradient shape must match the tensor; got "
-                                     "tensor={}, grad={}",
-                                     shape_str(n.value.shape()), shape_str(g.shape())));
+        throw ShapeError(
+            fmt::format("set_grad: gradient shape must match the tensor; got "
+                        "tensor={}, grad={}",
+                        shape_str(n.value.shape()), shape_str(g.shape())));
     }
     n.grad = std::move(g);
 }
@@ -178,7 +183,8 @@ Node<T>::~Node() {
         const auto& p = t.node_ptr();
         if (p && p.use_count() == 1) {
             p->fn.reset();
-            for (auto& in : p->inputs) stack.push_back(std::move(in));
+            for (auto& in : p->inputs)
+                stack.push_back(std::move(in));
             p->inputs.clear();
             if (p->grad.defined()) stack.push_back(std::move(p->grad));
             if (p->pending.defined()) stack.push_back(std::move(p->pending));
@@ -208,12 +214,12 @@ Tensor<T> ones(const Shape& shape, bool requires_grad) {
     return full<T>(shape, T(1), requires_grad);
 }
 
-#define XGRAD_INSTANTIATE(T)                                  \
-    template class Tensor<T>;                                 \
-    template struct Node<T>;                                  \
-    template Tensor<T> scalar<T>(T, bool);                    \
-    template Tensor<T> full<T>(const Shape&, T, bool);        \
-    template Tensor<T> zeros<T>(const Shape&, bool);          \
+#define XGRAD_INSTANTIATE(T)                           \
+    template class Tensor<T>;                          \
+    template struct Node<T>;                           \
+    template Tensor<T> scalar<T>(T, bool);             \
+    template Tensor<T> full<T>(const Shape&, T, bool); \
+    template Tensor<T> zeros<T>(const Shape&, bool);   \
     template Tensor<T> ones<T>(const Shape&, bool);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

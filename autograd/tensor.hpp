@@ -143,8 +143,12 @@ inline thread_local bool anomaly_mode = false;
 }  // namespace detail
 
 /// True while operations are recorded (the default).
-inline bool grad_enabled() { return detail::grad_mode; }
-inline void set_grad_enabled(bool on) { detail::grad_mode = on; }
+inline bool grad_enabled() {
+    return detail::grad_mode;
+}
+inline void set_grad_enabled(bool on) {
+    detail::grad_mode = on;
+}
 
 /// Turns recording off for a scope (inference, optimizer updates).
 class NoGradGuard {
@@ -171,8 +175,12 @@ private:
 };
 
 /// True while anomaly mode checks every forward and backward result for NaN/Inf.
-inline bool anomaly_enabled() { return detail::anomaly_mode; }
-inline void set_anomaly_enabled(bool on) { detail::anomaly_mode = on; }
+inline bool anomaly_enabled() {
+    return detail::anomaly_mode;
+}
+inline void set_anomaly_enabled(bool on) {
+    detail::anomaly_mode = on;
+}
 
 /// Anomaly mode for a scope: the first op producing NaN or Inf throws AnomalyError naming the op
 /// and its tape position.

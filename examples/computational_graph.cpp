@@ -33,14 +33,15 @@ int main(int argc, char** argv) {
     print_tape(J);
 
     fmt::print("\nbackward (reverse tape order, one VJP per op):\n");
-    for (const auto& step : trace_backward(J)) fmt::print("{}\n", format_step(step, J));
+    for (const auto& step : trace_backward(J))
+        fmt::print("{}\n", format_step(step, J));
 
     save_dot(J, dot_path);
     fmt::print("\nwrote {} (render: dot -Tpng {} -o graph.png)\n\n", dot_path, dot_path);
 
     fmt::print("J: {:g}\ndJ/da: {:g}\ndJ/db: {:g}\ndJ/dc: {:g}\n", J.item(), a.grad().item(),
                b.grad().item(), c.grad().item());
-    const bool ok = J.item() == 33 && a.grad().item() == 3 && b.grad().item() == 6 &&
-                    c.grad().item() == 9;
+    const bool ok =
+        J.item() == 33 && a.grad().item() == 3 && b.grad().item() == 6 && c.grad().item() == 9;
     return ok ? 0 : 1;
 }

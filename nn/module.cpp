@@ -30,9 +30,12 @@ Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
 template <class T>
 template <class F>
 void Module<T>::walk(const std::string& prefix, F&& f) const {
-    for (const auto& [name, p] : params_) f(prefix + name, p, true);
-    for (const auto& [name, b] : buffers_) f(prefix + name, b, false);
-    for (const auto& [name, child] : children_) child->walk(prefix + name + ".", f);
+    for (const auto& [name, p] : params_)
+        f(prefix + name, p, true);
+    for (const auto& [name, b] : buffers_)
+        f(prefix + name, b, false);
+    for (const auto& [name, child] : children_)
+        child->walk(prefix + name + ".", f);
 }
 
 template <class T>
@@ -65,25 +68,29 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers() const 
 template <class T>
 void Module<T>::train(bool on) {
     training_ = on;
-    for (auto& [name, child] : children_) child->train(on);
+    for (auto& [name, child] : children_)
+        child->train(on);
 }
 
 template <class T>
 void Module<T>::zero_grad() {
-    for (auto& p : parameters()) p.zero_grad();
+    for (auto& p : parameters())
+        p.zero_grad();
 }
 
 template <class T>
 std::map<std::string, xt::xarray<T>> Module<T>::state_dict() const {
     std::map<std::string, xt::xarray<T>> out;
-    walk("", [&](const std::string& name, const Tensor<T>& t, bool) { out.emplace(name, t.value()); });
+    walk("",
+         [&](const std::string& name, const Tensor<T>& t, bool) { out.emplace(name, t.value()); });
     return out;
 }
 
 template <class T>
 void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict) {
     std::vector<std::pair<std::string, Tensor<T>>> targets;
-    walk("", [&](const std::string& name, const Tensor<T>& t, bool) { targets.emplace_back(name, t); });
+    walk("",
+         [&](const std::string& name, const Tensor<T>& t, bool) { targets.emplace_back(name, t); });
     // Check everything before changing anything.
     std::set<std::string> known;
     for (const auto& [name, t] : targets) {
@@ -91,31 +98,34 @@ void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& stat
         auto it = state.find(name);
         if (it == state.end()) {
             if (strict) {
-                throw ValueError(fmt::format("load_state_dict: missing entry '{}' (expected "
-                                             "shape {})",
-                                             name, shape_str(t.shape())));
+                throw ValueError(
+                    fmt::format("load_state_dict: missing entry '{}' (expected "
+                                "shape {})",
+                                name, shape_str(t.shape())));
             }
             continue;
         }
         if (it->second.shape() != t.shape()) {
-            throw ShapeError(fmt::format("load_state_dict: entry '{}' has shape {}; the model "
-                                         "expects {}",
-                                         name, shape_str(it->second.shape()),
-                                         shape_str(t.shape())));
+            throw ShapeError(
+                fmt::format("load_state_dict: entry '{}' has shape {}; the model "
+                            "expects {}",
+                            name, shape_str(it->second.shape()), shape_str(t.shape())));
         }
     }
     if (strict) {
         for (const auto& [name, value] : state) {
             if (!known.count(name)) {
-                throw ValueError(fmt::format("load_state_dict: unexpected entry '{}' of shape {} "
-                                             "(the model has no such parameter or buffer)",
-                                             name, shape_str(value.shape())));
+                throw ValueError(
+                    fmt::format("load_state_dict: unexpected entry '{}' of shape {} "
+                                "(the model has no such parameter or buffer)",
+                                name, shape_str(value.shape())));
             }
         }
     }
     for (auto& [name, t] : targets) {
         auto it = state.find(name);
-        if (it != state.end()) std::copy(it->second.begin(), it->second.end(), t.mutable_value().begin());
+        if (it != state.end())
+            std::copy(it->second.begin(), it->second.end(), t.mutable_value().begin());
     }
 }
 
@@ -137,20 +147,23 @@ Tensor<T> Module<T>::register_buffer(std::string name, Tensor<T> t) {
 template <class T>
 std::size_t count_parameters(const Module<T>& model) {
     std::size_t n = 0;
-    for (const auto& p : model.parameters()) n += p.size();
+    for (const auto& p : model.parameters())
+        n += p.size();
     return n;
 }
 
 namespace {
 std::string with_commas(std::size_t n) {
     std::string s = std::to_string(n);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+        s.insert(static_cast<std::size_t>(i), ",");
     return s;
 }
 
 std::string keras_shape(const Shape& s) {
     std::vector<std::string> parts{"None"};
-    for (std::size_t i = 1; i < s.size(); ++i) parts.push_back(std::to_string(s[i]));
+    for (std::size_t i = 1; i < s.size(); ++i)
+        parts.push_back(std::to_string(s[i]));
     return fmt::format("[{}]", fmt::join(parts, ", "));
 }
 }  // namespace
@@ -179,7 +192,8 @@ std::string summary(Module<T>& model, const Shape& input_shape) {
     const std::size_t depth = model.children().empty() ? 0 : 1;
     std::string out = fmt::format("Model: {}\n", model.type_name());
     const std::string rule(72, '_'), double_rule(72, '=');
-    out += rule + "\n" + fmt::format("{:<34}{:<26}{:>12}\n", "Layer (type)", "Output Shape", "Param #") +
+    out += rule + "\n" +
+           fmt::format("{:<34}{:<26}{:>12}\n", "Layer (type)", "Output Shape", "Param #") +
            double_rule + "\n";
     std::size_t index = 0;
     for (const auto& row : recorder.rows) {
@@ -189,7 +203,8 @@ std::string summary(Module<T>& model, const Shape& input_shape) {
                            with_commas(row.params));
     }
     std::size_t trainable = 0;
-    for (const auto& p : model.parameters()) trainable += p.requires_grad() ? p.size() : 0;
+    for (const auto& p : model.parameters())
+        trainable += p.requires_grad() ? p.size() : 0;
     const std::size_t total = count_parameters(model);
     out += double_rule + "\n";
     out += fmt::format("Total params: {}\nTrainable params: {}\nNon-trainable params: {}\n",

@@ -35,8 +35,8 @@ template <class T>
 Tensor<T> BatchNorm<T>::forward(const Tensor<T>& x) {
     const std::size_t c = options_.num_features();
     if (std::find(ranks_.begin(), ranks_.end(), x.dim()) == ranks_.end() || x.shape()[1] != c) {
-        throw ShapeError(fmt::format("{}: expected x {} with c={}; got x={}", name_,
-                                     layout_, c, shape_str(x.shape())));
+        throw ShapeError(fmt::format("{}: expected x {} with c={}; got x={}", name_, layout_, c,
+                                     shape_str(x.shape())));
     }
     const bool tracked = options_.track_running_stats();
     // Untracked statistics: the batch's, in evaluation too (PyTorch's rule).

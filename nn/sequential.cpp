@@ -5,7 +5,8 @@ namespace xgrad::nn {
 template <class T>
 Tensor<T> Sequential<T>::forward(const Tensor<T>& x) {
     Tensor<T> y = x;
-    for (const auto& [name, layer] : this->children()) y = (*layer)(y);
+    for (const auto& [name, layer] : this->children())
+        y = (*layer)(y);
     return y;
 }
 

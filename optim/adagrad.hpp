@@ -14,19 +14,34 @@ public:
     explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
 
     /// Learning rate γ, >= 0.
-    AdagradOptions& lr(double v) { lr_ = v; return *this; }
+    AdagradOptions& lr(double v) {
+        lr_ = v;
+        return *this;
+    }
     double lr() const { return lr_; }
     /// Learning-rate decay η, >= 0: step t uses γ / (1 + (t − 1)·η).
-    AdagradOptions& lr_decay(double v) { lr_decay_ = v; return *this; }
+    AdagradOptions& lr_decay(double v) {
+        lr_decay_ = v;
+        return *this;
+    }
     double lr_decay() const { return lr_decay_; }
     /// L2 penalty λ, >= 0, added to the gradient: g + λ·θ.
-    AdagradOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+    AdagradOptions& weight_decay(double v) {
+        weight_decay_ = v;
+        return *this;
+    }
     double weight_decay() const { return weight_decay_; }
     /// Starting value of the sum of squared gradients, >= 0.
-    AdagradOptions& initial_accumulator_value(double v) { initial_ = v; return *this; }
+    AdagradOptions& initial_accumulator_value(double v) {
+        initial_ = v;
+        return *this;
+    }
     double initial_accumulator_value() const { return initial_; }
     /// ε added to the denominator after the square root, >= 0.
-    AdagradOptions& eps(double v) { eps_ = v; return *this; }
+    AdagradOptions& eps(double v) {
+        eps_ = v;
+        return *this;
+    }
     double eps() const { return eps_; }
 
 private:

@@ -16,19 +16,34 @@ template <class Options>
 class AdamOptionsBase {
 public:
     /// Learning rate γ, >= 0.
-    Options& lr(double v) { lr_ = v; return self(); }
+    Options& lr(double v) {
+        lr_ = v;
+        return self();
+    }
     double lr() const { return lr_; }
     /// Decay rates β1, β2 of the first and second moments, each in [0, 1).
-    Options& betas(double beta1, double beta2) { betas_ = {beta1, beta2}; return self(); }
+    Options& betas(double beta1, double beta2) {
+        betas_ = {beta1, beta2};
+        return self();
+    }
     std::pair<double, double> betas() const { return betas_; }
     /// ε added to the denominator after the square root, >= 0.
-    Options& eps(double v) { eps_ = v; return self(); }
+    Options& eps(double v) {
+        eps_ = v;
+        return self();
+    }
     double eps() const { return eps_; }
     /// Weight decay λ, >= 0: Adam adds λ·θ to the gradient (L2), AdamW decouples it.
-    Options& weight_decay(double v) { weight_decay_ = v; return self(); }
+    Options& weight_decay(double v) {
+        weight_decay_ = v;
+        return self();
+    }
     double weight_decay() const { return weight_decay_; }
     /// AMSGrad: divide by the running maximum of the second moment.
-    Options& amsgrad(bool v) { amsgrad_ = v; return self(); }
+    Options& amsgrad(bool v) {
+        amsgrad_ = v;
+        return self();
+    }
     bool amsgrad() const { return amsgrad_; }
 
 protected:
@@ -78,8 +93,8 @@ protected:
              const AdamOptionsBase<Options>& options, bool decoupled)
         : AdamBase(name, std::move(params),
                    AdamHyper{options.lr(), options.betas().first, options.betas().second,
-                             options.eps(), options.weight_decay(), options.amsgrad(),
-                             decoupled}) {}
+                             options.eps(), options.weight_decay(), options.amsgrad(), decoupled}) {
+    }
 
 private:
     AdamBase(const char* name, std::vector<Tensor<T>> params, const AdamHyper& hyper);

@@ -24,25 +24,28 @@ double dot(const std::vector<T>& a, const std::vector<T>& b) {
     const std::size_t n = a.size(), n8 = n - n % 8;
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (std::size_t k = 0; k < n8; k += 8) {
-        for (std::size_t j = 0; j < 8; ++j) acc[j] += double(a[k + j]) * double(b[k + j]);
+        for (std::size_t j = 0; j < 8; ++j)
+            acc[j] += double(a[k + j]) * double(b[k + j]);
     }
     double tail = 0;
-    for (std::size_t k = n8; k < n; ++k) tail += double(a[k]) * double(b[k]);
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) +
-           tail;
+    for (std::size_t k = n8; k < n; ++k)
+        tail += double(a[k]) * double(b[k]);
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
 }
 
 template <class T>
 double abs_max(const std::vector<T>& a) {
     double m = 0;
-    for (T v : a) m = std::max(m, double(std::abs(v)));
+    for (T v : a)
+        m = std::max(m, double(std::abs(v)));
     return m;
 }
 
 template <class T>
 double abs_sum(const std::vector<T>& a) {
     double s = 0;
-    for (T v : a) s += std::abs(double(v));
+    for (T v : a)
+        s += std::abs(double(v));
     return s;
 }
 
@@ -50,11 +53,14 @@ double abs_sum(const std::vector<T>& a) {
 template <class T>
 void axpy(std::vector<T>& y, double a, const std::vector<T>& x) {
     const T at = T(a);
-    for (std::size_t k = 0; k < y.size(); ++k) y[k] += at * x[k];
+    for (std::size_t k = 0; k < y.size(); ++k)
+        y[k] += at * x[k];
 }
 
 // NaN sorts above everything: a failed evaluation never becomes the low end of a bracket.
-double key(double f) { return std::isnan(f) ? std::numeric_limits<double>::infinity() : f; }
+double key(double f) {
+    return std::isnan(f) ? std::numeric_limits<double>::infinity() : f;
+}
 
 // Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to [lo, hi] (default: the
 // two points); the midpoint when the cubic has no minimum or an input is not finite.
@@ -213,7 +219,8 @@ LBFGS<T>::LBFGS(std::vector<Tensor<T>> params, const LBFGSOptions& options)
     at_least_one("history_size", options.history_size());
     this->check_non_negative("tolerance_grad", options.tolerance_grad());
     this->check_non_negative("tolerance_change", options.tolerance_change());
-    for (const auto& p : this->params_) numel_ += p.size();
+    for (const auto& p : this->params_)
+        numel_ += p.size();
     al_.resize(std::size_t(options.history_size()));
 }
 
@@ -270,14 +277,15 @@ void LBFGS<T>::set_params(const Vec& x, double t, const Vec& d) {
     std::size_t offset = 0;
     for (const auto& p : this->params_) {
         T* theta = p.mutable_value().data();
-        for (std::size_t k = 0; k < p.size(); ++k) theta[k] = x[offset + k] + tt * d[offset + k];
+        for (std::size_t k = 0; k < p.size(); ++k)
+            theta[k] = x[offset + k] + tt * d[offset + k];
         offset += p.size();
     }
 }
 
 template <class T>
-double LBFGS<T>::directional_evaluate(const Closure& closure, const Vec& x, double t,
-                                      const Vec& d, Vec& g_out) {
+double LBFGS<T>::directional_evaluate(const Closure& closure, const Vec& x, double t, const Vec& d,
+                                      Vec& g_out) {
     set_params(x, t, d);
     const double f = evaluate(closure);
     gather_flat_grad(g_out);
@@ -289,12 +297,14 @@ template <class T>
 void LBFGS<T>::two_loop(const Vec& g) {
     const std::size_t m = old_dirs_.size();
     d_.resize(numel_);
-    for (std::size_t k = 0; k < numel_; ++k) d_[k] = -g[k];  // q = −g
+    for (std::size_t k = 0; k < numel_; ++k)
+        d_[k] = -g[k];  // q = −g
     for (std::size_t i = m; i-- > 0;) {
         al_[i] = dot(old_stps_[i], d_) * ro_[i];  // α_i = ρ_i·s_iᵀq
         axpy(d_, -al_[i], old_dirs_[i]);          // q ← q − α_i·y_i
     }
-    for (auto& v : d_) v = T(double(v) * h_diag_);  // r = H0·q
+    for (auto& v : d_)
+        v = T(double(v) * h_diag_);  // r = H0·q
     for (std::size_t i = 0; i < m; ++i) {
         const double be = dot(old_dirs_[i], d_) * ro_[i];  // β = ρ_i·y_iᵀr
         axpy(d_, al_[i] - be, old_stps_[i]);               // r ← r + (α_i − β)·s_i
@@ -305,7 +315,8 @@ template <class T>
 T LBFGS<T>::step(const Closure& closure) {
     NoGradGuard no_grad;  // the updates are not recorded; evaluate() turns grad mode on
     std::size_t numel = 0;
-    for (const auto& p : this->params_) numel += p.size();
+    for (const auto& p : this->params_)
+        numel += p.size();
     if (numel != numel_) {
         throw ShapeError(fmt::format(
             "lbfgs: the parameters changed size since construction; got {} elements, expected {}",
@@ -372,7 +383,8 @@ T LBFGS<T>::step(const Closure& closure) {
         }
         if (first) {
             d_.resize(numel_);
-            for (std::size_t k = 0; k < numel_; ++k) d_[k] = -flat_grad[k];
+            for (std::size_t k = 0; k < numel_; ++k)
+                d_[k] = -flat_grad[k];
             gtd = dot(flat_grad, d_);
         }
         prev_flat_grad_ = flat_grad;

@@ -19,25 +19,46 @@ public:
     LBFGSOptions() = default;
 
     /// Learning rate, >= 0: the initial step length tried along each direction.
-    LBFGSOptions& lr(double v) { lr_ = v; return *this; }
+    LBFGSOptions& lr(double v) {
+        lr_ = v;
+        return *this;
+    }
     double lr() const { return lr_; }
     /// Iterations per step(closure), >= 1.
-    LBFGSOptions& max_iter(int v) { max_iter_ = v; return *this; }
+    LBFGSOptions& max_iter(int v) {
+        max_iter_ = v;
+        return *this;
+    }
     int max_iter() const { return max_iter_; }
     /// Closure evaluations per step(closure), >= 1; max_iter·5/4 unless set.
-    LBFGSOptions& max_eval(int v) { max_eval_ = v; return *this; }
+    LBFGSOptions& max_eval(int v) {
+        max_eval_ = v;
+        return *this;
+    }
     int max_eval() const { return max_eval_ ? *max_eval_ : max_iter_ * 5 / 4; }
     /// Stops when every gradient component is at most this in absolute value, >= 0.
-    LBFGSOptions& tolerance_grad(double v) { tolerance_grad_ = v; return *this; }
+    LBFGSOptions& tolerance_grad(double v) {
+        tolerance_grad_ = v;
+        return *this;
+    }
     double tolerance_grad() const { return tolerance_grad_; }
     /// Stops when the loss or the parameters change by less than this, >= 0.
-    LBFGSOptions& tolerance_change(double v) { tolerance_change_ = v; return *this; }
+    LBFGSOptions& tolerance_change(double v) {
+        tolerance_change_ = v;
+        return *this;
+    }
     double tolerance_change() const { return tolerance_change_; }
     /// Number of (s, y) pairs kept, >= 1.
-    LBFGSOptions& history_size(int v) { history_size_ = v; return *this; }
+    LBFGSOptions& history_size(int v) {
+        history_size_ = v;
+        return *this;
+    }
     int history_size() const { return history_size_; }
     /// LineSearch::strong_wolfe (recommended) or LineSearch::none (fixed step lr).
-    LBFGSOptions& line_search(LineSearch v) { line_search_ = v; return *this; }
+    LBFGSOptions& line_search(LineSearch v) {
+        line_search_ = v;
+        return *this;
+    }
     LineSearch line_search() const { return line_search_; }
 
 private:

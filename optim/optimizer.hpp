@@ -49,7 +49,8 @@ public:
 
     /// Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
     void zero_grad() {
-        for (const auto& p : params_) p.zero_grad();
+        for (const auto& p : params_)
+            p.zero_grad();
     }
 
     /// The current learning rate (schedules change it between steps).
@@ -75,10 +76,10 @@ protected:
                 throw ValueError(fmt::format("{}: parameter {} is undefined", name_, i));
             }
             if (!params_[i].is_leaf()) {
-                throw ValueError(fmt::format(
-                    "{}: parameter {} is not a leaf tensor; optimize leaves (use "
-                    "detach().requires_grad_())",
-                    name_, i));
+                throw ValueError(
+                    fmt::format("{}: parameter {} is not a leaf tensor; optimize leaves (use "
+                                "detach().requires_grad_())",
+                                name_, i));
             }
         }
     }

@@ -13,22 +13,40 @@ public:
     explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
 
     /// Learning rate γ, >= 0.
-    RMSpropOptions& lr(double v) { lr_ = v; return *this; }
+    RMSpropOptions& lr(double v) {
+        lr_ = v;
+        return *this;
+    }
     double lr() const { return lr_; }
     /// Smoothing constant α of the square average, >= 0.
-    RMSpropOptions& alpha(double v) { alpha_ = v; return *this; }
+    RMSpropOptions& alpha(double v) {
+        alpha_ = v;
+        return *this;
+    }
     double alpha() const { return alpha_; }
     /// ε added to the denominator after the square root, >= 0.
-    RMSpropOptions& eps(double v) { eps_ = v; return *this; }
+    RMSpropOptions& eps(double v) {
+        eps_ = v;
+        return *this;
+    }
     double eps() const { return eps_; }
     /// L2 penalty λ, >= 0, added to the gradient: g + λ·θ.
-    RMSpropOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+    RMSpropOptions& weight_decay(double v) {
+        weight_decay_ = v;
+        return *this;
+    }
     double weight_decay() const { return weight_decay_; }
     /// Momentum factor μ, >= 0 (0 turns momentum off).
-    RMSpropOptions& momentum(double v) { momentum_ = v; return *this; }
+    RMSpropOptions& momentum(double v) {
+        momentum_ = v;
+        return *this;
+    }
     double momentum() const { return momentum_; }
     /// Centered RMSprop: normalise by an estimate of the gradient's variance.
-    RMSpropOptions& centered(bool v) { centered_ = v; return *this; }
+    RMSpropOptions& centered(bool v) {
+        centered_ = v;
+        return *this;
+    }
     bool centered() const { return centered_; }
 
 private:

@@ -12,10 +12,10 @@ SGD<T>::SGD(std::vector<Tensor<T>> params, const SGDOptions& options)
     this->check_non_negative("momentum", options.momentum());
     this->check_non_negative("weight_decay", options.weight_decay());
     if (options.nesterov() && (options.momentum() <= 0 || options.dampening() != 0)) {
-        throw ValueError(fmt::format(
-            "sgd: nesterov requires momentum > 0 and dampening = 0; got momentum={}, "
-            "dampening={}",
-            options.momentum(), options.dampening()));
+        throw ValueError(
+            fmt::format("sgd: nesterov requires momentum > 0 and dampening = 0; got momentum={}, "
+                        "dampening={}",
+                        options.momentum(), options.dampening()));
     }
 }
 
@@ -34,7 +34,8 @@ void SGD<T>::step() {
         const T* g_in = grad.value().data();
         const std::size_t n = this->params_[i].size();
         if (mu == T(0)) {
-            for (std::size_t k = 0; k < n; ++k) theta[k] -= lr * (g_in[k] + wd * theta[k]);
+            for (std::size_t k = 0; k < n; ++k)
+                theta[k] -= lr * (g_in[k] + wd * theta[k]);
             continue;
         }
         State& s = state_[i];

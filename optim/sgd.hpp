@@ -13,19 +13,34 @@ public:
     explicit SGDOptions(double lr) : lr_(lr) {}
 
     /// Learning rate γ, >= 0.
-    SGDOptions& lr(double v) { lr_ = v; return *this; }
+    SGDOptions& lr(double v) {
+        lr_ = v;
+        return *this;
+    }
     double lr() const { return lr_; }
     /// Momentum factor μ, >= 0 (0 turns momentum off).
-    SGDOptions& momentum(double v) { momentum_ = v; return *this; }
+    SGDOptions& momentum(double v) {
+        momentum_ = v;
+        return *this;
+    }
     double momentum() const { return momentum_; }
     /// Dampening τ of the momentum: b = μ·b + (1 − τ)·g.
-    SGDOptions& dampening(double v) { dampening_ = v; return *this; }
+    SGDOptions& dampening(double v) {
+        dampening_ = v;
+        return *this;
+    }
     double dampening() const { return dampening_; }
     /// Nesterov momentum; needs momentum > 0 and dampening 0.
-    SGDOptions& nesterov(bool v) { nesterov_ = v; return *this; }
+    SGDOptions& nesterov(bool v) {
+        nesterov_ = v;
+        return *this;
+    }
     bool nesterov() const { return nesterov_; }
     /// L2 penalty λ, >= 0, added to the gradient: g + λ·θ.
-    SGDOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+    SGDOptions& weight_decay(double v) {
+        weight_decay_ = v;
+        return *this;
+    }
     double weight_decay() const { return weight_decay_; }
 
 private:

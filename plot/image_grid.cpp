@@ -1,8 +1,8 @@
 #include "plot/image_grid.hpp"
 
 #include "autograd/errors.hpp"
-#include "autograd/shape.hpp"
 #include "autograd/io.hpp"
+#include "autograd/shape.hpp"
 #include "plot/svg.hpp"
 
 #include <fmt/format.h>

@@ -15,7 +15,8 @@ Sampler uniform(double lo, double hi) {
     return [lo, hi](const xgrad::Shape& shape, std::mt19937_64& rng) {
         std::uniform_real_distribution<double> dist(lo, hi);
         Array a = Array::from_shape(shape);
-        for (auto& v : a) v = dist(rng);
+        for (auto& v : a)
+            v = dist(rng);
         return a;
     };
 }
@@ -55,7 +56,8 @@ Sampler integers(int n) {
     return [n](const xgrad::Shape& shape, std::mt19937_64& rng) {
         std::uniform_int_distribution<int> dist(0, n - 1);
         Array a = Array::from_shape(shape);
-        for (auto& v : a) v = dist(rng);
+        for (auto& v : a)
+            v = dist(rng);
         return a;
     };
 }
@@ -81,7 +83,8 @@ Tensors sample_inputs(const OpSpec& spec, std::size_t c) {
     Tensors out;
     const auto& shapes = spec.shapes.at(c);
     for (std::size_t i = 0; i < shapes.size(); ++i) {
-        const Sampler& s = spec.draw.empty() ? uniform() : spec.draw[std::min(i, spec.draw.size() - 1)];
+        const Sampler& s =
+            spec.draw.empty() ? uniform() : spec.draw[std::min(i, spec.draw.size() - 1)];
         const bool constant =
             !spec.differentiable ||
             std::find(spec.constants.begin(), spec.constants.end(), i) != spec.constants.end();

@@ -55,22 +55,47 @@ std::size_t ravel(const Pos& p, const xgrad::Shape& s);
 struct OpSpec {
     OpSpec(std::string name, Fn fn) : name(std::move(name)), fn(std::move(fn)) {}
 
-    OpSpec& reference(Reference r) { ref = std::move(r); return *this; }
+    OpSpec& reference(Reference r) {
+        ref = std::move(r);
+        return *this;
+    }
     /// Input shapes of one sample (one shape per input); give several cases.
-    OpSpec& cases(std::vector<std::vector<xgrad::Shape>> c) { shapes = std::move(c); return *this; }
+    OpSpec& cases(std::vector<std::vector<xgrad::Shape>> c) {
+        shapes = std::move(c);
+        return *this;
+    }
     /// Sampler per input index (the last one repeats).
-    OpSpec& samplers(std::vector<Sampler> s) { draw = std::move(s); return *this; }
+    OpSpec& samplers(std::vector<Sampler> s) {
+        draw = std::move(s);
+        return *this;
+    }
     /// Inputs that are not differentiated (a condition, a mask).
-    OpSpec& constant_inputs(std::vector<std::size_t> idx) { constants = std::move(idx); return *this; }
+    OpSpec& constant_inputs(std::vector<std::size_t> idx) {
+        constants = std::move(idx);
+        return *this;
+    }
     /// Input shapes that must raise ShapeError naming the op and each of these shapes.
-    OpSpec& bad_shapes(std::vector<xgrad::Shape> s) { bad = std::move(s); return *this; }
+    OpSpec& bad_shapes(std::vector<xgrad::Shape> s) {
+        bad = std::move(s);
+        return *this;
+    }
     /// The op takes any shape; says why there is no shape-error case.
-    OpSpec& any_shape(std::string why) { any_shape_reason = std::move(why); return *this; }
+    OpSpec& any_shape(std::string why) {
+        any_shape_reason = std::move(why);
+        return *this;
+    }
     /// First-order only, with the reason (piecewise-linear ops are checked: their second
     /// derivative is zero away from kinks).
-    OpSpec& first_order_only(std::string why) { second_order = false; first_order_reason = std::move(why); return *this; }
+    OpSpec& first_order_only(std::string why) {
+        second_order = false;
+        first_order_reason = std::move(why);
+        return *this;
+    }
     /// No gradient at all (comparisons): forward and shape errors only.
-    OpSpec& not_differentiable() { differentiable = false; return *this; }
+    OpSpec& not_differentiable() {
+        differentiable = false;
+        return *this;
+    }
     OpSpec& tolerances(double rtol, double atol, std::string why) {
         options.rtol = rtol;
         options.atol = atol;
@@ -108,5 +133,7 @@ Tensors sample_inputs(const OpSpec& spec, std::size_t c);
 #define XGRAD_HARNESS_CONCAT2(a, b) a##b
 #define XGRAD_HARNESS_CONCAT(a, b) XGRAD_HARNESS_CONCAT2(a, b)
 /// Registers an op with the shared harness: XGRAD_REGISTER_OP(harness::OpSpec("add", ...)...);
-#define XGRAD_REGISTER_OP(spec) \
-    static const harness::Register XGRAD_HARNESS_CONCAT(xgrad_harness_reg_, __LINE__) { spec }
+#define XGRAD_REGISTER_OP(spec)                                                         \
+    static const harness::Register XGRAD_HARNESS_CONCAT(xgrad_harness_reg_, __LINE__) { \
+        spec                                                                            \
+    }

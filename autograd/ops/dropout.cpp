@@ -17,7 +17,8 @@ Tensor<T> apply_random_mask(const Tensor<T>& x, T p, const Shape& mask_shape) {
     std::bernoulli_distribution keep(1.0 - static_cast<double>(p));
     const T scale = T(1) / (T(1) - p);
     xt::xarray<T> mask = xt::xarray<T>::from_shape(mask_shape);
-    for (auto& m : mask) m = keep(generator()) ? scale : T(0);
+    for (auto& m : mask)
+        m = keep(generator()) ? scale : T(0);
     return mul(x, Tensor<T>(std::move(mask)));
 }
 
@@ -49,9 +50,9 @@ Tensor<T> dropout2d(const Tensor<T>& x, T p, bool training) {
     return apply_random_mask(x, p, Shape{x.shape()[0], x.shape()[1], 1, 1});
 }
 
-#define XGRAD_INSTANTIATE(T)                                       \
-    template Tensor<T> dropout(const Tensor<T>&, T, bool);         \
-    template Tensor<T> dropout2d(const Tensor<T>&, T, bool);       \
+#define XGRAD_INSTANTIATE(T)                                 \
+    template Tensor<T> dropout(const Tensor<T>&, T, bool);   \
+    template Tensor<T> dropout2d(const Tensor<T>&, T, bool); \
     template void check_dropout_probability(const char*, T);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

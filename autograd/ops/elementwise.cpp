@@ -170,12 +170,10 @@ struct Pow {
     }
     // y = a^b  ⇒  ∂L/∂a = sum_to(g ⊙ b ⊙ a^(b−1)),  ∂L/∂b = sum_to(g ⊙ y ⊙ log a)
     Grads<T, 2> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
-        return {if_needed(a,
-                          [&] {
-                              return sum_to(mul(g, mul(b, pow(a, sub(b, scalar<T>(1))))),
-                                            a.shape());
-                          }),
-                if_needed(b, [&] { return sum_to(mul(g, mul(y, log(a))), b.shape()); })};
+        return {
+            if_needed(
+                a, [&] { return sum_to(mul(g, mul(b, pow(a, sub(b, scalar<T>(1))))), a.shape()); }),
+            if_needed(b, [&] { return sum_to(mul(g, mul(y, log(a))), b.shape()); })};
     }
 };
 
@@ -311,8 +309,9 @@ struct Elu {
     xt::xarray<T> forward(const Tensor<T>& x_in) {
         x = x_in;
         const T a = alpha;
-        return unary(x.value(),
-                     [a](const auto& v) { return xt::where(v > T(0), v, a * (xt::exp(v) - T(1))); });
+        return unary(x.value(), [a](const auto& v) {
+            return xt::where(v > T(0), v, a * (xt::exp(v) - T(1)));
+        });
     }
     // y = x or α(eˣ − 1)  ⇒  ∂L/∂x = g ⊙ (x > 0 ? 1 : y + α)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
@@ -412,13 +411,12 @@ struct Where {
     // y = c ? a : b  ⇒  ∂L/∂a = sum_to(g ⊙ [c]),  ∂L/∂b = sum_to(g ⊙ [¬c]),  none for c
     Grads<T, 3> vjp(const Tensor<T>& g, const Tensor<T>&) const {
         const auto& c = cond.value();
-        return {Tensor<T>(),
-                if_needed(a, [&] {
-                    return sum_to(mul(g, constant<T>(xt::not_equal(c, T(0)))), a.shape());
-                }),
-                if_needed(b, [&] {
-                    return sum_to(mul(g, constant<T>(xt::equal(c, T(0)))), b.shape());
-                })};
+        return {
+            Tensor<T>(),
+            if_needed(
+                a, [&] { return sum_to(mul(g, constant<T>(xt::not_equal(c, T(0)))), a.shape()); }),
+            if_needed(b,
+                      [&] { return sum_to(mul(g, constant<T>(xt::equal(c, T(0)))), b.shape()); })};
     }
 };
 
@@ -431,78 +429,148 @@ Tensor<T> compare(const char* name, const Tensor<T>& a, const Tensor<T>& b, F f)
 }  // namespace
 }  // namespace ops
 
-template <class T> Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Add<T>{}, a, b); }
-template <class T> Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Sub<T>{}, a, b); }
-template <class T> Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Mul<T>{}, a, b); }
-template <class T> Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Div<T>{}, a, b); }
-template <class T> Tensor<T> neg(const Tensor<T>& x) { return record(ops::Neg<T>{}, x); }
-template <class T> Tensor<T> pow(const Tensor<T>& x, T p) { return record(ops::PowScalar<T>{p, {}}, x); }
-template <class T> Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Pow<T>{}, a, b); }
-template <class T> Tensor<T> exp(const Tensor<T>& x) { return record(ops::Exp<T>{}, x); }
-template <class T> Tensor<T> log(const Tensor<T>& x) { return record(ops::Log<T>{}, x); }
-template <class T> Tensor<T> sqrt(const Tensor<T>& x) { return record(ops::Sqrt<T>{}, x); }
-template <class T> Tensor<T> abs(const Tensor<T>& x) { return record(ops::Abs<T>{}, x); }
-template <class T> Tensor<T> tanh(const Tensor<T>& x) { return record(ops::Tanh<T>{}, x); }
-template <class T> Tensor<T> sigmoid(const Tensor<T>& x) { return record(ops::Sigmoid<T>{}, x); }
-template <class T> Tensor<T> relu(const Tensor<T>& x) { return record(ops::Relu<T>{}, x); }
-template <class T> Tensor<T> leaky_relu(const Tensor<T>& x, T slope) { return record(ops::LeakyRelu<T>{slope, {}}, x); }
-template <class T> Tensor<T> elu(const Tensor<T>& x, T alpha) { return record(ops::Elu<T>{alpha, {}}, x); }
-template <class T> Tensor<T> softplus(const Tensor<T>& x) { return record(ops::Softplus<T>{}, x); }
-template <class T> Tensor<T> clamp(const Tensor<T>& x, T lo, T hi) { return record(ops::Clamp<T>{lo, hi, {}}, x); }
-template <class T> Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Extremum<T, 1>{}, a, b); }
-template <class T> Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Extremum<T, -1>{}, a, b); }
-template <class T> Tensor<T> where(const Tensor<T>& c, const Tensor<T>& a, const Tensor<T>& b) { return record(ops::Where<T>{}, c, a, b); }
+template <class T>
+Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Add<T>{}, a, b);
+}
+template <class T>
+Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Sub<T>{}, a, b);
+}
+template <class T>
+Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Mul<T>{}, a, b);
+}
+template <class T>
+Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Div<T>{}, a, b);
+}
+template <class T>
+Tensor<T> neg(const Tensor<T>& x) {
+    return record(ops::Neg<T>{}, x);
+}
+template <class T>
+Tensor<T> pow(const Tensor<T>& x, T p) {
+    return record(ops::PowScalar<T>{p, {}}, x);
+}
+template <class T>
+Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Pow<T>{}, a, b);
+}
+template <class T>
+Tensor<T> exp(const Tensor<T>& x) {
+    return record(ops::Exp<T>{}, x);
+}
+template <class T>
+Tensor<T> log(const Tensor<T>& x) {
+    return record(ops::Log<T>{}, x);
+}
+template <class T>
+Tensor<T> sqrt(const Tensor<T>& x) {
+    return record(ops::Sqrt<T>{}, x);
+}
+template <class T>
+Tensor<T> abs(const Tensor<T>& x) {
+    return record(ops::Abs<T>{}, x);
+}
+template <class T>
+Tensor<T> tanh(const Tensor<T>& x) {
+    return record(ops::Tanh<T>{}, x);
+}
+template <class T>
+Tensor<T> sigmoid(const Tensor<T>& x) {
+    return record(ops::Sigmoid<T>{}, x);
+}
+template <class T>
+Tensor<T> relu(const Tensor<T>& x) {
+    return record(ops::Relu<T>{}, x);
+}
+template <class T>
+Tensor<T> leaky_relu(const Tensor<T>& x, T slope) {
+    return record(ops::LeakyRelu<T>{slope, {}}, x);
+}
+template <class T>
+Tensor<T> elu(const Tensor<T>& x, T alpha) {
+    return record(ops::Elu<T>{alpha, {}}, x);
+}
+template <class T>
+Tensor<T> softplus(const Tensor<T>& x) {
+    return record(ops::Softplus<T>{}, x);
+}
+template <class T>
+Tensor<T> clamp(const Tensor<T>& x, T lo, T hi) {
+    return record(ops::Clamp<T>{lo, hi, {}}, x);
+}
+template <class T>
+Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Extremum<T, 1>{}, a, b);
+}
+template <class T>
+Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Extremum<T, -1>{}, a, b);
+}
+template <class T>
+Tensor<T> where(const Tensor<T>& c, const Tensor<T>& a, const Tensor<T>& b) {
+    return record(ops::Where<T>{}, c, a, b);
+}
 
-template <class T> Tensor<T> sign(const Tensor<T>& x) {
+template <class T>
+Tensor<T> sign(const Tensor<T>& x) {
     return Tensor<T>(xt::xarray<T>(xt::sign(x.value())));
 }
-template <class T> Tensor<T> eq(const Tensor<T>& a, const Tensor<T>& b) {
+template <class T>
+Tensor<T> eq(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("eq", a, b, [](T x, T y) { return x == y; });
 }
-template <class T> Tensor<T> ne(const Tensor<T>& a, const Tensor<T>& b) {
+template <class T>
+Tensor<T> ne(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("ne", a, b, [](T x, T y) { return x != y; });
 }
-template <class T> Tensor<T> lt(const Tensor<T>& a, const Tensor<T>& b) {
+template <class T>
+Tensor<T> lt(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("lt", a, b, [](const auto& x, const auto& y) { return x < y; });
 }
-template <class T> Tensor<T> le(const Tensor<T>& a, const Tensor<T>& b) {
+template <class T>
+Tensor<T> le(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("le", a, b, [](const auto& x, const auto& y) { return x <= y; });
 }
-template <class T> Tensor<T> gt(const Tensor<T>& a, const Tensor<T>& b) {
+template <class T>
+Tensor<T> gt(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("gt", a, b, [](const auto& x, const auto& y) { return x > y; });
 }
-template <class T> Tensor<T> ge(const Tensor<T>& a, const Tensor<T>& b) {
+template <class T>
+Tensor<T> ge(const Tensor<T>& a, const Tensor<T>& b) {
     return ops::compare("ge", a, b, [](const auto& x, const auto& y) { return x >= y; });
 }
 
-#define XGRAD_INSTANTIATE(T)                                                            \
-    template Tensor<T> add(const Tensor<T>&, const Tensor<T>&);                          \
-    template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&);                          \
-    template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);                          \
-    template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);                          \
-    template Tensor<T> neg(const Tensor<T>&);                                            \
-    template Tensor<T> pow(const Tensor<T>&, T);                                         \
-    template Tensor<T> pow(const Tensor<T>&, const Tensor<T>&);                          \
-    template Tensor<T> exp(const Tensor<T>&);                                            \
-    template Tensor<T> log(const Tensor<T>&);                                            \
-    template Tensor<T> sqrt(const Tensor<T>&);                                           \
-    template Tensor<T> abs(const Tensor<T>&);                                            \
-    template Tensor<T> tanh(const Tensor<T>&);                                           \
-    template Tensor<T> sigmoid(const Tensor<T>&);                                        \
-    template Tensor<T> relu(const Tensor<T>&);                                           \
-    template Tensor<T> leaky_relu(const Tensor<T>&, T);                                  \
-    template Tensor<T> elu(const Tensor<T>&, T);                                         \
-    template Tensor<T> softplus(const Tensor<T>&);                                       \
-    template Tensor<T> clamp(const Tensor<T>&, T, T);                                    \
-    template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&);                      \
-    template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&);                      \
-    template Tensor<T> where(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);      \
-    template Tensor<T> sign(const Tensor<T>&);                                           \
-    template Tensor<T> eq(const Tensor<T>&, const Tensor<T>&);                           \
-    template Tensor<T> ne(const Tensor<T>&, const Tensor<T>&);                           \
-    template Tensor<T> lt(const Tensor<T>&, const Tensor<T>&);                           \
-    template Tensor<T> le(const Tensor<T>&, const Tensor<T>&);                           \
-    template Tensor<T> gt(const Tensor<T>&, const Tensor<T>&);                           \
+#define XGRAD_INSTANTIATE(T)                                                        \
+    template Tensor<T> add(const Tensor<T>&, const Tensor<T>&);                     \
+    template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&);                     \
+    template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);                     \
+    template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);                     \
+    template Tensor<T> neg(const Tensor<T>&);                                       \
+    template Tensor<T> pow(const Tensor<T>&, T);                                    \
+    template Tensor<T> pow(const Tensor<T>&, const Tensor<T>&);                     \
+    template Tensor<T> exp(const Tensor<T>&);                                       \
+    template Tensor<T> log(const Tensor<T>&);                                       \
+    template Tensor<T> sqrt(const Tensor<T>&);                                      \
+    template Tensor<T> abs(const Tensor<T>&);                                       \
+    template Tensor<T> tanh(const Tensor<T>&);                                      \
+    template Tensor<T> sigmoid(const Tensor<T>&);                                   \
+    template Tensor<T> relu(const Tensor<T>&);                                      \
+    template Tensor<T> leaky_relu(const Tensor<T>&, T);                             \
+    template Tensor<T> elu(const Tensor<T>&, T);                                    \
+    template Tensor<T> softplus(const Tensor<T>&);                                  \
+    template Tensor<T> clamp(const Tensor<T>&, T, T);                               \
+    template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&);                 \
+    template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&);                 \
+    template Tensor<T> where(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> sign(const Tensor<T>&);                                      \
+    template Tensor<T> eq(const Tensor<T>&, const Tensor<T>&);                      \
+    template Tensor<T> ne(const Tensor<T>&, const Tensor<T>&);                      \
+    template Tensor<T> lt(const Tensor<T>&, const Tensor<T>&);                      \
+    template Tensor<T> le(const Tensor<T>&, const Tensor<T>&);                      \
+    template Tensor<T> gt(const Tensor<T>&, const Tensor<T>&);                      \
     template Tensor<T> ge(const Tensor<T>&, const Tensor<T>&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -15,29 +15,34 @@ using Index = xt::xarray<std::int64_t>;
 /// Elements start, start+step, ... < stop along `dim` (Python slice semantics: negative start and
 /// stop count from the end and are clamped to the axis, so the result may be empty; step ≥ 1,
 /// ValueError otherwise). Its VJP writes g into zeros of x's shape.
-template <class T> Tensor<T> slice(const Tensor<T>& x, std::ptrdiff_t dim, std::ptrdiff_t start,
-                                   std::ptrdiff_t stop, std::ptrdiff_t step = 1);
+template <class T>
+Tensor<T> slice(const Tensor<T>& x, std::ptrdiff_t dim, std::ptrdiff_t start, std::ptrdiff_t stop,
+                std::ptrdiff_t step = 1);
 /// `length` elements from `start` along `dim` (a negative start counts from the end); the window
 /// must lie inside the axis (ShapeError otherwise).
-template <class T> Tensor<T> narrow(const Tensor<T>& x, std::ptrdiff_t dim, std::ptrdiff_t start,
-                                    std::size_t length);
+template <class T>
+Tensor<T> narrow(const Tensor<T>& x, std::ptrdiff_t dim, std::ptrdiff_t start, std::size_t length);
 /// Picks entries `indices` (repeats allowed, negative from the end) along `dim`: the result has
 /// indices.size() entries there. Repeated entries sum their gradients.
-template <class T> Tensor<T> index_select(const Tensor<T>& x, std::ptrdiff_t dim,
-                                          const std::vector<std::int64_t>& indices);
+template <class T>
+Tensor<T> index_select(const Tensor<T>& x, std::ptrdiff_t dim,
+                       const std::vector<std::int64_t>& indices);
 /// y[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (PyTorch's gather): `index` has x's rank, is
 /// no longer than x on the other axes, and its shape is the result's; its values lie in
 /// [0, x.shape[dim]) (no negative indices, so a −1 "ignore" label is an error, not the last entry).
-template <class T> Tensor<T> gather(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index);
+template <class T>
+Tensor<T> gather(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index);
 /// Joins tensors along an existing axis; all other axes must agree (ShapeError naming every
 /// shape). An empty list is a ValueError; a single tensor is returned as it is.
-template <class T> Tensor<T> concat(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim = 0);
+template <class T>
+Tensor<T> concat(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim = 0);
 /// Joins tensors of one shape along a new axis `dim` (in [−rank−1, rank]).
-template <class T> Tensor<T> stack(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim = 0);
+template <class T>
+Tensor<T> stack(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim = 0);
 /// Pads with `value`: pads[i] = (before, after) for axis i; fewer pairs than axes pad the last
 /// axes (pads.back() is the last axis), as NumPy's pad with per-axis pairs.
-template <class T> Tensor<T> pad(const Tensor<T>& x,
-                                 const std::vector<std::pair<std::size_t, std::size_t>>& pads,
-                                 T value = T(0));
+template <class T>
+Tensor<T> pad(const Tensor<T>& x, const std::vector<std::pair<std::size_t, std::size_t>>& pads,
+              T value = T(0));
 
 }  // namespace xgrad

@@ -28,10 +28,12 @@ LoopNest make_loop_nest(const Shape& shape, const Strides& s0, const Strides& s1
         }
         if (merge) {
             nest.extent.back() *= shape[d];
-            for (std::size_t k = 0; k < 2; ++k) nest.stride[k].back() = (*strides[k])[d];
+            for (std::size_t k = 0; k < 2; ++k)
+                nest.stride[k].back() = (*strides[k])[d];
         } else {
             nest.extent.push_back(shape[d]);
-            for (std::size_t k = 0; k < 2; ++k) nest.stride[k].push_back((*strides[k])[d]);
+            for (std::size_t k = 0; k < 2; ++k)
+                nest.stride[k].push_back((*strides[k])[d]);
         }
     }
     return nest;
@@ -53,7 +55,8 @@ void broadcast_copy(const T* x, const Shape& from, const Shape& to, T* out) {
         } else if (sx == 1) {
             std::copy(px, px + n, po);
         } else {
-            for (std::size_t i = 0; i < n; ++i) po[i] = px[std::ptrdiff_t(i) * sx];
+            for (std::size_t i = 0; i < n; ++i)
+                po[i] = px[std::ptrdiff_t(i) * sx];
         }
     });
 }
@@ -70,10 +73,12 @@ T sum_run(const T* p, std::size_t n) {
         T acc[8] = {};
         std::size_t i = start;
         for (; i + 8 <= end; i += 8) {
-            for (std::size_t j = 0; j < 8; ++j) acc[j] += p[i + j];
+            for (std::size_t j = 0; j < 8; ++j)
+                acc[j] += p[i + j];
         }
         T tail = 0;
-        for (; i < end; ++i) tail += p[i];
+        for (; i < end; ++i)
+            tail += p[i];
         total += double(((acc[0] + acc[1]) + (acc[2] + acc[3])) +
                         ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail);
     }
@@ -106,9 +111,11 @@ void sum_axes(const T* x, const Shape& shape, const std::vector<std::size_t>& ax
         if (so == 0) {
             *po += sum_run(px, n);
         } else if (so == 1) {
-            for (std::size_t i = 0; i < n; ++i) po[i] += px[i];
+            for (std::size_t i = 0; i < n; ++i)
+                po[i] += px[i];
         } else {
-            for (std::size_t i = 0; i < n; ++i) po[std::ptrdiff_t(i) * so] += px[i];
+            for (std::size_t i = 0; i < n; ++i)
+                po[std::ptrdiff_t(i) * so] += px[i];
         }
     });
 }

@@ -57,7 +57,8 @@ inline AxisSplit split_at(const Shape& shape, std::size_t axis) {
 /// Number of elements of `shape`.
 inline std::size_t out_size(const Shape& shape) {
     std::size_t n = 1;
-    for (std::size_t d : shape) n *= d;
+    for (std::size_t d : shape)
+        n *= d;
     return n;
 }
 
@@ -98,22 +99,25 @@ void walk(const LoopNest& nest, F run) {
 /// out[i] = f(a[..], b[..]) over the broadcast shape `shape` (out is contiguous, a and b
 /// broadcast to `shape`; callers check that first).
 template <class T, class F>
-void binary(const Shape& shape, const T* a, const Shape& a_shape, const T* b,
-            const Shape& b_shape, T* out, F f) {
+void binary(const Shape& shape, const T* a, const Shape& a_shape, const T* b, const Shape& b_shape,
+            T* out, F f) {
     // The common cases without a loop nest: equal shapes, and a one-element operand.
     const std::size_t size = out_size(shape);
     if (a_shape == b_shape) {
-        for (std::size_t i = 0; i < size; ++i) out[i] = f(a[i], b[i]);
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = f(a[i], b[i]);
         return;
     }
     if (b_shape.size() <= shape.size() && out_size(b_shape) == 1 && a_shape == shape) {
         const T vb = b[0];
-        for (std::size_t i = 0; i < size; ++i) out[i] = f(a[i], vb);
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = f(a[i], vb);
         return;
     }
     if (a_shape.size() <= shape.size() && out_size(a_shape) == 1 && b_shape == shape) {
         const T va = a[0];
-        for (std::size_t i = 0; i < size; ++i) out[i] = f(va, b[i]);
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = f(va, b[i]);
         return;
     }
     const LoopNest nest =
@@ -125,17 +129,21 @@ void binary(const Shape& shape, const T* a, const Shape& a_shape, const T* b,
         const T* pb = b + ob;
         T* po = out + pos;
         if (sa == 1 && sb == 1) {
-            for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+            for (std::size_t i = 0; i < n; ++i)
+                po[i] = f(pa[i], pb[i]);
         } else if (sb == 0) {
             const T vb = *pb;
             if (sa == 1) {
-                for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], vb);
+                for (std::size_t i = 0; i < n; ++i)
+                    po[i] = f(pa[i], vb);
             } else {
-                for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[std::ptrdiff_t(i) * sa], vb);
+                for (std::size_t i = 0; i < n; ++i)
+                    po[i] = f(pa[std::ptrdiff_t(i) * sa], vb);
             }
         } else if (sa == 0) {
             const T va = *pa;
-            for (std::size_t i = 0; i < n; ++i) po[i] = f(va, pb[std::ptrdiff_t(i) * sb]);
+            for (std::size_t i = 0; i < n; ++i)
+                po[i] = f(va, pb[std::ptrdiff_t(i) * sb]);
         } else {
             for (std::size_t i = 0; i < n; ++i) {
                 po[i] = f(pa[std::ptrdiff_t(i) * sa], pb[std::ptrdiff_t(i) * sb]);

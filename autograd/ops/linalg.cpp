@@ -225,8 +225,7 @@ struct Linear {
                 std::copy_n(b, out(), y.data() + i * out());
         }
         detail::gemm<T>(false, true, rows, out(), in(), T(1), x.value().data(), in(),
-                        weight.value().data(), in(), bias.defined() ? T(1) : T(0), y.data(),
-                        out());
+                        weight.value().data(), in(), bias.defined() ? T(1) : T(0), y.data(), out());
         return y;
     }
 
@@ -239,7 +238,7 @@ struct Linear {
         if (x.requires_grad()) grads[0] = matmul(g, weight);  // [..., in]
         if (weight.requires_grad()) {
             const Tensor<T> x2 = reshape(x, {m, static_cast<std::ptrdiff_t>(in())});  // [m, in]
-            grads[1] = matmul(g2, x2, true, false);  // [out, in]
+            grads[1] = matmul(g2, x2, true, false);                                   // [out, in]
         }
         if (bias.defined() && bias.requires_grad()) grads[2] = sum(g2, {0});  // [out]
         return grads;
@@ -251,14 +250,14 @@ struct Linear {
         std::vector<Tensor<T>> grads(bias.defined() ? 3 : 2);
         if (x.requires_grad()) {
             xt::xarray<T> dx = xt::xarray<T>::from_shape(x.shape());  // [..., in]
-            detail::gemm<T>(false, false, rows, in(), out(), T(1), gp, out(),
-                            weight.value().data(), in(), T(0), dx.data(), in());
+            detail::gemm<T>(false, false, rows, in(), out(), T(1), gp, out(), weight.value().data(),
+                            in(), T(0), dx.data(), in());
             grads[0] = Tensor<T>(std::move(dx));
         }
         if (weight.requires_grad()) {
             xt::xarray<T> dw = xt::xarray<T>::from_shape(weight.shape());  // [out, in]
-            detail::gemm<T>(true, false, out(), in(), rows, T(1), gp, out(), x.value().data(),
-                            in(), T(0), dw.data(), in());
+            detail::gemm<T>(true, false, out(), in(), rows, T(1), gp, out(), x.value().data(), in(),
+                            T(0), dw.data(), in());
             grads[1] = Tensor<T>(std::move(dw));
         }
         if (bias.defined() && bias.requires_grad()) {

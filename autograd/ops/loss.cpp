@@ -120,8 +120,8 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Index& labels, Reduction 
     return record(ops::CrossEntropy<T>{labels, reduction, {}, {}}, logits);
 }
 
-#define XGRAD_INSTANTIATE(T)                                                                 \
-    template Tensor<T> cross_entropy(const Tensor<T>&, const Index&, Reduction);             \
+#define XGRAD_INSTANTIATE(T)                                                     \
+    template Tensor<T> cross_entropy(const Tensor<T>&, const Index&, Reduction); \
     template void check_class_labels(const char*, const Tensor<T>&, const Index&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

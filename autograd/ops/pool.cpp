@@ -1,7 +1,7 @@
 #include "autograd/ops/pool.hpp"
 
-#include "autograd/ops/window.hpp"
 #include "autograd/ops/reduce.hpp"
+#include "autograd/ops/window.hpp"
 #include "autograd/parallel.hpp"
 
 #include <fmt/format.h>

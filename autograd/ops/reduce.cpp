@@ -19,10 +19,12 @@ namespace {
 std::vector<std::size_t> resolve_axes(const char* op, const Axes& axes, const Shape& shape) {
     std::vector<std::size_t> out;
     if (axes.empty()) {
-        for (std::size_t i = 0; i < shape.size(); ++i) out.push_back(i);
+        for (std::size_t i = 0; i < shape.size(); ++i)
+            out.push_back(i);
         return out;
     }
-    for (auto a : axes) out.push_back(normalize_axis(op, a, shape));
+    for (auto a : axes)
+        out.push_back(normalize_axis(op, a, shape));
     std::sort(out.begin(), out.end());
     if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
         throw ShapeError(fmt::format("{}: an axis is repeated in [{}] for x={}", op,
@@ -34,7 +36,8 @@ std::vector<std::size_t> resolve_axes(const char* op, const Axes& axes, const Sh
 // The input shape with every reduced axis set to 1 (the keepdims shape).
 Shape kept_shape(const Shape& shape, const std::vector<std::size_t>& axes) {
     Shape kept = shape;
-    for (auto a : axes) kept[a] = 1;
+    for (auto a : axes)
+        kept[a] = 1;
     return kept;
 }
 
@@ -53,7 +56,7 @@ std::vector<std::ptrdiff_t> signed_shape(const Shape& s) {
 
 template <class T, class R>
 xt::xarray<T> reduce_axes(const xt::xarray<T>& x, const std::vector<std::size_t>& axes,
-                     const Shape& out_shape, R reducer) {
+                          const Shape& out_shape, R reducer) {
     if (axes.empty()) return x;
     if (x.size() == 0) return xt::zeros<T>(out_shape);  // xtensor's reducer cannot take empty input
     xt::xarray<T> r = reducer(x, axes);
@@ -113,13 +116,13 @@ struct Extreme {
         }
         x = x_in;
         return reduce_axes(x.value(), axes, reduced_shape(x.shape(), axes, keepdims),
-                      [](const auto& v, const auto& ax) {
-                          if constexpr (sense > 0) {
-                              return xt::amax(v, ax, xt::evaluation_strategy::immediate);
-                          } else {
-                              return xt::amin(v, ax, xt::evaluation_strategy::immediate);
-                          }
-                      });
+                           [](const auto& v, const auto& ax) {
+                               if constexpr (sense > 0) {
+                                   return xt::amax(v, ax, xt::evaluation_strategy::immediate);
+                               } else {
+                                   return xt::amin(v, ax, xt::evaluation_strategy::immediate);
+                               }
+                           });
     }
     // y = max_axes x  ⇒  ∂L/∂x = broadcast(g) ⊙ [x = y] / (number of ties)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
@@ -195,10 +198,11 @@ template <class T>
 Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims) {
     const auto ax = ops::resolve_axes("mean", axes, x.shape());
     std::size_t n = 1;
-    for (auto a : ax) n *= x.shape()[a];
+    for (auto a : ax)
+        n *= x.shape()[a];
     if (n == 0) {
-        throw ShapeError(fmt::format("mean: cannot average over an empty axis; got x={}",
-                                     shape_str(x.shape())));
+        throw ShapeError(
+            fmt::format("mean: cannot average over an empty axis; got x={}", shape_str(x.shape())));
     }
     return mul(sum(x, axes, keepdims), scalar<T>(T(1) / static_cast<T>(n)));
 }
@@ -210,8 +214,7 @@ Tensor<T> max(const Tensor<T>& x, const Axes& axes, bool keepdims) {
 
 template <class T>
 Tensor<T> min(const Tensor<T>& x, const Axes& axes, bool keepdims) {
-    return record(ops::Extreme<T, -1>{ops::resolve_axes("min", axes, x.shape()), keepdims, {}},
-                  x);
+    return record(ops::Extreme<T, -1>{ops::resolve_axes("min", axes, x.shape()), keepdims, {}}, x);
 }
 
 template <class T>
@@ -234,12 +237,12 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     return record(ops::BroadcastTo<T>{shape, {}}, x);
 }
 
-#define XGRAD_INSTANTIATE(T)                                               \
-    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);           \
-    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool);          \
-    template Tensor<T> max(const Tensor<T>&, const Axes&, bool);           \
-    template Tensor<T> min(const Tensor<T>&, const Axes&, bool);           \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);             \
+#define XGRAD_INSTANTIATE(T)                                      \
+    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);  \
+    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool); \
+    template Tensor<T> max(const Tensor<T>&, const Axes&, bool);  \
+    template Tensor<T> min(const Tensor<T>&, const Axes&, bool);  \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);    \
     template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

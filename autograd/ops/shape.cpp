@@ -40,25 +40,29 @@ struct Permute {
         std::vector<std::size_t> sorted = dims;
         std::sort(sorted.begin(), sorted.end());
         bool ok = sorted.size() == x.dim();
-        for (std::size_t i = 0; ok && i < sorted.size(); ++i) ok = sorted[i] == i;
+        for (std::size_t i = 0; ok && i < sorted.size(); ++i)
+            ok = sorted[i] == i;
         if (!ok) {
-            throw ShapeError(fmt::format("permute: dims must be a permutation of the {} axes; got "
-                                         "dims=[{}] for x={}",
-                                         x.dim(), fmt::join(dims, ", "), shape_str(x.shape())));
+            throw ShapeError(
+                fmt::format("permute: dims must be a permutation of the {} axes; got "
+                            "dims=[{}] for x={}",
+                            x.dim(), fmt::join(dims, ", "), shape_str(x.shape())));
         }
         return xt::transpose(x.value(), dims);
     }
     // y = permute(x, d)  ⇒  ∂L/∂x = permute(g, d⁻¹)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
         std::vector<std::size_t> inverse(dims.size());
-        for (std::size_t i = 0; i < dims.size(); ++i) inverse[dims[i]] = i;
+        for (std::size_t i = 0; i < dims.size(); ++i)
+            inverse[dims[i]] = i;
         return {permute(g, inverse)};
     }
 };
 
 Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& to) {
     std::size_t total = 1;
-    for (auto d : from) total *= d;
+    for (auto d : from)
+        total *= d;
     std::size_t known = 1;
     std::ptrdiff_t infer = -1;
     Shape out(to.size());
@@ -66,9 +70,10 @@ Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& to) {
         if (to[i] == -1 && infer < 0) {
             infer = static_cast<std::ptrdiff_t>(i);
         } else if (to[i] < 0) {
-            throw ShapeError(fmt::format("reshape: invalid target shape [{}] for x={} (at most one "
-                                         "-1, no other negative sizes)",
-                                         fmt::join(to, ", "), shape_str(from)));
+            throw ShapeError(
+                fmt::format("reshape: invalid target shape [{}] for x={} (at most one "
+                            "-1, no other negative sizes)",
+                            fmt::join(to, ", "), shape_str(from)));
         } else {
             out[i] = static_cast<std::size_t>(to[i]);
             known *= out[i];
@@ -76,7 +81,8 @@ Shape resolve_shape(const Shape& from, const std::vector<std::ptrdiff_t>& to) {
     }
     if (infer >= 0 && known != 0 && total % known == 0) out[infer] = total / known;
     std::size_t result = 1;
-    for (auto d : out) result *= d;
+    for (auto d : out)
+        result *= d;
     if (result != total || (infer >= 0 && known == 0)) {
         throw ShapeError(fmt::format("reshape: cannot reshape x={} ({} elements) into [{}]",
                                      shape_str(from), total, fmt::join(to, ", ")));
@@ -159,9 +165,10 @@ template <class T>
 Tensor<T> unsqueeze(const Tensor<T>& x, std::ptrdiff_t dim) {
     const auto rank = static_cast<std::ptrdiff_t>(x.dim());
     if (dim < -rank - 1 || dim > rank) {
-        throw ShapeError(fmt::format("unsqueeze: axis {} is out of range for x={} (expected an "
-                                     "axis in [{}, {}])",
-                                     dim, shape_str(x.shape()), -rank - 1, rank));
+        throw ShapeError(
+            fmt::format("unsqueeze: axis {} is out of range for x={} (expected an "
+                        "axis in [{}, {}])",
+                        dim, shape_str(x.shape()), -rank - 1, rank));
     }
     const auto at = static_cast<std::size_t>(dim < 0 ? dim + rank + 1 : dim);
     std::vector<std::ptrdiff_t> to(x.shape().begin(), x.shape().end());
@@ -169,13 +176,13 @@ Tensor<T> unsqueeze(const Tensor<T>& x, std::ptrdiff_t dim) {
     return reshape(x, to);
 }
 
-#define XGRAD_INSTANTIATE(T)                                                             \
-    template Tensor<T> reshape(const Tensor<T>&, const std::vector<std::ptrdiff_t>&);     \
-    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);       \
-    template Tensor<T> transpose(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);       \
-    template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);         \
-    template Tensor<T> squeeze(const Tensor<T>&, std::ptrdiff_t);                         \
-    template Tensor<T> squeeze(const Tensor<T>&);                                         \
+#define XGRAD_INSTANTIATE(T)                                                          \
+    template Tensor<T> reshape(const Tensor<T>&, const std::vector<std::ptrdiff_t>&); \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);    \
+    template Tensor<T> transpose(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);   \
+    template Tensor<T> flatten(const Tensor<T>&, std::ptrdiff_t, std::ptrdiff_t);     \
+    template Tensor<T> squeeze(const Tensor<T>&, std::ptrdiff_t);                     \
+    template Tensor<T> squeeze(const Tensor<T>&);                                     \
     template Tensor<T> unsqueeze(const Tensor<T>&, std::ptrdiff_t);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -21,13 +21,15 @@ namespace {
 
 std::vector<harness::Array> values(const harness::Tensors& xs) {
     std::vector<harness::Array> out;
-    for (const auto& x : xs) out.push_back(x.value());
+    for (const auto& x : xs)
+        out.push_back(x.value());
     return out;
 }
 
 std::string case_label(const harness::OpSpec& spec, std::size_t c) {
     std::vector<std::string> parts;
-    for (const auto& s : spec.shapes[c]) parts.push_back(shape_str(s));
+    for (const auto& s : spec.shapes[c])
+        parts.push_back(shape_str(s));
     return fmt::format("{}({})", spec.name, fmt::join(parts, ", "));
 }
 
@@ -49,7 +51,8 @@ void collect_ops(const harness::Tensors& roots, std::set<std::string>& names) {
         stack.pop_back();
         if (!t.defined() || !seen.insert(t.node()).second) continue;
         if (!t.is_leaf()) names.insert(t.op_name());
-        for (const auto& in : t.inputs()) stack.push_back(in);
+        for (const auto& in : t.inputs())
+            stack.push_back(in);
     }
 }
 
@@ -95,7 +98,8 @@ void passes_on_every_case(const harness::OpSpec& spec, decltype(&gradcheck) chec
 // as part of another op's first or second derivative.
 TEST_CASE("harness: every op the library can record is exercised by a registered spec") {
     std::set<std::string> exercised;
-    for (const auto& spec : registry()) collect_exercised_ops(spec, exercised);
+    for (const auto& spec : registry())
+        collect_exercised_ops(spec, exercised);
     std::size_t builtin = 0;
     for (const auto& op : registered_ops()) {
         if (!op.builtin()) continue;
@@ -117,7 +121,7 @@ TEST_CASE("harness: an op's fast VJP and its composed VJP give the same gradient
             if (wrt.empty() || !y.requires_grad()) continue;
             std::mt19937_64 rng(c);
             const Tensor<double> u(harness::uniform(0.5, 1.5)(y.shape(), rng));
-            const auto fast = grad<double>({y}, wrt, false, true, {u});      // fast_vjp
+            const auto fast = grad<double>({y}, wrt, false, true, {u});     // fast_vjp
             const auto composed = grad<double>({y}, wrt, true, true, {u});  // vjp
             for (std::size_t k = 0; k < wrt.size(); ++k) {
                 CHECK(xt::allclose(fast[k].value(), composed[k].value(), 1e-12, 1e-14));
@@ -172,7 +176,8 @@ TEST_CASE("harness: an input produced by permute gives the same values and gradi
             if (xs[0].dim() < 2 || !xs[0].requires_grad()) continue;
             INFO("case: ", case_label(spec, c));
             std::vector<std::size_t> rev(xs[0].dim());
-            for (std::size_t i = 0; i < rev.size(); ++i) rev[i] = rev.size() - 1 - i;
+            for (std::size_t i = 0; i < rev.size(); ++i)
+                rev[i] = rev.size() - 1 - i;
             xs[0] = Tensor<double>(xt::xarray<double>(xt::transpose(xs[0].value())), true);
             auto through_permute = [&](const harness::Tensors& in) {
                 harness::Tensors args = in;
@@ -181,7 +186,8 @@ TEST_CASE("harness: an input produced by permute gives the same values and gradi
             };
             auto direct = xs;
             direct[0] = permute(xs[0], rev).detach();
-            CHECK(xt::allclose(through_permute(xs).value(), spec.ref(values(direct)), 1e-12, 1e-12));
+            CHECK(
+                xt::allclose(through_permute(xs).value(), spec.ref(values(direct)), 1e-12, 1e-12));
             auto r = gradcheck(through_permute, xs, spec.options);
             INFO(r.message);
             CHECK(r.ok);
@@ -194,7 +200,8 @@ TEST_CASE("harness: wrong shapes raise ShapeError naming the op and every shape"
         if (spec.bad.empty()) continue;
         INFO("op: ", spec.name);
         harness::Tensors xs;
-        for (const auto& s : spec.bad) xs.push_back(zeros<double>(s, true));
+        for (const auto& s : spec.bad)
+            xs.push_back(zeros<double>(s, true));
         std::string message;
         try {
             spec.fn(xs);
@@ -205,6 +212,7 @@ TEST_CASE("harness: wrong shapes raise ShapeError naming the op and every shape"
         REQUIRE(!message.empty());
         const std::string op_prefix = message.substr(0, message.find(':'));
         CHECK(spec.name.find(op_prefix) != std::string::npos);
-        for (const auto& s : spec.bad) CHECK(message.find(shape_str(s)) != std::string::npos);
+        for (const auto& s : spec.bad)
+            CHECK(message.find(shape_str(s)) != std::string::npos);
     }
 }

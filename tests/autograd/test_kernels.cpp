@@ -18,7 +18,8 @@ namespace {
 // A shape of rank min_rank..5 with axes of 1..4 (0..4 when `allow_empty`).
 Shape random_shape(std::mt19937& rng, std::size_t min_rank, bool allow_empty) {
     Shape s(std::uniform_int_distribution<std::size_t>(min_rank, 5)(rng));
-    for (auto& d : s) d = std::uniform_int_distribution<std::size_t>(allow_empty ? 0 : 1, 4)(rng);
+    for (auto& d : s)
+        d = std::uniform_int_distribution<std::size_t>(allow_empty ? 0 : 1, 4)(rng);
     return s;
 }
 

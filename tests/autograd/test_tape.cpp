@@ -48,7 +48,8 @@ TEST_CASE("backward: a chain of 10^6 ops is walked and torn down without recursi
     auto x = scalar(1.0, true);
     {
         Tensor<double> y = x;
-        for (int i = 0; i < 1000000; ++i) y = y + 1e-6;  // dy/dx = 1 through every link
+        for (int i = 0; i < 1000000; ++i)
+            y = y + 1e-6;  // dy/dx = 1 through every link
         CHECK(y.item() == doctest::Approx(2.0));
         y.backward();
     }  // the whole chain is destroyed here
@@ -101,8 +102,8 @@ TEST_CASE("backward: a VJP returning a wrong shape is named with its tape positi
     auto y = record(BadShape{}, x);
     const std::string where = "bad_shape (tape #" + std::to_string(y.tape_position()) + ")";
     CHECK_THROWS_WITH_AS(sum(y).backward(), doctest::Contains(where.c_str()), ShapeError);
-    CHECK_THROWS_WITH_AS(sum(y).backward(), doctest::Contains("shape [3] for an input of shape [2]"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(sum(y).backward(),
+                         doctest::Contains("shape [3] for an input of shape [2]"), ShapeError);
 }
 
 TEST_CASE("grad: returns gradients without touching .grad, unused inputs get zeros") {

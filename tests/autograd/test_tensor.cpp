@@ -32,7 +32,7 @@ TEST_CASE("malloc_tuned: a freed 16 MiB value stays in the heap for the next one
     const struct mallinfo2 after = mallinfo2();
     CHECK(during.hblkhd == before.hblkhd);  // not mapped on its own, but
     CHECK(during.uordblks >= before.uordblks + (std::size_t(16) << 20));  // served from the heap
-    CHECK(after.arena == during.arena);  // not trimmed: the next step reuses it
+    CHECK(after.arena == during.arena);              // not trimmed: the next step reuses it
     CHECK(after.fordblks >= std::size_t(16) << 20);  // and it is free for reuse
 }
 #endif

@@ -23,7 +23,9 @@ struct Swish {
     }
 };
 
-xgrad::Tensor<double> swish(const xgrad::Tensor<double>& x) { return xgrad::record(Swish{}, x); }
+xgrad::Tensor<double> swish(const xgrad::Tensor<double>& x) {
+    return xgrad::record(Swish{}, x);
+}
 
 int main() {
     xgrad::manual_seed(0);

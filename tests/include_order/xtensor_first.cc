@@ -4,4 +4,6 @@
 
 #include "autograd/tensor.hpp"
 
-int main() { return 0; }
+int main() {
+    return 0;
+}

@@ -58,14 +58,12 @@ XGRAD_REGISTER_OP(OpSpec("nn::LeakyReLU(0.2)",
                       .cases(unary_cases)
                       .samplers({harness::away_from({0.0})})
                       .any_shape(elementwise));
-XGRAD_REGISTER_OP(OpSpec("nn::ELU(0.5)",
-                         [](const Tensors& x) { return nn::ELU<double>(0.5)(x[0]); })
-                      .reference(harness::map([](double v) {
-                          return v > 0 ? v : 0.5 * (std::exp(v) - 1);
-                      }))
-                      .cases(unary_cases)
-                      .samplers({harness::away_from({0.0})})
-                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(
+    OpSpec("nn::ELU(0.5)", [](const Tensors& x) { return nn::ELU<double>(0.5)(x[0]); })
+        .reference(harness::map([](double v) { return v > 0 ? v : 0.5 * (std::exp(v) - 1); }))
+        .cases(unary_cases)
+        .samplers({harness::away_from({0.0})})
+        .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("nn::Softmax(axis=0) softmax",
                          [](const Tensors& x) { return nn::Softmax<double>(0)(x[0]); })
                       .reference(softmax_axis0(false))

@@ -159,9 +159,9 @@ TEST_CASE("BatchNorm1d: [n, c] and [n, c, l]; momentum none is a cumulative aver
     bn(Tensor<double>(xt::xarray<double>{{1, 0}, {3, 0}}));                      // channel 0 mean 2
     bn(Tensor<double>(xt::xarray<double>{{{5, 7}, {0, 0}}, {{5, 7}, {0, 0}}}));  // mean 6
     CHECK(bn.running_mean()(0) == doctest::Approx(4));                           // (2 + 6)/2
-    CHECK_THROWS_WITH_AS(bn(zeros<double>({2, 2, 2, 2})),
-                         "batch_norm1d: expected x [n, c] or [n, c, l] with c=2; got x=[2, 2, 2, 2]",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(
+        bn(zeros<double>({2, 2, 2, 2})),
+        "batch_norm1d: expected x [n, c] or [n, c, l] with c=2; got x=[2, 2, 2, 2]", ShapeError);
 }
 
 TEST_CASE("BatchNorm2d: without running statistics the batch is used in evaluation too") {

@@ -18,8 +18,10 @@ const Index labels{2, 0, 1};  // three examples, four classes
 // Plain-loop log-softmax of row i of a [n, c] array, at class k.
 double log_softmax_at(const Array& z, std::size_t i, std::size_t k) {
     double m = -1e300, s = 0;
-    for (std::size_t j = 0; j < z.shape()[1]; ++j) m = std::max(m, z(i, j));
-    for (std::size_t j = 0; j < z.shape()[1]; ++j) s += std::exp(z(i, j) - m);
+    for (std::size_t j = 0; j < z.shape()[1]; ++j)
+        m = std::max(m, z(i, j));
+    for (std::size_t j = 0; j < z.shape()[1]; ++j)
+        s += std::exp(z(i, j) - m);
     return z(i, k) - m - std::log(s);
 }
 
@@ -108,7 +110,8 @@ TEST_CASE("sparse_categorical_cross_entropy: uniform logits cost log(classes)") 
 TEST_CASE("sparse_categorical_cross_entropy: an out-of-range label is named") {
     Tensor<double> logits(xt::zeros<double>({2, 10}));
     CHECK_THROWS_WITH_AS(nn::sparse_categorical_cross_entropy(logits, Index{3, 10}),
-                         doctest::Contains("label 10 at position 1 is outside [0, 10)"), ValueError);
+                         doctest::Contains("label 10 at position 1 is outside [0, 10)"),
+                         ValueError);
 }
 
 TEST_CASE("binary_cross_entropy: probabilities of exactly 0 and 1 stay finite") {

@@ -79,11 +79,11 @@ TEST_CASE("Module: load_state_dict copies values in place and checks names and s
     CHECK(handle.value() == xt::xarray<double>{5, 6});  // same tensor, new value
     auto state = a.state_dict();
     state["second.shift"] = xt::zeros<double>({3});
-    CHECK_THROWS_WITH_AS(b.load_state_dict(state), doctest::Contains("'second.shift' has shape [3]"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(b.load_state_dict(state),
+                         doctest::Contains("'second.shift' has shape [3]"), ShapeError);
     state.erase("second.shift");
-    CHECK_THROWS_WITH_AS(b.load_state_dict(state), doctest::Contains("missing entry 'second.shift'"),
-                         ValueError);
+    CHECK_THROWS_WITH_AS(b.load_state_dict(state),
+                         doctest::Contains("missing entry 'second.shift'"), ValueError);
     state["second.shift"] = xt::zeros<double>({2});
     state["extra"] = xt::zeros<double>({1});
     CHECK_THROWS_WITH_AS(b.load_state_dict(state), doctest::Contains("unexpected entry 'extra'"),
@@ -121,7 +121,8 @@ TEST_CASE("Linear: gradients of input, weight and bias pass gradcheck") {
     manual_seed(3);
     nn::Linear<double> layer(4, 3);
     Tensor<double> x = randn<double>({5, 4}, 0.0, 1.0, true);
-    auto r = gradcheck([&](const auto& in) { return layer(in[0]); }, {x, layer.weight(), layer.bias()});
+    auto r =
+        gradcheck([&](const auto& in) { return layer(in[0]); }, {x, layer.weight(), layer.bias()});
     CHECK_MESSAGE(r.ok, r.message);
 }
 
@@ -148,7 +149,8 @@ TEST_CASE("Module: save and load round-trip bit-exact through .npz") {
     std::remove(path.c_str());
 }
 
-TEST_CASE("Module: a failed save keeps the last good checkpoint, a truncated one is a clear error") {
+TEST_CASE(
+    "Module: a failed save keeps the last good checkpoint, a truncated one is a clear error") {
     const std::string path = "xgrad_test_module_checkpoint.npz";
     Block<double> good, other;
     good.first_->scale_.mutable_value() = xt::xarray<double>{2, 3};

@@ -13,9 +13,9 @@
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/sequential.hpp"
-#include "train/fit.hpp"
 #include "optim/sgd.hpp"
 #include "testing.hpp"
+#include "train/fit.hpp"
 
 #include <doctest/doctest.h>
 #include <xtensor/xview.hpp>
@@ -28,9 +28,10 @@ using namespace xgrad;
 TEST_CASE("training: 784-30-10 on 2000 MNIST images reaches 85% on 1000 test images") {
     const char* env = std::getenv("XGRAD_MNIST_DIR");
     const std::string dir = env != nullptr ? env : "/usr/share/datasets/mnist";
-    if (!testing::exists_or_skip(dir, "run `bash scripts/setup-data.sh` (as root) to install "
-                                      "MNIST, or set XGRAD_MNIST_DIR to a directory holding the "
-                                      "four IDX files")) {
+    if (!testing::exists_or_skip(dir,
+                                 "run `bash scripts/setup-data.sh` (as root) to install "
+                                 "MNIST, or set XGRAD_MNIST_DIR to a directory holding the "
+                                 "four IDX files")) {
         return;
     }
     const nn::Dataset<> full = nn::load_mnist<float>(dir, true),

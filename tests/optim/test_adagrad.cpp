@@ -25,8 +25,7 @@ TEST_CASE("Adagrad: steps shrink with the sum of squared gradients") {
 
 TEST_CASE("Adagrad: lr_decay and initial_accumulator_value") {
     Tensor<double> theta(xt::xarray<double>{1.0, -2.0}, true);
-    Adagrad<double> opt({theta},
-                        AdagradOptions(0.1).lr_decay(1).initial_accumulator_value(9));
+    Adagrad<double> opt({theta}, AdagradOptions(0.1).lr_decay(1).initial_accumulator_value(9));
     set_grad(theta, {4.0, -4.0});
     opt.step();  // γ̃ = 0.1/(1 + 0·1); sum = 9 + 16 = 25; θ −= 0.1·[4/5, −4/5]
     check_values(theta, {0.92, -1.92});

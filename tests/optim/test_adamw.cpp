@@ -26,8 +26,8 @@ TEST_CASE("AdamW: weight decay is decoupled from the moments") {
 
 TEST_CASE("AdamW: amsgrad") {
     Tensor<double> theta(xt::xarray<double>{1.0, -2.0}, true);
-    AdamW<double> opt(
-        {theta}, AdamWOptions(0.1).betas(0.5, 0.75).eps(1).weight_decay(0.5).amsgrad(true));
+    AdamW<double> opt({theta},
+                      AdamWOptions(0.1).betas(0.5, 0.75).eps(1).weight_decay(0.5).amsgrad(true));
     set_grad(theta, {3.0, -1.0});
     opt.step();  // as above: [0.875, −1.85]
     check_values(theta, {0.875, -1.85});

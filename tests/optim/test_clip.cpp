@@ -18,7 +18,7 @@ TEST_CASE("clip_grad_norm: scales all gradients together by max_norm / total") {
     set_grad(a, {3.0, 0.0});
     set_grad(b, {4.0});
     CHECK(clip_grad_norm<double>({a, b, c}, 1.0) == doctest::Approx(5.0));  // √(9 + 16)
-    check_values(a.grad(), {0.6, 0.0});  // ·1/5
+    check_values(a.grad(), {0.6, 0.0});                                     // ·1/5
     check_values(b.grad(), {0.8});
     CHECK(clip_grad_norm<double>({a, b, c}, 2.0) == doctest::Approx(1.0));  // below: unchanged
     check_values(b.grad(), {0.8});
@@ -30,9 +30,9 @@ TEST_CASE("clip_grad_norm: inf-norm and 1-norm") {
     const double inf = std::numeric_limits<double>::infinity();
     set_grad(a, {3.0, -4.0});
     set_grad(b, {1.0});
-    CHECK(clip_grad_norm<double>({a, b}, 10.0, 1) == doctest::Approx(8.0));  // 3 + 4 + 1
+    CHECK(clip_grad_norm<double>({a, b}, 10.0, 1) == doctest::Approx(8.0));   // 3 + 4 + 1
     CHECK(clip_grad_norm<double>({a, b}, 2.0, inf) == doctest::Approx(4.0));  // max |g|
-    check_values(a.grad(), {1.5, -2.0});  // ·2/4
+    check_values(a.grad(), {1.5, -2.0});                                      // ·2/4
     check_values(b.grad(), {0.5});
     CHECK_THROWS_WITH_AS(clip_grad_norm<double>({a}, -1.0),
                          "clip_grad_norm: max_norm must be >= 0; got max_norm=-1", ValueError);

@@ -38,8 +38,8 @@ TEST_CASE("LBFGS: strong Wolfe minimises the Rosenbrock function from (−1.5, 2
     // NOTE: tolerance_change also bounds the directional derivative gᵀd. The valley floor is
     // flat (Hessian eigenvalues 0.4 and 1002 at the minimum), so at the default 1e-9 the
     // iterations stop about 3e-6 from (1, 1); 1e-12 lets them reach 1e-7.
-    LBFGS<double> opt(
-        {x, y}, LBFGSOptions().line_search(LineSearch::strong_wolfe).tolerance_change(1e-12));
+    LBFGS<double> opt({x, y},
+                      LBFGSOptions().line_search(LineSearch::strong_wolfe).tolerance_change(1e-12));
     auto closure = [&] {
         opt.zero_grad();
         auto a = 1.0 - x, b = y - x * x;
@@ -78,15 +78,15 @@ TEST_CASE("LBFGS: a quadratic in a few iterations") {
 
 TEST_CASE("LBFGS: float parameters, history of one pair") {
     Tensor<float> theta(xt::xarray<float>{4.0f, -3.0f}, true);
-    LBFGS<float> opt({theta},
-                     LBFGSOptions().history_size(1).line_search(LineSearch::strong_wolfe));
+    LBFGS<float> opt({theta}, LBFGSOptions().history_size(1).line_search(LineSearch::strong_wolfe));
     auto closure = [&] {
         opt.zero_grad();
         auto loss = sum(theta * theta * Tensor<float>(xt::xarray<float>{1.0f, 5.0f}));
         loss.backward();
         return loss;
     };
-    for (int step = 0; step < 5; ++step) opt.step(closure);
+    for (int step = 0; step < 5; ++step)
+        opt.step(closure);
     CHECK(std::abs(theta(0)) < 1e-4f);
     CHECK(std::abs(theta(1)) < 1e-4f);
 }

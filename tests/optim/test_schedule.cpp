@@ -14,13 +14,15 @@ namespace {
 template <class Schedule>
 std::vector<double> lrs(Schedule& schedule, const SGD<double>& opt, int n) {
     std::vector<double> out;
-    for (int epoch = 0; epoch < n; ++epoch, schedule.step()) out.push_back(opt.lr());
+    for (int epoch = 0; epoch < n; ++epoch, schedule.step())
+        out.push_back(opt.lr());
     return out;
 }
 
 void check_lrs(const std::vector<double>& got, const std::vector<double>& expected) {
     REQUIRE(got.size() == expected.size());
-    for (std::size_t e = 0; e < got.size(); ++e) CHECK(got[e] == doctest::Approx(expected[e]));
+    for (std::size_t e = 0; e < got.size(); ++e)
+        CHECK(got[e] == doctest::Approx(expected[e]));
 }
 
 const Tensor<double> theta(xt::xarray<double>{1.0}, true);

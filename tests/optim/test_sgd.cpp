@@ -18,7 +18,7 @@ TEST_CASE("SGD: plain steps on L = ½‖θ‖², gradients from backward") {
     for (int step = 0; step < 2; ++step) {
         opt.zero_grad();
         (sum(theta * theta) * 0.5).backward();  // g = θ
-        opt.step();  // θ ← θ − 0.1·θ = 0.9·θ
+        opt.step();                             // θ ← θ − 0.1·θ = 0.9·θ
     }
     check_values(theta, {0.81, -1.62});  // 0.9² · [1, −2]
 }

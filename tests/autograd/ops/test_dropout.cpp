@@ -23,7 +23,8 @@ XGRAD_REGISTER_OP(OpSpec("dropout",
                           manual_seed(7);
                           std::bernoulli_distribution keep(0.7);
                           Array y = a[0];
-                          for (auto& v : y) v *= keep(generator()) ? 1 / 0.7 : 0.0;
+                          for (auto& v : y)
+                              v *= keep(generator()) ? 1 / 0.7 : 0.0;
                           return y;
                       })
                       .cases({{{3, 4}}, {{2, 3, 2}}, {{}}, {{0, 2}}})

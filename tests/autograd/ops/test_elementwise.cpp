@@ -16,9 +16,9 @@ using A = std::vector<Array>;
 namespace {
 // Input shape sets shared by the binary ops: equal, row broadcast, both sides broadcast,
 // scalar with matrix, rank mismatch, an empty axis.
-const std::vector<std::vector<Shape>> binary_cases = {
-    {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 1}, {1, 3}}, {{}, {2, 3}}, {{4, 1, 3}, {2, 1}},
-    {{0, 3}, {3}}};
+const std::vector<std::vector<Shape>> binary_cases = {{{2, 3}, {2, 3}},    {{2, 3}, {3}},
+                                                      {{2, 1}, {1, 3}},    {{}, {2, 3}},
+                                                      {{4, 1, 3}, {2, 1}}, {{0, 3}, {3}}};
 const std::vector<std::vector<Shape>> unary_cases = {{{2, 3}}, {{}}, {{3, 1, 2}}, {{0}}};
 const std::vector<Shape> not_broadcastable = {{2, 3}, {4, 3}};
 const char* elementwise = "elementwise over any shape";
@@ -114,12 +114,16 @@ XGRAD_REGISTER_OP(OpSpec("clamp", [](const Tensors& x) { return clamp(x[0], -0.5
                       .samplers({harness::away_from({-0.5, 1.0})})
                       .any_shape(elementwise));
 XGRAD_REGISTER_OP(OpSpec("maximum", [](const Tensors& x) { return maximum(x[0], x[1]); })
-                      .reference([](const A& a) { return Array(xt::where(a[0] > a[1], a[0], a[1])); })
+                      .reference([](const A& a) {
+                          return Array(xt::where(a[0] > a[1], a[0], a[1]));
+                      })
                       .cases(binary_cases)
                       .samplers({harness::distinct(0.0), harness::distinct(0.05)})
                       .bad_shapes(not_broadcastable));
 XGRAD_REGISTER_OP(OpSpec("minimum", [](const Tensors& x) { return minimum(x[0], x[1]); })
-                      .reference([](const A& a) { return Array(xt::where(a[0] < a[1], a[0], a[1])); })
+                      .reference([](const A& a) {
+                          return Array(xt::where(a[0] < a[1], a[0], a[1]));
+                      })
                       .cases(binary_cases)
                       .samplers({harness::distinct(0.0), harness::distinct(0.05)})
                       .bad_shapes(not_broadcastable));
@@ -132,12 +136,12 @@ XGRAD_REGISTER_OP(OpSpec("where", [](const Tensors& x) { return where(x[0], x[1]
                       .constant_inputs({0})
                       .bad_shapes({{2, 3}, {4, 3}, {2, 3}}));
 
-#define XGRAD_REGISTER_COMPARISON(NAME, EXPR)                                              \
-    XGRAD_REGISTER_OP(OpSpec(#NAME, [](const Tensors& x) { return NAME(x[0], x[1]); })     \
+#define XGRAD_REGISTER_COMPARISON(NAME, EXPR)                                                  \
+    XGRAD_REGISTER_OP(OpSpec(#NAME, [](const Tensors& x) { return NAME(x[0], x[1]); })         \
                           .reference([](const A& a) { return Array(xt::cast<double>(EXPR)); }) \
-                          .cases(binary_cases)                                             \
-                          .samplers({harness::integers(3)})                                \
-                          .not_differentiable()                                            \
+                          .cases(binary_cases)                                                 \
+                          .samplers({harness::integers(3)})                                    \
+                          .not_differentiable()                                                \
                           .bad_shapes(not_broadcastable))
 XGRAD_REGISTER_COMPARISON(eq, xt::equal(a[0], a[1]));
 XGRAD_REGISTER_COMPARISON(ne, xt::not_equal(a[0], a[1]));
@@ -149,7 +153,8 @@ XGRAD_REGISTER_COMPARISON(ge, a[0] >= a[1]);
 TEST_CASE("mul: forward broadcasts a row") {
     Tensor<double> a(xt::xarray<double>{{1, 2}, {3, 4}});
     Tensor<double> b(xt::xarray<double>{10, 100});
-    CHECK(mul(a, b).value() == xt::xarray<double>{{10, 200}, {30, 400}});  // 1·10, 2·100, 3·10, 4·100
+    CHECK(mul(a, b).value() ==
+          xt::xarray<double>{{10, 200}, {30, 400}});  // 1·10, 2·100, 3·10, 4·100
 }
 
 TEST_CASE("mul: shapes that do not broadcast are named") {
@@ -176,7 +181,8 @@ TEST_CASE("sigmoid: finite for large |x| and exact at 0") {
 TEST_CASE("relu: the gradient at 0 is 0") {
     Tensor<double> x(xt::xarray<double>{-1, 0, 2}, true);
     relu(x).backward(Tensor<double>(xt::xarray<double>{1, 1, 1}));
-    CHECK(x.grad().value() == xt::xarray<double>{0, 0, 1});  // relu'(−1) = 0, relu'(0) = 0, relu'(2) = 1
+    CHECK(x.grad().value() ==
+          xt::xarray<double>{0, 0, 1});  // relu'(−1) = 0, relu'(0) = 0, relu'(2) = 1
 }
 
 TEST_CASE("relu: the one-pass VJP and the create_graph VJP agree") {

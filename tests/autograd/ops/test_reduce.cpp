@@ -5,8 +5,8 @@
 
 #include <doctest/doctest.h>
 #include <xtensor/xreducer.hpp>
-#include <xtensor/xtensor.hpp>
 #include <xtensor/xsort.hpp>
+#include <xtensor/xtensor.hpp>
 
 using namespace xgrad;
 using harness::Array;
@@ -22,18 +22,26 @@ Array reduce_axis1_keep(const Array& x, double init, F f) {
     for (std::size_t i = 0; i < x.shape()[0]; ++i) {
         for (std::size_t k = 0; k < x.shape()[2]; ++k) {
             double acc = init;
-            for (std::size_t j = 0; j < x.shape()[1]; ++j) acc = f(acc, x(i, j, k));
+            for (std::size_t j = 0; j < x.shape()[1]; ++j)
+                acc = f(acc, x(i, j, k));
             r(i, 0, k) = acc;
         }
     }
     return r;
 }
-double plus(double a, double b) { return a + b; }
-double larger(double a, double b) { return a > b ? a : b; }
-double smaller(double a, double b) { return a < b ? a : b; }
+double plus(double a, double b) {
+    return a + b;
+}
+double larger(double a, double b) {
+    return a > b ? a : b;
+}
+double smaller(double a, double b) {
+    return a < b ? a : b;
+}
 double total(const Array& x) {
     double s = 0;
-    for (double v : x) s += v;
+    for (double v : x)
+        s += v;
     return s;
 }
 const std::vector<Shape> bad_axis = {{3}};  // axis 1 does not exist in a 1-D tensor
@@ -63,26 +71,34 @@ XGRAD_REGISTER_OP(OpSpec("min", [](const Tensors& x) { return min(x[0], {1}, tru
                       .cases({{{2, 3, 4}}})
                       .samplers({harness::distinct()})
                       .bad_shapes(bad_axis));
-XGRAD_REGISTER_OP(OpSpec("sum_to", [](const Tensors& x) { return sum_to(x[0], {3, 1}); })
+XGRAD_REGISTER_OP(OpSpec("sum_to",
+                         [](const Tensors& x) {
+                             return sum_to(x[0], {3, 1});
+                         })
                       .reference([](const A& a) {
                           // [2, 3, 4] → [3, 1]: sum over axis 0 and axis 2
                           Array r = Array::from_shape({3, 1});
                           for (std::size_t j = 0; j < 3; ++j) {
                               double s = 0;
                               for (std::size_t i = 0; i < 2; ++i)
-                                  for (std::size_t k = 0; k < 4; ++k) s += a[0](i, j, k);
+                                  for (std::size_t k = 0; k < 4; ++k)
+                                      s += a[0](i, j, k);
                               r(j, 0) = s;
                           }
                           return r;
                       })
                       .cases({{{2, 3, 4}}})
                       .bad_shapes({{2, 4, 4}}));
-XGRAD_REGISTER_OP(OpSpec("broadcast_to", [](const Tensors& x) { return broadcast_to(x[0], {2, 3, 4}); })
+XGRAD_REGISTER_OP(OpSpec("broadcast_to",
+                         [](const Tensors& x) {
+                             return broadcast_to(x[0], {2, 3, 4});
+                         })
                       .reference([](const A& a) {
                           Array r = Array::from_shape({2, 3, 4});
                           for (std::size_t i = 0; i < 2; ++i)
                               for (std::size_t j = 0; j < 3; ++j)
-                                  for (std::size_t k = 0; k < 4; ++k) r(i, j, k) = a[0](j, 0);
+                                  for (std::size_t k = 0; k < 4; ++k)
+                                      r(i, j, k) = a[0](j, 0);
                           return r;
                       })
                       .cases({{{3, 1}}})
@@ -90,9 +106,10 @@ XGRAD_REGISTER_OP(OpSpec("broadcast_to", [](const Tensors& x) { return broadcast
 
 TEST_CASE("sum: over all axes, over one axis, keepdims") {
     Tensor<double> x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}});
-    CHECK(sum(x).item() == 21);                                          // 1+2+3+4+5+6
-    CHECK(sum(x, {0}).value() == xt::xarray<double>{5, 7, 9});           // column sums
-    CHECK(sum(x, {-1}, true).value() == xt::xarray<double>(xt::xtensor<double, 2>{{6}, {15}}));  // row sums, kept
+    CHECK(sum(x).item() == 21);                                 // 1+2+3+4+5+6
+    CHECK(sum(x, {0}).value() == xt::xarray<double>{5, 7, 9});  // column sums
+    CHECK(sum(x, {-1}, true).value() ==
+          xt::xarray<double>(xt::xtensor<double, 2>{{6}, {15}}));  // row sums, kept
 }
 
 TEST_CASE("max: tied maxima share the gradient") {
