@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make xtensor-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev
-          zlib1g-dev)
+          zlib1g-dev clang-format git)
 if [[ "${1:-}" == "--bench" ]]; then
     # The LibTorch peer and the OpenMP OpenBLAS it runs best with (docs/performance.md).
     packages+=(libtorch-dev libopenblas0-openmp)
