@@ -39,4 +39,26 @@ std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, const Shape& sha
     return static_cast<std::size_t>(axis < 0 ? axis + rank : axis);
 }
 
+std::vector<std::size_t> normalize_axes(const char* op, const std::vector<std::ptrdiff_t>& axes,
+                                        const Shape& shape) {
+    std::vector<std::size_t> out;
+    if (axes.empty()) {
+        for (std::size_t i = 0; i < shape.size(); ++i)
+            out.push_back(i);
+        return out;
+    }
+    for (auto a : axes)
+        out.push_back(normalize_axis(op, a, shape));
+    std::sort(out.begin(), out.end());
+    if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
+        throw ShapeError(fmt::format("{}: an axis is repeated in [{}] for x={}", op,
+                                     fmt::join(axes, ", "), shape_str(shape)));
+    }
+    return out;
+}
+
+std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) {
+    return std::vector<std::ptrdiff_t>(shape.begin(), shape.end());
+}
+
 }  // namespace xgrad

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace xgrad {
 
@@ -23,5 +24,13 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 
 /// Normalises a possibly negative axis into [0, rank); throws ShapeError naming `op` and the shape.
 std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, const Shape& shape);
+
+/// The axes of a reduction, each normalised, sorted; every axis of `shape` when `axes` is empty.
+/// An axis out of range or given twice raises ShapeError naming `op` and the shape.
+std::vector<std::size_t> normalize_axes(const char* op, const std::vector<std::ptrdiff_t>& axes,
+                                        const Shape& shape);
+
+/// The shape as signed extents, the argument type of reshape.
+std::vector<std::ptrdiff_t> signed_shape(const Shape& shape);
 
 }  // namespace xgrad

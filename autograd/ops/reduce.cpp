@@ -15,24 +15,6 @@ namespace xgrad {
 namespace ops {
 namespace {
 
-// Sorted, unique, non-negative axes; all axes when `axes` is empty.
-std::vector<std::size_t> resolve_axes(const char* op, const Axes& axes, const Shape& shape) {
-    std::vector<std::size_t> out;
-    if (axes.empty()) {
-        for (std::size_t i = 0; i < shape.size(); ++i)
-            out.push_back(i);
-        return out;
-    }
-    for (auto a : axes)
-        out.push_back(normalize_axis(op, a, shape));
-    std::sort(out.begin(), out.end());
-    if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-        throw ShapeError(fmt::format("{}: an axis is repeated in [{}] for x={}", op,
-                                     fmt::join(axes, ", "), shape_str(shape)));
-    }
-    return out;
-}
-
 // The input shape with every reduced axis set to 1 (the keepdims shape).
 Shape kept_shape(const Shape& shape, const std::vector<std::size_t>& axes) {
     Shape kept = shape;
@@ -48,10 +30,6 @@ Shape reduced_shape(const Shape& shape, const std::vector<std::size_t>& axes, bo
         if (!std::binary_search(axes.begin(), axes.end(), i)) out.push_back(shape[i]);
     }
     return out;
-}
-
-std::vector<std::ptrdiff_t> signed_shape(const Shape& s) {
-    return std::vector<std::ptrdiff_t>(s.begin(), s.end());
 }
 
 template <class T, class R>
@@ -191,12 +169,12 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
 
 template <class T>
 Tensor<T> sum(const Tensor<T>& x, const Axes& axes, bool keepdims) {
-    return record(ops::Sum<T>{ops::resolve_axes("sum", axes, x.shape()), keepdims, {}}, x);
+    return record(ops::Sum<T>{normalize_axes("sum", axes, x.shape()), keepdims, {}}, x);
 }
 
 template <class T>
 Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims) {
-    const auto ax = ops::resolve_axes("mean", axes, x.shape());
+    const auto ax = normalize_axes("mean", axes, x.shape());
     std::size_t n = 1;
     for (auto a : ax)
         n *= x.shape()[a];
@@ -209,12 +187,12 @@ Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims) {
 
 template <class T>
 Tensor<T> max(const Tensor<T>& x, const Axes& axes, bool keepdims) {
-    return record(ops::Extreme<T, 1>{ops::resolve_axes("max", axes, x.shape()), keepdims, {}}, x);
+    return record(ops::Extreme<T, 1>{normalize_axes("max", axes, x.shape()), keepdims, {}}, x);
 }
 
 template <class T>
 Tensor<T> min(const Tensor<T>& x, const Axes& axes, bool keepdims) {
-    return record(ops::Extreme<T, -1>{ops::resolve_axes("min", axes, x.shape()), keepdims, {}}, x);
+    return record(ops::Extreme<T, -1>{normalize_axes("min", axes, x.shape()), keepdims, {}}, x);
 }
 
 template <class T>

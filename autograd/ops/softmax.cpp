@@ -71,30 +71,6 @@ void normalize_slices(const T* e, T* y, const AxisSplit& s, Prep prep, Apply app
     }
 }
 
-// Sorted, unique, non-negative axes; every axis when `axes` is empty.
-std::vector<std::size_t> resolve_axes(const char* op, const Axes& axes, const Shape& shape) {
-    std::vector<std::size_t> out;
-    if (axes.empty()) {
-        for (std::size_t i = 0; i < shape.size(); ++i) {
-            out.push_back(i);
-        }
-        return out;
-    }
-    for (auto a : axes) {
-        out.push_back(normalize_axis(op, a, shape));
-    }
-    std::sort(out.begin(), out.end());
-    if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-        throw ShapeError(fmt::format("{}: an axis is repeated in [{}] for x={}", op,
-                                     fmt::join(axes, ", "), shape_str(shape)));
-    }
-    return out;
-}
-
-std::vector<std::ptrdiff_t> signed_shape(const Shape& s) {
-    return std::vector<std::ptrdiff_t>(s.begin(), s.end());
-}
-
 template <class T>
 struct Softmax {
     static constexpr const char* name = "softmax";
@@ -209,8 +185,8 @@ Tensor<T> log_softmax(const Tensor<T>& x, std::ptrdiff_t axis) {
 
 template <class T>
 Tensor<T> logsumexp(const Tensor<T>& x, const Axes& axes, bool keepdims) {
-    return record(
-        ops::LogSumExp<T>{ops::resolve_axes("logsumexp", axes, x.shape()), keepdims, {}, {}}, x);
+    return record(ops::LogSumExp<T>{normalize_axes("logsumexp", axes, x.shape()), keepdims, {}, {}},
+                  x);
 }
 
 #define XGRAD_INSTANTIATE(T)                                          \

@@ -30,3 +30,12 @@ TEST_CASE("normalize_axis: negative axes count from the end; out of range names 
                          ShapeError);
     CHECK_THROWS_AS(normalize_axis("sum", 0, {}), ShapeError);  // a scalar has no axis
 }
+
+TEST_CASE("normalize_axes: sorted and non-negative, every axis when none is given") {
+    CHECK(normalize_axes("sum", {-1, 0}, {2, 3, 4}) == std::vector<std::size_t>{0, 2});
+    CHECK(normalize_axes("sum", {}, {2, 3}) == std::vector<std::size_t>{0, 1});
+    CHECK(normalize_axes("sum", {}, {}).empty());
+    CHECK_THROWS_WITH_AS(normalize_axes("sum", {1, -2}, {2, 3, 4}),
+                         "sum: an axis is repeated in [1, -2] for x=[2, 3, 4]", ShapeError);
+    CHECK(signed_shape({2, 0, 3}) == std::vector<std::ptrdiff_t>{2, 0, 3});
+}
