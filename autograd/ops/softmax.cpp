@@ -71,6 +71,14 @@ void normalize_slices(const T* e, T* y, const AxisSplit& s, Prep prep, Apply app
     }
 }
 
+// x − max along the axis of each slice (see shift_by_max), as a new array.
+template <class T>
+xt::xarray<T> minus_max(const Tensor<T>& x, const AxisSplit& s) {
+    xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+    shift_by_max(x.value().data(), y.data(), s);
+    return y;
+}
+
 template <class T>
 struct Softmax {
     static constexpr const char* name = "softmax";
@@ -79,9 +87,8 @@ struct Softmax {
     std::string attributes() const { return fmt::format("axis={}", axis); }
     xt::xarray<T> forward(const Tensor<T>& x) {
         const AxisSplit s = split_at(x.shape(), axis);
-        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
-        shift_by_max(x.value().data(), y.data(), s);  // y = x − max
-        xt::noalias(y) = xt::exp(y);                  // one SIMD pass over contiguous memory
+        xt::xarray<T> y = minus_max(x, s);
+        xt::noalias(y) = xt::exp(y);  // one SIMD pass over contiguous memory
         normalize_slices(
             y.data(), y.data(), s, [](T t) { return T(1) / t; },
             [](T v, T inv) { return v * inv; });
@@ -102,8 +109,7 @@ struct LogSoftmax {
     std::string attributes() const { return fmt::format("axis={}", axis); }
     xt::xarray<T> forward(const Tensor<T>& x) {
         const AxisSplit s = split_at(x.shape(), axis);
-        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
-        shift_by_max(x.value().data(), y.data(), s);  // y = x − max
+        xt::xarray<T> y = minus_max(x, s);
         xt::xarray<T> e = xt::xarray<T>::from_shape(x.shape());
         xt::noalias(e) = xt::exp(y);
         normalize_slices(
