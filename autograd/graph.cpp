@@ -62,15 +62,21 @@ std::string display_name(const Tensor<T>& t) {
 
 namespace {
 
+// "[k]" after the op name for output k of an op with several outputs ("lstm_cell[1]").
+template <class T>
+std::string output_suffix(const Tensor<T>& t) {
+    return t.node()->outputs ? fmt::format("[{}]", t.output_index()) : std::string();
+}
+
 template <class T>
 std::string call_text(const Tensor<T>& t) {
     std::vector<std::string> args;
     for (const auto& in : t.inputs())
         args.push_back(display_name(in));
-    const auto* fn = t.node()->fn.get();
+    const auto* fn = t.function();
     const std::string attrs = fn ? fn->attributes() : std::string();
-    return fmt::format("{}({}{}{})", t.op_name(), fmt::join(args, ", "), attrs.empty() ? "" : "; ",
-                       attrs);
+    return fmt::format("{}{}({}{}{})", t.op_name(), output_suffix(t), fmt::join(args, ", "),
+                       attrs.empty() ? "" : "; ", attrs);
 }
 
 // Quotes and backslashes escaped; a newline becomes DOT's "\n" line break.
@@ -127,10 +133,11 @@ std::string to_dot(const Tensor<T>& output) {
         dot += fmt::format("  n{} [shape=box, style=rounded, label=\"{}\"{}];\n", id,
                            dot_escape(label), t.requires_grad() ? "" : ", color=gray");
         if (t.is_leaf()) continue;
-        const auto* fn = t.node()->fn.get();
+        const auto* fn = t.function();
         const std::string attrs = fn ? fn->attributes() : std::string();
-        dot += fmt::format("  op{} [shape=ellipse, label=\"#{} {}{}\"];\n", id, t.tape_position(),
-                           t.op_name(), attrs.empty() ? "" : dot_escape("\n" + attrs));
+        dot += fmt::format("  op{} [shape=ellipse, label=\"#{} {}{}{}\"];\n", id, t.tape_position(),
+                           t.op_name(), output_suffix(t),
+                           attrs.empty() ? "" : dot_escape("\n" + attrs));
         for (const auto& in : t.inputs()) {
             dot += fmt::format("  n{} -> op{};\n", index.at(in.node()), id);
         }

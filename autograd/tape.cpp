@@ -183,22 +183,17 @@ public:
             Tensor<T> y = std::move(heap_.back());
             heap_.pop_back();
             Node<T>& n = *y.node();
-            n.queued = false;
-            Tensor<T> g = std::move(n.pending);
-            n.pending = Tensor<T>();
-            if (capturing_) {
-                auto it = captured_.find(&n);
-                if (it != captured_.end()) {
-                    for (std::size_t i : it->second)
-                        results_[i] = g;
-                }
-            }
+            if (!n.queued) continue;  // an output whose op already ran (Note [several outputs])
+            Tensor<T> g = take(n);
             if (!n.op) {
                 if (!capturing_) accumulate_leaf(n, std::move(g), create_graph_);
                 continue;
             }
-            if (n.retains_grad && !capturing_) accumulate_leaf(n, Tensor<T>(g), create_graph_);
-            step(y, g);
+            if (n.outputs) {
+                step_outputs(y, g);
+            } else {
+                step(y, g);
+            }
         }
         return std::move(results_);
     }
@@ -214,20 +209,77 @@ private:
         }
     }
 
+    // The final gradient of `n`, taken off it: captured for grad(), kept by retain_grad().
+    Tensor<T> take(Node<T>& n) {
+        n.queued = false;
+        Tensor<T> g = std::move(n.pending);
+        n.pending = Tensor<T>();
+        if (capturing_) {
+            auto it = captured_.find(&n);
+            if (it != captured_.end()) {
+                for (std::size_t i : it->second)
+                    results_[i] = g;
+            }
+        } else if (n.op && n.retains_grad) {
+            accumulate_leaf(n, Tensor<T>(g), create_graph_);
+        }
+        return g;
+    }
+
+    [[noreturn]] static void throw_released(const Node<T>& n) {
+        throw Error(
+            fmt::format("backward: the saved values of {} (tape #{}) were already freed by an "
+                        "earlier backward; pass retain_graph=true to the first backward to run "
+                        "through the graph again",
+                        n.op, n.seq));
+    }
+
     void step(const Tensor<T>& y, const Tensor<T>& g) {
         Node<T>& n = *y.node();
-        if (n.released || !n.fn) {
-            throw Error(
-                fmt::format("backward: the saved values of {} (tape #{}) were already "
-                            "freed by an earlier backward; pass retain_graph=true to the "
-                            "first backward to run through the graph again",
-                            n.op, n.seq));
-        }
+        if (n.released || !n.fn) throw_released(n);
         std::vector<Tensor<T>> grads;
         {
             VjpScope scope(n.op, n.seq);
             grads = n.fn->vjp(g, y);
         }
+        pass_on(y, g, std::move(grads));
+        if (!retain_graph_) {
+            n.fn.reset();
+            n.released = true;
+        }
+    }
+
+    // The op of `y` has several outputs: its VJP runs once, with every output's gradient (Note
+    // [several outputs]); y is the output backward reached first, and g its gradient.
+    void step_outputs(const Tensor<T>& y, const Tensor<T>& g) {
+        Node<T>& n = *y.node();
+        OutputSet<T>& set = *n.outputs;
+        if (!set.fn) throw_released(n);
+        const std::size_t k = set.nodes.size();
+        std::vector<Tensor<T>> gs(k), ys(k);
+        for (std::size_t i = 0; i < k; ++i) {
+            std::shared_ptr<Node<T>> out = set.nodes[i].lock();
+            if (out) ys[i] = Tensor<T>(out);
+            if (i == n.output_index) {
+                gs[i] = g;
+            } else if (out && out->queued) {
+                gs[i] = take(*out);
+            }
+            if (!gs[i].defined()) gs[i] = zeros<T>(set.shapes[i]);
+        }
+        std::vector<Tensor<T>> grads;
+        {
+            VjpScope scope(n.op, n.seq);
+            grads = set.fn->vjp_outputs(gs, ys);
+        }
+        pass_on(y, g, std::move(grads));
+        if (!retain_graph_) set.fn.reset();
+    }
+
+    // Checks a VJP's gradients (count, shapes, anomaly mode), shows the step to a tracer and
+    // passes each gradient on to its input.
+    void pass_on(const Tensor<T>& y, const Tensor<T>& g, std::vector<Tensor<T>>&& grads) {
+        const Node<T>& n = *y.node();
         if (grads.size() != n.inputs.size()) {
             throw ShapeError(
                 fmt::format("backward: vjp of {} (tape #{}) returned {} gradients "
@@ -249,10 +301,6 @@ private:
             if (grads[i].defined() && n.inputs[i].requires_grad()) {
                 push(n.inputs[i], std::move(grads[i]));
             }
-        }
-        if (!retain_graph_) {
-            n.fn.reset();
-            n.released = true;
         }
     }
 

@@ -49,6 +49,15 @@ struct has_fast_vjp<T, Op,
                     std::void_t<decltype(std::declval<Op&>().fast_vjp(
                         std::declval<const Tensor<T>&>(), std::declval<const Tensor<T>&>()))>>
     : std::true_type {};
+// The same for an op with several outputs, whose VJPs take every output's gradient.
+template <class T, class Op, class = void>
+struct has_fast_vjp_outputs : std::false_type {};
+template <class T, class Op>
+struct has_fast_vjp_outputs<T, Op,
+                            std::void_t<decltype(std::declval<Op&>().fast_vjp(
+                                std::declval<const std::vector<Tensor<T>>&>(),
+                                std::declval<const std::vector<Tensor<T>>&>()))>> : std::true_type {
+};
 
 /// Adds an op to registered_ops(); `type` is its C++ type as typeid names it (mangled).
 bool register_op(const char* name, const char* type, bool fast_vjp);
@@ -61,7 +70,8 @@ struct OpRegistration {
 };
 template <class T, class Op>
 const bool OpRegistration<T, Op>::done = register_op(Op::name, typeid(Op).name(),
-                                                     has_fast_vjp<T, Op>::value);
+                                                     has_fast_vjp<T, Op>::value ||
+                                                         has_fast_vjp_outputs<T, Op>::value);
 
 template <class T, class Grads>
 std::vector<Tensor<T>> grads_vector(Grads&& grads) {
@@ -113,6 +123,28 @@ struct OpFunction final : FunctionBase<T> {
     }
 };
 
+// The FunctionBase of an op with several outputs (record_multi): Note [several outputs].
+template <class T, class Op>
+struct MultiOpFunction final : FunctionBase<T> {
+    explicit MultiOpFunction(Op o) : op(std::move(o)) {}
+    Op op;
+
+    std::vector<Tensor<T>> vjp_outputs(const std::vector<Tensor<T>>& gs,
+                                       const std::vector<Tensor<T>>& ys) override {
+        if constexpr (has_fast_vjp_outputs<T, Op>::value) {
+            if (!grad_enabled()) return grads_vector<T>(op.fast_vjp(gs, ys));
+        }
+        return grads_vector<T>(op.vjp(gs, ys));
+    }
+    std::string attributes() const override {
+        if constexpr (has_attributes<Op>::value) {
+            return op.attributes();
+        } else {
+            return {};
+        }
+    }
+};
+
 template <class T>
 bool any_requires_grad(const std::vector<Tensor<T>>& inputs) {
     for (const auto& t : inputs) {
@@ -142,7 +174,50 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
     return Tensor<T>(std::move(node));
 }
 
+// Recorded outputs of an op with several outputs: one node each, consecutive tape positions,
+// one shared OutputSet holding the op (Note [several outputs]); plain leaves when nothing needs
+// recording.
+template <class T, class Op, class Values>
+std::vector<Tensor<T>> make_results(Values&& ys, Op&& op, std::vector<Tensor<T>>&& inputs) {
+    static_cast<void>(&OpRegistration<T, std::decay_t<Op>>::done);
+    std::vector<Tensor<T>> out;
+    out.reserve(ys.size());
+    if (!grad_enabled() || !any_requires_grad(inputs)) {
+        for (auto& y : ys)
+            out.push_back(make_constant<T, Op>(std::move(y)));
+        return out;
+    }
+    auto set = std::make_shared<OutputSet<T>>();
+    set->fn = std::make_unique<MultiOpFunction<T, std::decay_t<Op>>>(std::forward<Op>(op));
+    for (std::size_t k = 0; k < ys.size(); ++k) {
+        set->shapes.push_back(ys[k].shape());
+        auto node = make_from_free_list<Node<T>>(std::move(ys[k]), true);
+        node->op = Op::name;
+        node->seq = next_sequence_number();
+        node->inputs = inputs;
+        node->outputs = set;
+        node->output_index = k;
+        if (anomaly_enabled()) check_finite(node->value, Op::name, node->seq, "forward");
+        set->nodes.push_back(node);
+        out.emplace_back(std::move(node));
+    }
+    return out;
+}
+
 }  // namespace detail
+
+// Note [several outputs]
+// Most ops have one output; some have several (split, an LSTM cell's h and c). Each output is a
+// node of its own, with its own tape position and the op's inputs as its edges, so the graph is
+// walked, listed and drawn as usual ("#8 c = lstm_cell[1](gates, c0)"). The op itself lives once,
+// in an OutputSet the outputs share. Its VJP needs the gradient of every output, and it gets
+// them: the outputs have consecutive tape positions and every consumer of any of them comes
+// later on the tape, so when backward reaches the first of them (in reverse order) all their
+// gradients are final. The engine then takes every output's gradient (zeros for one that
+// received none), runs the op's vjp(gs, ys) once, and skips the other outputs when it reaches
+// them. An op with several outputs is a struct like any other (docs/custom-ops.md) whose
+// forward returns a std::vector (or std::array) of values and whose vjp, and optional fast_vjp,
+// take (gs, ys), one entry per output; ys holds undefined tensors for outputs already destroyed.
 
 // Note [fast VJP]
 // An op's `vjp` is written with xgrad ops, so that a backward with create_graph records the
@@ -193,6 +268,23 @@ struct OpInfo {
 /// struct and element type, sorted by name then type; filled as the program starts. The op
 /// harness uses it to check that every built-in op is tested.
 std::vector<OpInfo> registered_ops();
+
+/// Runs an op struct with several outputs (Note [several outputs]): `forward(inputs...)` returns
+/// their values (std::vector or std::array of xt::xarray<T>), `vjp(gs, ys)` one gradient per
+/// input. Returns one tensor per output, recorded when grad mode is on and an input requires grad.
+template <class Op, class T, class... Rest>
+std::vector<Tensor<T>> record_multi(Op op, const Tensor<T>& first, const Rest&... rest) {
+    auto ys = op.forward(first, rest...);
+    return detail::make_results<T>(std::move(ys), std::move(op),
+                                   std::vector<Tensor<T>>{first, rest...});
+}
+
+/// The same for an op over a list of tensors: forward(inputs).
+template <class Op, class T>
+std::vector<Tensor<T>> record_list_multi(Op op, const std::vector<Tensor<T>>& inputs) {
+    auto ys = op.forward(inputs);
+    return detail::make_results<T>(std::move(ys), std::move(op), std::vector<Tensor<T>>(inputs));
+}
 
 /// Backward from several outputs at once, each with its gradient (undefined = ones for a scalar).
 template <class T>

@@ -158,6 +158,18 @@ const char* Tensor<T>::op_name() const {
 }
 
 template <class T>
+std::size_t Tensor<T>::output_index() const {
+    return checked().output_index;
+}
+
+template <class T>
+const FunctionBase<T>* Tensor<T>::function() const {
+    const Node<T>& n = checked();
+    if (n.fn) return n.fn.get();
+    return n.outputs ? n.outputs->fn.get() : nullptr;
+}
+
+template <class T>
 std::uint64_t Tensor<T>::tape_position() const {
     return checked().seq;
 }
@@ -172,8 +184,20 @@ const std::vector<Tensor<T>>& Tensor<T>::inputs() const {
 // op. Instead each node moves the edges of inputs it solely owns onto a local stack, so every
 // node dies with no edges left and the depth stays constant.
 template <class T>
+std::vector<Tensor<T>> FunctionBase<T>::vjp(const Tensor<T>&, const Tensor<T>&) {
+    throw Error("backward: this op has several outputs; the engine calls vjp_outputs");
+}
+
+template <class T>
+std::vector<Tensor<T>> FunctionBase<T>::vjp_outputs(const std::vector<Tensor<T>>&,
+                                                    const std::vector<Tensor<T>>&) {
+    throw Error("backward: this op has one output; the engine calls vjp");
+}
+
+template <class T>
 Node<T>::~Node() {
     fn.reset();  // saved handles first, so the edges below are the last owners
+    outputs.reset();
     if (inputs.empty() && !grad.defined()) return;
     std::vector<Tensor<T>> stack = std::move(inputs);
     if (grad.defined()) stack.push_back(std::move(grad));
@@ -183,6 +207,7 @@ Node<T>::~Node() {
         const auto& p = t.node_ptr();
         if (p && p.use_count() == 1) {
             p->fn.reset();
+            p->outputs.reset();
             for (auto& in : p->inputs)
                 stack.push_back(std::move(in));
             p->inputs.clear();
@@ -217,6 +242,7 @@ Tensor<T> ones(const Shape& shape, bool requires_grad) {
 #define XGRAD_INSTANTIATE(T)                           \
     template class Tensor<T>;                          \
     template struct Node<T>;                           \
+    template struct FunctionBase<T>;                   \
     template Tensor<T> scalar<T>(T, bool);             \
     template Tensor<T> full<T>(const Shape&, T, bool); \
     template Tensor<T> zeros<T>(const Shape&, bool);   \

@@ -19,16 +19,31 @@ template <class T>
 struct Node;
 template <class T>
 class Tensor;
+template <class T>
+struct OutputSet;
 
 /// The recorded half of an op: its saved values and its vector-Jacobian product.
 /// `record` (autograd/tape.hpp) wraps every op struct in one of these.
 template <class T>
 struct FunctionBase {
     virtual ~FunctionBase() = default;
-    /// One gradient per input, in input order; an undefined Tensor means "no gradient".
-    virtual std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>& y) = 0;
+    /// An op with one output: one gradient per input, in input order; an undefined Tensor means
+    /// "no gradient".
+    virtual std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>& y);
+    /// An op with several outputs (record_multi): the same from the gradient of every output
+    /// (zeros for an output that received none) and the outputs (undefined once destroyed).
+    virtual std::vector<Tensor<T>> vjp_outputs(const std::vector<Tensor<T>>& gs,
+                                               const std::vector<Tensor<T>>& ys);
     /// The op's attributes for the tape listing ("axis=1"), empty when it has none.
     virtual std::string attributes() const = 0;
+};
+
+/// What the outputs of one op with several outputs share (Note [several outputs] in tape.hpp).
+template <class T>
+struct OutputSet {
+    std::unique_ptr<FunctionBase<T>> fn;        // saved values + VJP; null once released
+    std::vector<std::weak_ptr<Node<T>>> nodes;  // the outputs, in order
+    std::vector<Shape> shapes;                  // their shapes (zeros for a missing gradient)
 };
 
 /// A cheap, copyable handle (shared ownership) to a node of the graph: a value, its gradient and,
@@ -89,6 +104,11 @@ public:
     const std::string& name() const;
     /// Name of the op that made this tensor ("mul"), or "" for a leaf.
     const char* op_name() const;
+    /// Which output of its op this tensor is: 0, or k for the k-th output of an op with several.
+    std::size_t output_index() const;
+    /// The recorded op that made this tensor (its attributes, its VJP), or null for a leaf and
+    /// once a backward without retain_graph released it.
+    const FunctionBase<T>* function() const;
     /// Tape position: the op's sequence number in execution order (0 for leaves).
     std::uint64_t tape_position() const;
     /// The tensors this one was computed from (empty for a leaf).
@@ -108,12 +128,14 @@ private:
 template <class T>
 struct Node {
     xt::xarray<T> value;
-    Tensor<T> grad;                       // accumulated gradient (leaves, retained non-leaves)
-    std::unique_ptr<FunctionBase<T>> fn;  // saved values + VJP; null for leaves and once released
-    std::vector<Tensor<T>> inputs;        // edges to the inputs, kept for the walk and the listing
-    const char* op = nullptr;             // op name, null for a leaf
-    std::uint64_t seq = 0;                // tape position, 0 for a leaf
-    std::uint64_t created = next_id();    // creation order (orders leaves in listings)
+    Tensor<T> grad;                         // accumulated gradient (leaves, retained non-leaves)
+    std::unique_ptr<FunctionBase<T>> fn;    // saved values + VJP; null for leaves and once released
+    std::shared_ptr<OutputSet<T>> outputs;  // instead of fn, for an output of an op with several
+    std::size_t output_index = 0;           // which output of that op this node is
+    std::vector<Tensor<T>> inputs;      // edges to the inputs, kept for the walk and the listing
+    const char* op = nullptr;           // op name, null for a leaf
+    std::uint64_t seq = 0;              // tape position, 0 for a leaf
+    std::uint64_t created = next_id();  // creation order (orders leaves in listings)
     bool requires_grad = false;
     bool retains_grad = false;
     bool released = false;  // saved values freed by a backward without retain_graph

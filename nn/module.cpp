@@ -5,26 +5,111 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+#include <type_traits>
 
 namespace xgrad::nn {
 
+namespace {
+// A class name as error messages begin it (docs/architecture.md, "Errors"):
+// "BatchNorm2d" -> "batch_norm2d", "LSTMCell" -> "lstm_cell".
+std::string snake_case(const std::string& name) {
+    std::string out;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const auto c = static_cast<unsigned char>(name[i]);
+        if (std::isupper(c) && i > 0) {
+            const auto before = static_cast<unsigned char>(name[i - 1]);
+            const bool next_lower =
+                i + 1 < name.size() && std::islower(static_cast<unsigned char>(name[i + 1]));
+            if (std::islower(before) || std::isdigit(before) ||
+                (std::isupper(before) && next_lower)) {
+                out += '_';
+            }
+        }
+        out += static_cast<char>(std::tolower(c));
+    }
+    return out;
+}
+
+// Sets a flag for a scope: a default forward calling the other one.
+struct Bridge {
+    explicit Bridge(bool& flag) : flag_(flag) { flag_ = true; }
+    ~Bridge() { flag_ = false; }
+    Bridge(const Bridge&) = delete;
+    Bridge& operator=(const Bridge&) = delete;
+    bool& flag_;
+};
+}  // namespace
+
 template <class T>
-Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
+Tensor<T> Module<T>::forward(const Tensor<T>& x) {
+    if (bridging_) {
+        throw Error(fmt::format("{}: the module overrides neither forward nor forward_list",
+                                snake_case(type_name())));
+    }
+    std::vector<Tensor<T>> ys;
+    {
+        Bridge bridge(bridging_);
+        ys = forward_list({x});
+    }
+    if (ys.size() != 1) {
+        throw Error(
+            fmt::format("{}: forward returns {} tensors; call it with a list, "
+                        "module({{x, ...}}), to get them all",
+                        snake_case(type_name()), ys.size()));
+    }
+    return ys[0];
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::forward_list(const std::vector<Tensor<T>>& inputs) {
+    if (bridging_) {
+        throw Error(fmt::format("{}: the module overrides neither forward nor forward_list",
+                                snake_case(type_name())));
+    }
+    if (inputs.size() != 1) {
+        throw Error(fmt::format("{}: takes one input tensor; got {}", snake_case(type_name()),
+                                inputs.size()));
+    }
+    Bridge bridge(bridging_);
+    return {forward(inputs[0])};
+}
+
+template <class T>
+template <class Run>
+auto Module<T>::recorded(Run&& run) {
     auto* rec = detail::summary_recorder;
-    if (!rec) return forward(x);
+    if (!rec) return run();
     const std::size_t depth = rec->depth++;
-    Tensor<T> y;
+    decltype(run()) y;
     try {
-        y = forward(x);
+        y = run();
     } catch (...) {
         rec->depth = depth;
         throw;
     }
     rec->depth = depth;
+    std::vector<Shape> shapes;
+    if constexpr (std::is_same_v<decltype(y), Tensor<T>>) {
+        shapes.push_back(y.shape());
+    } else {
+        for (const auto& t : y)
+            shapes.push_back(t.shape());
+    }
     rec->rows.push_back(
-        {this, type_name(), extra_repr(), y.shape(), depth, count_parameters(*this)});
+        {this, type_name(), extra_repr(), std::move(shapes), depth, count_parameters(*this)});
     return y;
+}
+
+template <class T>
+Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
+    return recorded([&] { return forward(x); });
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::operator()(const std::vector<Tensor<T>>& inputs) {
+    return recorded([&] { return forward_list(inputs); });
 }
 
 template <class T>
@@ -166,6 +251,16 @@ std::string keras_shape(const Shape& s) {
         parts.push_back(std::to_string(s[i]));
     return fmt::format("[{}]", fmt::join(parts, ", "));
 }
+
+// One output's shape as Keras prints it; several in a list, as Keras prints a layer that returns
+// its states: [[None, 5, 20], [None, 20]].
+std::string keras_shapes(const std::vector<Shape>& shapes) {
+    if (shapes.size() == 1) return keras_shape(shapes[0]);
+    std::vector<std::string> parts;
+    for (const auto& s : shapes)
+        parts.push_back(keras_shape(s));
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
 }  // namespace
 
 template <class T>
@@ -199,7 +294,7 @@ std::string summary(Module<T>& model, const Shape& input_shape) {
     for (const auto& row : recorder.rows) {
         if (row.depth != depth) continue;
         const std::string label = fmt::format("{} ({})", index++, row.type);
-        out += fmt::format("{:<34}{:<26}{:>12}\n", label, keras_shape(row.output),
+        out += fmt::format("{:<34}{:<26}{:>12}\n", label, keras_shapes(row.outputs),
                            with_commas(row.params));
     }
     std::size_t trainable = 0;

@@ -2,6 +2,7 @@
 
 #include "autograd/tensor.hpp"
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ namespace xgrad::nn {
 ///         Tensor<float> forward(const Tensor<float>& x) override { return x * scale_ + shift_; }
 ///         std::string type_name() const override { return "Affine"; }
 ///     };
+///
+/// A module with several inputs or outputs overrides forward_list instead (or as well).
 template <class T = float>
 class Module {
 public:
@@ -36,8 +39,15 @@ public:
     Module(Module&&) = default;
     Module& operator=(Module&&) = default;
 
-    /// The computation: composes xgrad ops only (a module never contains gradient code).
-    virtual Tensor<T> forward(const Tensor<T>& x) = 0;
+    /// The computation on one tensor: composes xgrad ops only (a module never contains gradient
+    /// code). A layer with one input and one output overrides this one.
+    virtual Tensor<T> forward(const Tensor<T>& x);
+    /// The computation for a module with several inputs or outputs (a recurrent layer takes x and
+    /// an initial state and returns the output sequence and the final state); such a module
+    /// overrides this one, and may also override forward(x) with its main output. The two
+    /// defaults bridge: this one runs forward(x) on exactly one input, forward(x) runs this one
+    /// and expects exactly one output. A module overrides at least one of them.
+    virtual std::vector<Tensor<T>> forward_list(const std::vector<Tensor<T>>& inputs);
     /// The class name shown by summary() ("Linear").
     virtual std::string type_name() const = 0;
     /// Extra text for summary() and printing ("in=784, out=300"); empty by default.
@@ -45,6 +55,12 @@ public:
 
     /// Runs forward (and reports the output shape to an active summary()).
     Tensor<T> operator()(const Tensor<T>& x);
+    /// Runs forward_list: `lstm({x, h0, c0})` returns {output, h_n, c_n}; `lstm({x})` too (a
+    /// braced list always means forward_list, `lstm(x)` forward).
+    std::vector<Tensor<T>> operator()(const std::vector<Tensor<T>>& inputs);
+    std::vector<Tensor<T>> operator()(std::initializer_list<Tensor<T>> inputs) {
+        return (*this)(std::vector<Tensor<T>>(inputs));
+    }
 
     /// Parameters of this module and its children, depth first, in registration order.
     std::vector<Tensor<T>> parameters() const;
@@ -93,11 +109,15 @@ protected:
 private:
     template <class F>
     void walk(const std::string& prefix, F&& f) const;
+    // Runs `run` (a forward) and reports its output shapes to an active summary().
+    template <class Run>
+    auto recorded(Run&& run);
 
     std::vector<std::pair<std::string, Tensor<T>>> params_;
     std::vector<std::pair<std::string, Tensor<T>>> buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
+    bool bridging_ = false;  // a default forward is calling the other (one must be overridden)
 };
 
 namespace detail {
@@ -106,7 +126,7 @@ struct SummaryRow {
     const void* module;
     std::string type;
     std::string extra;
-    Shape output;
+    std::vector<Shape> outputs;
     std::size_t depth;
     std::size_t params;
 };

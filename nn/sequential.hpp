@@ -29,7 +29,11 @@ public:
         return this->register_module(std::to_string(this->children().size()), std::move(module));
     }
 
+    /// Each layer's forward(x) on the previous one's output.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// Each layer's forward_list on the previous one's outputs: a layer that returns several
+    /// tensors (a recurrent layer's output and state) feeds them all to the next.
+    std::vector<Tensor<T>> forward_list(const std::vector<Tensor<T>>& inputs) override;
     std::string type_name() const override { return "Sequential"; }
     std::size_t size() const { return this->children().size(); }
 };

@@ -360,6 +360,62 @@ struct Concat {
     }
 };
 
+// One op with several outputs (Note [several outputs] in tape.hpp): the pieces of x along dim,
+// `lengths` long; with drop_axis every piece is one long and loses the axis (unbind).
+template <class T>
+struct Split {
+    static constexpr const char* name = "split";
+    std::size_t dim;
+    std::vector<std::size_t> lengths;
+    bool drop_axis;
+    Shape in_shape;
+
+    std::string attributes() const {
+        return fmt::format("dim={}, sizes=[{}]{}", dim, fmt::join(lengths, ", "),
+                           drop_axis ? ", drop_axis" : "");
+    }
+    std::vector<xt::xarray<T>> forward(const Tensor<T>& x) {
+        in_shape = x.shape();
+        const AxisSplit a = split_at(in_shape, dim);
+        std::vector<xt::xarray<T>> ys;
+        ys.reserve(lengths.size());
+        std::size_t offset = 0;
+        for (const std::size_t len : lengths) {
+            Shape shape = with_axis(in_shape, dim, len);
+            if (drop_axis) shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(dim));
+            xt::xarray<T> y = xt::xarray<T>::from_shape(shape);
+            const std::size_t block = len * a.inner;  // one outer row of the piece
+            for (std::size_t o = 0; o < a.outer; ++o) {
+                std::copy_n(x.value().data() + (o * a.n + offset) * a.inner, block,
+                            y.data() + o * block);
+            }
+            ys.push_back(std::move(y));
+            offset += len;
+        }
+        return ys;
+    }
+    // y_k = x[offset_k, offset_k + len_k) along dim  ⇒  ∂L/∂x = [g_0 | g_1 | ...] along dim
+    Grads<T, 1> vjp(const std::vector<Tensor<T>>& gs, const std::vector<Tensor<T>>&) const {
+        return {drop_axis ? stack(gs, static_cast<std::ptrdiff_t>(dim))
+                          : concat(gs, static_cast<std::ptrdiff_t>(dim))};
+    }
+    // The same, copied into one array (Note [fast VJP]).
+    Grads<T, 1> fast_vjp(const std::vector<Tensor<T>>& gs, const std::vector<Tensor<T>>&) const {
+        const AxisSplit a = split_at(in_shape, dim);
+        xt::xarray<T> dx = xt::xarray<T>::from_shape(in_shape);
+        std::size_t offset = 0;
+        for (std::size_t k = 0; k < lengths.size(); ++k) {
+            const std::size_t block = lengths[k] * a.inner;
+            for (std::size_t o = 0; o < a.outer; ++o) {
+                std::copy_n(gs[k].value().data() + o * block, block,
+                            dx.data() + (o * a.n + offset) * a.inner);
+            }
+            offset += lengths[k];
+        }
+        return {Tensor<T>(std::move(dx))};
+    }
+};
+
 std::string pads_str(const std::vector<std::size_t>& before,
                      const std::vector<std::size_t>& after) {
     std::vector<std::string> pairs;
@@ -598,6 +654,57 @@ Tensor<T> stack(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim) {
 }
 
 template <class T>
+std::vector<Tensor<T>> split(const Tensor<T>& x, const std::vector<std::size_t>& sizes,
+                             std::ptrdiff_t dim) {
+    if (x.dim() == 0) {
+        throw ShapeError(
+            fmt::format("split: expected a tensor of rank >= 1; got x={}", shape_str(x.shape())));
+    }
+    const std::size_t d = normalize_axis("split", dim, x.shape());
+    std::size_t total = 0;
+    for (const std::size_t n : sizes)
+        total += n;
+    if (sizes.empty() || total != x.shape()[d]) {
+        throw ShapeError(
+            fmt::format("split: sizes [{}] must sum to the length {} of axis {}; got "
+                        "x={}",
+                        fmt::join(sizes, ", "), x.shape()[d], dim, shape_str(x.shape())));
+    }
+    return record_multi(ops::Split<T>{d, sizes, false, {}}, x);
+}
+
+template <class T>
+std::vector<Tensor<T>> split(const Tensor<T>& x, std::size_t size, std::ptrdiff_t dim) {
+    if (size == 0) throw ValueError("split: size must be >= 1; got size=0");
+    if (x.dim() == 0) return split(x, std::vector<std::size_t>{}, dim);  // names the rank
+    const std::size_t n = x.shape()[normalize_axis("split", dim, x.shape())];
+    std::vector<std::size_t> sizes;
+    for (std::size_t start = 0; start < n; start += size)
+        sizes.push_back(std::min(size, n - start));
+    if (sizes.empty()) sizes.push_back(0);  // an empty axis: one empty piece, as PyTorch
+    return split(x, sizes, dim);
+}
+
+template <class T>
+std::vector<Tensor<T>> chunk(const Tensor<T>& x, std::size_t chunks, std::ptrdiff_t dim) {
+    if (chunks == 0) throw ValueError("chunk: chunks must be >= 1; got chunks=0");
+    if (x.dim() == 0) return split(x, std::vector<std::size_t>{}, dim);  // names the rank
+    const std::size_t n = x.shape()[normalize_axis("chunk", dim, x.shape())];
+    return split(x, std::max<std::size_t>(1, (n + chunks - 1) / chunks), dim);
+}
+
+template <class T>
+std::vector<Tensor<T>> unbind(const Tensor<T>& x, std::ptrdiff_t dim) {
+    if (x.dim() == 0) {
+        throw ShapeError(
+            fmt::format("unbind: expected a tensor of rank >= 1; got x={}", shape_str(x.shape())));
+    }
+    const std::size_t d = normalize_axis("unbind", dim, x.shape());
+    if (x.shape()[d] == 0) return {};
+    return record_multi(ops::Split<T>{d, std::vector<std::size_t>(x.shape()[d], 1), true, {}}, x);
+}
+
+template <class T>
 Tensor<T> pad(const Tensor<T>& x, const std::vector<std::pair<std::size_t, std::size_t>>& pads,
               T value) {
     const std::size_t rank = x.dim();
@@ -624,6 +731,11 @@ Tensor<T> pad(const Tensor<T>& x, const std::vector<std::pair<std::size_t, std::
     template Tensor<T> gather(const Tensor<T>&, std::ptrdiff_t, const Index&);                 \
     template Tensor<T> concat(const std::vector<Tensor<T>>&, std::ptrdiff_t);                  \
     template Tensor<T> stack(const std::vector<Tensor<T>>&, std::ptrdiff_t);                   \
+    template std::vector<Tensor<T>> split(const Tensor<T>&, const std::vector<std::size_t>&,   \
+                                          std::ptrdiff_t);                                     \
+    template std::vector<Tensor<T>> split(const Tensor<T>&, std::size_t, std::ptrdiff_t);      \
+    template std::vector<Tensor<T>> chunk(const Tensor<T>&, std::size_t, std::ptrdiff_t);      \
+    template std::vector<Tensor<T>> unbind(const Tensor<T>&, std::ptrdiff_t);                  \
     template Tensor<T> pad(const Tensor<T>&,                                                   \
                            const std::vector<std::pair<std::size_t, std::size_t>>&, T);
 XGRAD_INSTANTIATE(float)

@@ -39,6 +39,25 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim = 0);
 /// Joins tensors of one shape along a new axis `dim` (in [−rank−1, rank]).
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim = 0);
+/// Splits x along `dim` into pieces of the given lengths, which must sum to the axis (ShapeError
+/// naming the sizes and x otherwise): PyTorch's split with a list. One op with several outputs
+/// (Note [several outputs] in autograd/tape.hpp): its VJP joins the pieces' gradients (zeros for a
+/// piece that got none) in one concat.
+template <class T>
+std::vector<Tensor<T>> split(const Tensor<T>& x, const std::vector<std::size_t>& sizes,
+                             std::ptrdiff_t dim = 0);
+/// Splits x along `dim` into pieces of `size` (the last one shorter when size does not divide the
+/// axis): PyTorch's split with an int. size ≥ 1 (ValueError).
+template <class T>
+std::vector<Tensor<T>> split(const Tensor<T>& x, std::size_t size, std::ptrdiff_t dim = 0);
+/// At most `chunks` pieces of ⌈n / chunks⌉ along `dim` (the last shorter; fewer pieces when n is
+/// small), as PyTorch's chunk. chunks ≥ 1 (ValueError).
+template <class T>
+std::vector<Tensor<T>> chunk(const Tensor<T>& x, std::size_t chunks, std::ptrdiff_t dim = 0);
+/// The slices of x along `dim`, each without that axis (PyTorch's unbind): [T, B, H] along 0 gives
+/// T tensors [B, H]. One op; its VJP stacks the slices' gradients.
+template <class T>
+std::vector<Tensor<T>> unbind(const Tensor<T>& x, std::ptrdiff_t dim = 0);
 /// Pads with `value`: pads[i] = (before, after) for axis i; fewer pairs than axes pad the last
 /// axes (pads.back() is the last axis), as NumPy's pad with per-axis pairs.
 template <class T>

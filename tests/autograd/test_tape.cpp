@@ -1,6 +1,7 @@
 #include "autograd/tape.hpp"
 
 #include "autograd/gradcheck.hpp"
+#include "autograd/graph.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 
@@ -252,4 +253,97 @@ TEST_CASE("registered_ops: the library's ops and a user's op, each with its type
     }
     CHECK(found_user_op);
     CHECK(found_relu);
+}
+
+namespace {
+// Two outputs from one op: y0 = x², y1 = x³ (Note [several outputs]).
+struct SquareAndCube {
+    static constexpr const char* name = "square_and_cube";
+    static inline int composed_calls = 0, fast_calls = 0;
+    Tensor<double> x;
+    std::vector<xt::xarray<double>> forward(const Tensor<double>& x_in) {
+        x = x_in;
+        const auto& v = x.value();
+        return {xt::xarray<double>(v * v), xt::xarray<double>(v * v * v)};
+    }
+    // ∂L/∂x = 2x·g0 + 3x²·g1
+    Grads<double, 1> vjp(const std::vector<Tensor<double>>& gs,
+                         const std::vector<Tensor<double>>&) const {
+        ++composed_calls;
+        return {2.0 * x * gs[0] + 3.0 * x * x * gs[1]};
+    }
+    Grads<double, 1> fast_vjp(const std::vector<Tensor<double>>& gs,
+                              const std::vector<Tensor<double>>&) const {
+        ++fast_calls;
+        const auto& v = x.value();
+        return {Tensor<double>(
+            xt::xarray<double>(2.0 * v * gs[0].value() + 3.0 * v * v * gs[1].value()))};
+    }
+};
+std::vector<Tensor<double>> square_and_cube(const Tensor<double>& x) {
+    return record_multi(SquareAndCube{}, x);
+}
+}  // namespace
+
+TEST_CASE("backward: an op with two outputs runs its VJP once, with both gradients") {
+    auto x = scalar(2.0, true);
+    auto ys = square_and_cube(x);
+    REQUIRE(ys.size() == 2);
+    CHECK(ys[0].item() == 4);
+    CHECK(ys[1].item() == 8);
+    SquareAndCube::fast_calls = 0;
+    (ys[0] * 5.0 + ys[1]).backward();  // d/dx (5x² + x³) = 10x + 3x² = 32
+    CHECK(x.grad().item() == 32);
+    CHECK(SquareAndCube::fast_calls == 1);
+}
+
+TEST_CASE("backward: an output that receives no gradient counts as zeros") {
+    auto x = scalar(3.0, true);
+    auto ys = square_and_cube(x);
+    ys[1].backward();  // y0 unused: d(x³)/dx = 27
+    CHECK(x.grad().item() == 27);
+    auto x2 = scalar(3.0, true);
+    square_and_cube(x2)[0].backward();  // y1 dropped before backward: d(x²)/dx = 6
+    CHECK(x2.grad().item() == 6);
+}
+
+TEST_CASE("grad: outputs of an op with several outputs are captured, retained and differentiated") {
+    auto x = scalar(2.0, true);
+    auto ys = square_and_cube(x);
+    ys[0].retain_grad();
+    const auto loss = ys[0] * ys[1];  // x⁵
+    const auto g = grad<double>({loss}, {ys[1], x}, false, true);
+    CHECK(g[0].item() == 4);   // ∂(y0·y1)/∂y1 = y0
+    CHECK(g[1].item() == 80);  // 5x⁴
+    loss.backward();
+    CHECK(ys[0].grad().item() == 8);  // ∂/∂y0 = y1, kept by retain_grad
+    SquareAndCube::composed_calls = 0;
+    const auto dx = grad(square_and_cube(x)[1], x, /*create_graph=*/true);  // 3x² = 12
+    CHECK(dx.item() == 12);
+    CHECK(SquareAndCube::composed_calls == 1);
+    CHECK(grad(dx, x).item() == 12);  // 6x
+    auto r = gradgradcheck(
+        [](const std::vector<Tensor<double>>& in) {
+            auto ys = square_and_cube(in[0]);
+            return ys[0] * ys[1] + ys[1];
+        },
+        {Tensor<double>(xt::xarray<double>{0.5, -1.5, 2.0}, true)});
+    CHECK_MESSAGE(r.ok, r.message);
+}
+
+TEST_CASE("backward: a second pass through a freed op with several outputs names it") {
+    auto x = scalar(2.0, true);
+    auto ys = square_and_cube(x);
+    ys[1].backward(Tensor<double>(), /*retain_graph=*/true);  // 3x² = 12
+    ys[1].backward();                                         // again, then freed: 24
+    CHECK(x.grad().item() == 24);
+    CHECK_THROWS_WITH_AS(ys[0].backward(), doctest::Contains("square_and_cube (tape #"), Error);
+}
+
+TEST_CASE("print_tape: each output of an op with several outputs is listed with its index") {
+    auto x = scalar(2.0, true).set_name("x");
+    auto ys = square_and_cube(x);
+    ys[1].set_name("c");
+    const std::string tape = format_tape(ys[1]);
+    CHECK(tape.find("c = square_and_cube[1](x)") != std::string::npos);
 }

@@ -173,3 +173,65 @@ TEST_CASE(
     std::remove(path.c_str());
     std::remove(cut.c_str());
 }
+
+namespace {
+// Two inputs, two outputs: (a + b, a ⊙ b).
+struct SumAndProduct : nn::Module<double> {
+    std::vector<Tensor<double>> forward_list(const std::vector<Tensor<double>>& in) override {
+        return {in.at(0) + in.at(1), in.at(0) * in.at(1)};
+    }
+    std::string type_name() const override { return "SumAndProduct"; }
+};
+// One input, two outputs: (x, x²).
+struct Powers : nn::Module<double> {
+    std::vector<Tensor<double>> forward_list(const std::vector<Tensor<double>>& in) override {
+        return {in.at(0), in.at(0) * in.at(0)};
+    }
+    std::string type_name() const override { return "Powers"; }
+};
+// Overrides neither forward.
+struct Empty : nn::Module<double> {
+    std::string type_name() const override { return "Empty"; }
+};
+}  // namespace
+
+TEST_CASE("Module: forward_list takes and returns several tensors; forward(x) bridges to it") {
+    SumAndProduct m;
+    const auto ys = m({scalar(2.0), scalar(5.0)});
+    REQUIRE(ys.size() == 2);
+    CHECK(ys[0].item() == 7);
+    CHECK(ys[1].item() == 10);
+    Powers powers;
+    CHECK(powers({scalar(3.0)})[1].item() == 9);
+    CHECK_THROWS_WITH_AS(powers(scalar(3.0)),
+                         "powers: forward returns 2 tensors; call it with a list, "
+                         "module({x, ...}), to get them all",
+                         Error);
+    nn::Linear<double> layer(2, 1);
+    CHECK(layer(std::vector<Tensor<double>>{ones<double>({3, 2})})[0].shape() == Shape{3, 1});
+    CHECK_THROWS_WITH_AS(layer({ones<double>({3, 2}), ones<double>({3, 2})}),
+                         "linear: takes one input tensor; got 2", Error);
+    Empty e;
+    CHECK_THROWS_WITH_AS(e(scalar(1.0)),
+                         "empty: the module overrides neither forward nor forward_list", Error);
+}
+
+TEST_CASE("Sequential: forward_list feeds a layer's outputs to the next, and summary lists them") {
+    nn::Sequential<double> model;
+    model.add(SumAndProduct());
+    model.add(SumAndProduct());
+    const auto ys = model({scalar(2.0), scalar(5.0)});  // (7, 10), then (17, 70)
+    CHECK(ys[0].item() == 17);
+    CHECK(ys[1].item() == 70);
+}
+
+TEST_CASE("summary: a layer called with a list shows every output's shape") {
+    struct Model : nn::Module<double> {
+        std::shared_ptr<Powers> powers = register_module("powers", std::make_shared<Powers>());
+        Tensor<double> forward(const Tensor<double>& x) override { return (*powers)({x})[1]; }
+        std::string type_name() const override { return "Model"; }
+    } model;
+    const std::string table = nn::summary(model, {3});
+    CHECK(table.find("0 (Powers)") != std::string::npos);
+    CHECK(table.find("[[None, 3], [None, 3]]") != std::string::npos);
+}

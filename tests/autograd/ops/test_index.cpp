@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <xtensor/xview.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -468,4 +470,98 @@ TEST_CASE("pad: more pairs than axes is named") {
     CHECK_THROWS_WITH_AS(
         pad(x, {{1, 1}, {0, 1}}),
         "pad: expected at most one (before, after) pair per axis; got pairs=2, x=[4]", ShapeError);
+}
+
+// ---- split, chunk, unbind: one op with several outputs (Note [several outputs]) ----
+
+namespace {
+// Output k of the split scaled by k + 1, joined again along the axis: the VJP must route each
+// piece's (distinct) gradient back to its place.
+Tensor<double> weighted_join(const std::vector<Tensor<double>>& pieces, std::ptrdiff_t dim) {
+    std::vector<Tensor<double>> scaled;
+    for (std::size_t k = 0; k < pieces.size(); ++k)
+        scaled.push_back(pieces[k] * double(k + 1));
+    return concat(scaled, dim);
+}
+// The same on arrays: entry p of x times (its piece's index + 1), pieces of `sizes` along dim.
+Array weighted_reference(const Array& x, std::size_t dim, const std::vector<std::size_t>& sizes) {
+    Array y = x;
+    for (std::size_t e = 0; e < y.size(); ++e) {
+        std::size_t at = unravel(e, x.shape())[dim], k = 0;
+        while (at >= sizes[k])
+            at -= sizes[k++];
+        y.data()[e] *= double(k + 1);
+    }
+    return y;
+}
+}  // namespace
+
+XGRAD_REGISTER_OP(OpSpec("split",
+                         [](const Tensors& x) {
+                             return weighted_join(split(x[0], {1, 2, 1}, 1), 1);
+                         })
+                      .reference([](const A& a) {
+                          return weighted_reference(a[0], 1, {1, 2, 1});
+                      })
+                      .cases({{{2, 4}}, {{3, 4, 2}}, {{0, 4}}})
+                      .bad_shapes({{2, 5}}));
+// Only the middle piece is used: the others get zeros, which the VJP must place.
+XGRAD_REGISTER_OP(OpSpec("split_one_piece_used",
+                         [](const Tensors& x) {
+                             return split(x[0], {2, 2, 1}, -1)[1] * 3.0;
+                         })
+                      .reference([](const A& a) {
+                          Array y = xt::view(a[0], xt::all(), xt::range(2, 4));
+                          return Array(y * 3.0);
+                      })
+                      .cases({{{3, 5}}, {{1, 5}}})
+                      .bad_shapes({{3, 4}}));
+XGRAD_REGISTER_OP(OpSpec("unbind",
+                         [](const Tensors& x) {
+                             auto rows = unbind(x[0], 0);
+                             std::vector<Tensor<double>> scaled;
+                             for (std::size_t k = 0; k < rows.size(); ++k)
+                                 scaled.push_back(rows[k] * double(k + 1));
+                             return stack(scaled, 0);
+                         })
+                      .reference([](const A& a) {
+                          return weighted_reference(a[0], 0,
+                                                    std::vector<std::size_t>(a[0].shape()[0], 1));
+                      })
+                      .cases({{{3, 2}}, {{2, 3, 2}}, {{1}}})
+                      .bad_shapes({{}}));
+
+TEST_CASE("split: pieces of the given sizes, of one size, and chunks as PyTorch counts them") {
+    Tensor<double> x(xt::xarray<double>{{0, 1, 2, 3, 4}, {5, 6, 7, 8, 9}});
+    auto p = split(x, {2, 3}, 1);
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].value() == xt::xarray<double>{{0, 1}, {5, 6}});
+    CHECK(p[1].value() == xt::xarray<double>{{2, 3, 4}, {7, 8, 9}});
+    auto q = split(x, std::size_t(2), 1);  // 5 = 2 + 2 + 1
+    REQUIRE(q.size() == 3);
+    CHECK(q[2].shape() == Shape{2, 1});
+    CHECK(chunk(x, 3, 1).size() == 3);  // ⌈5/3⌉ = 2: pieces 2, 2, 1
+    CHECK(chunk(x, 4, 1).size() == 3);  // ⌈5/4⌉ = 2: still 2, 2, 1, as torch.chunk gives
+    CHECK(chunk(x, 2, 0)[1].value() == xt::xarray<double>{{5, 6, 7, 8, 9}});
+    auto rows = unbind(x, 0);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].shape() == Shape{5});
+    CHECK(rows[1].value() == xt::xarray<double>{5, 6, 7, 8, 9});
+    CHECK_THROWS_WITH_AS(split(x, {2, 2}, 1),
+                         "split: sizes [2, 2] must sum to the length 5 of axis 1; got x=[2, 5]",
+                         ShapeError);
+    CHECK_THROWS_AS(split(x, std::size_t(0), 1), ValueError);
+    CHECK_THROWS_AS(unbind(scalar(1.0)), ShapeError);
+}
+
+TEST_CASE("split: the pieces are consecutive outputs of one op on the tape") {
+    Tensor<double> x(xt::xarray<double>{{1, 2, 3, 4}}, true);
+    auto p = split(x, std::size_t(2), 1);
+    CHECK(std::string(p[0].op_name()) == "split");
+    CHECK(p[0].output_index() == 0);
+    CHECK(p[1].output_index() == 1);
+    CHECK(p[1].tape_position() == p[0].tape_position() + 1);
+    CHECK(p[0].function() == p[1].function());  // one recorded op
+    REQUIRE(p[1].inputs().size() == 1);
+    CHECK(p[1].inputs()[0].same(x));
 }
