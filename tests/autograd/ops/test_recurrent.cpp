@@ -1,0 +1,93 @@
+// The fused LSTM and GRU steps (Note [fused recurrent steps] in autograd/ops/recurrent.cpp)
+// against plain loops of PyTorch's formulas, through the shared harness.
+
+#include "autograd/ops/recurrent.hpp"
+
+#include "autograd/ops/index.hpp"
+#include "harness.hpp"
+
+#include <doctest/doctest.h>
+
+#include <xtensor/xview.hpp>
+
+#include <cmath>
+#include <vector>
+
+using namespace xgrad;
+using namespace harness;  // Array, OpSpec, Tensors
+using A = std::vector<Array>;
+
+namespace {
+
+double sig(double a) {
+    return 1 / (1 + std::exp(-a));
+}
+
+// PyTorch's LSTM step on gates a [b, 4h] and c [b, h]: returns h' and c' side by side, [b, 2h].
+Array lstm_reference(const Array& a, const Array& c) {
+    const std::size_t b = c.shape()[0], h = c.shape()[1];
+    Array out = Array::from_shape({b, 2 * h});
+    for (std::size_t r = 0; r < b; ++r) {
+        for (std::size_t j = 0; j < h; ++j) {
+            const double i = sig(a(r, j)), f = sig(a(r, h + j)), g = std::tanh(a(r, 2 * h + j)),
+                         o = sig(a(r, 3 * h + j));
+            const double c1 = f * c(r, j) + i * g;
+            out(r, j) = o * std::tanh(c1);
+            out(r, h + j) = c1;
+        }
+    }
+    return out;
+}
+
+// PyTorch's GRU step: h' = (1 − z)·n + z·h.
+Array gru_reference(const Array& gi, const Array& gh, const Array& h0) {
+    const std::size_t b = h0.shape()[0], h = h0.shape()[1];
+    Array out = Array::from_shape({b, h});
+    for (std::size_t r = 0; r < b; ++r) {
+        for (std::size_t j = 0; j < h; ++j) {
+            const double rr = sig(gi(r, j) + gh(r, j)), z = sig(gi(r, h + j) + gh(r, h + j));
+            const double n = std::tanh(gi(r, 2 * h + j) + rr * gh(r, 2 * h + j));
+            out(r, j) = (1 - z) * n + z * h0(r, j);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+// Both outputs side by side, so the random upstream gradient reaches each.
+XGRAD_REGISTER_OP(
+    OpSpec("lstm_gates", [](const Tensors& x) { return concat(lstm_gates(x[0], x[1]), 1); })
+        .reference([](const A& a) { return lstm_reference(a[0], a[1]); })
+        .cases({{{2, 8}, {2, 2}}, {{1, 4}, {1, 1}}, {{3, 12}, {3, 3}}, {{0, 8}, {0, 2}}})
+        .bad_shapes({{2, 6}, {2, 2}}));
+// Only h' used: c' receives no gradient, which the op must take as zeros.
+XGRAD_REGISTER_OP(OpSpec("lstm_gates_h_only",
+                         [](const Tensors& x) { return lstm_gates(x[0], x[1])[0]; })
+                      .reference([](const A& a) {
+                          const std::size_t h = a[1].shape()[1];
+                          return Array(
+                              xt::view(lstm_reference(a[0], a[1]), xt::all(), xt::range(0, h)));
+                      })
+                      .cases({{{2, 8}, {2, 2}}})
+                      .bad_shapes({{2, 8}, {3, 2}}));
+XGRAD_REGISTER_OP(
+    OpSpec("gru_gates", [](const Tensors& x) { return gru_gates(x[0], x[1], x[2]); })
+        .reference([](const A& a) { return gru_reference(a[0], a[1], a[2]); })
+        .cases({{{2, 6}, {2, 6}, {2, 2}}, {{1, 3}, {1, 3}, {1, 1}}, {{3, 9}, {3, 9}, {3, 3}}})
+        .bad_shapes({{2, 6}, {2, 9}, {2, 2}}));
+
+TEST_CASE("lstm_gates: zero gates give i = f = o = 1/2, g = 0: c' = c/2, h' = tanh(c/2)/2") {
+    Tensor<double> a(xt::zeros<double>({1, 4})),
+        c(xt::xarray<double>(xt::ones<double>({1, 1}) * 2.0));
+    const auto hc = lstm_gates(a, c);
+    REQUIRE(hc.size() == 2);
+    CHECK(hc[1].item() == doctest::Approx(1.0));                   // ½·2 + ½·0
+    CHECK(hc[0].item() == doctest::Approx(0.5 * std::tanh(1.0)));  // ½·tanh(1)
+}
+
+TEST_CASE("gru_gates: z = 1/2 and n = 0 average the old state with zero") {
+    Tensor<double> gi(xt::zeros<double>({1, 3})), gh(xt::zeros<double>({1, 3}));
+    Tensor<double> h(xt::xarray<double>(xt::ones<double>({1, 1}) * 4.0));
+    CHECK(gru_gates(gi, gh, h).item() == doctest::Approx(2.0));  // ½·tanh(0) + ½·4
+}
