@@ -10,6 +10,7 @@
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/random.hpp"
+#include "optim/clip.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -361,4 +362,33 @@ TEST_CASE("LSTM, GRU: wrong input size, state shape and lengths name the layer a
     CHECK_THROWS_WITH_AS(
         cell({zeros<double>({2, 3}), zeros<double>({2, 5}), zeros<double>({2, 4})}),
         "lstm_cell: expected h [2, 4]; got h=[2, 5]", ShapeError);
+}
+
+TEST_CASE("LSTM: clip_grad_norm scales every recurrent gradient to the norm asked for") {
+    manual_seed(10);
+    nn::LSTM<double> lstm(nn::LSTMOptions(3, 4).num_layers(2));
+    sum(lstm(randn<double>({6, 2, 3}, 0.0, 10.0))).backward();
+    const double before = optim::clip_grad_norm(lstm.parameters(), 0.5);
+    CHECK(before > 0.5);
+    double total = 0;
+    for (const auto& p : lstm.parameters()) total += xt::sum(xt::square(p.grad().value()))();
+    CHECK(std::sqrt(total) == doctest::Approx(0.5).epsilon(1e-6));
+}
+
+TEST_CASE("LSTM: truncated backpropagation through time with the state detached between chunks") {
+    manual_seed(11);
+    nn::LSTM<double> lstm(nn::LSTMOptions(2, 3));
+    const Tensor<double> x = randn<double>({8, 1, 2});
+    Tensor<double> h = zeros<double>({1, 1, 3}), c = zeros<double>({1, 1, 3});
+    for (std::ptrdiff_t start = 0; start < 8; start += 4) {
+        lstm.zero_grad();
+        const auto ys = lstm({narrow(x, 0, start, 4), h, c});
+        sum(ys[0]).backward();
+        h = ys[1].detach();  // the next chunk starts from this state, without its history
+        c = ys[2].detach();
+        CHECK(!h.requires_grad());
+    }
+    // The chunked forward carries the state: the last chunk's h_n is the full sequence's.
+    const auto full = lstm({x});
+    CHECK(xt::allclose(full[1].value(), h.value(), 1e-12, 1e-12));
 }
