@@ -371,7 +371,8 @@ TEST_CASE("LSTM: clip_grad_norm scales every recurrent gradient to the norm aske
     const double before = optim::clip_grad_norm(lstm.parameters(), 0.5);
     CHECK(before > 0.5);
     double total = 0;
-    for (const auto& p : lstm.parameters()) total += xt::sum(xt::square(p.grad().value()))();
+    for (const auto& p : lstm.parameters())
+        total += xt::sum(xt::square(p.grad().value()))();
     CHECK(std::sqrt(total) == doctest::Approx(0.5).epsilon(1e-6));
 }
 
