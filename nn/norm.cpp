@@ -61,11 +61,41 @@ std::string BatchNorm<T>::extra_repr() const {
                        options_.track_running_stats());
 }
 
+template <class T>
+LayerNorm<T>::LayerNorm(const LayerNormOptions& options) : options_(options) {
+    const Shape& shape = options_.normalized_shape();
+    if (shape.empty() || !(options_.eps() > 0)) {
+        throw ValueError(
+            fmt::format("layer_norm: expected a normalized_shape of at least one axis and eps > "
+                        "0; got normalized_shape={}, eps={}",
+                        shape_str(shape), options_.eps()));
+    }
+    if (options_.elementwise_affine()) {
+        weight_ = this->register_parameter("weight", ones<T>(shape));
+        if (options_.bias()) bias_ = this->register_parameter("bias", zeros<T>(shape));
+    }
+}
+
+template <class T>
+Tensor<T> LayerNorm<T>::forward(const Tensor<T>& x) {
+    return layer_norm(x, options_.normalized_shape(), weight_, bias_,
+                      static_cast<T>(options_.eps()));  // checks the shapes
+}
+
+template <class T>
+std::string LayerNorm<T>::extra_repr() const {
+    return fmt::format("normalized_shape={}, eps={}, elementwise_affine={}, bias={}",
+                       shape_str(options_.normalized_shape()), options_.eps(),
+                       options_.elementwise_affine(), options_.bias());
+}
+
 template class BatchNorm<float>;
 template class BatchNorm<double>;
 template class BatchNorm1d<float>;
 template class BatchNorm1d<double>;
 template class BatchNorm2d<float>;
 template class BatchNorm2d<double>;
+template class LayerNorm<float>;
+template class LayerNorm<double>;
 
 }  // namespace xgrad::nn

@@ -3,8 +3,10 @@
 #include "nn/module.hpp"
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace xgrad::nn {
 
@@ -95,6 +97,66 @@ public:
     explicit BatchNorm2d(const BatchNormOptions& options)
         : BatchNorm<T>("batch_norm2d", options, {4}, "[n, c, h, w]") {}
     std::string type_name() const override { return "BatchNorm2d"; }
+};
+
+/// Options of LayerNorm, PyTorch's defaults: eps 1e-5, elementwise_affine (a weight and a bias
+/// of normalized_shape), with bias. `nn::LayerNorm<>(64)`, `nn::LayerNorm<>({8, 64})` or
+/// `nn::LayerNorm<>(nn::LayerNormOptions({8, 64}).eps(1e-6).elementwise_affine(false))`.
+class LayerNormOptions {
+public:
+    LayerNormOptions(Shape normalized_shape)  // NOLINT: implicit, as PyTorch's LayerNorm([8, 64])
+        : shape_(std::move(normalized_shape)) {}
+    LayerNormOptions(std::initializer_list<std::size_t> normalized_shape)  // NOLINT: implicit
+        : shape_(normalized_shape) {}
+    LayerNormOptions(std::size_t features) : shape_({features}) {}  // NOLINT: implicit
+
+    LayerNormOptions& eps(double e) {
+        eps_ = e;
+        return *this;
+    }
+    LayerNormOptions& elementwise_affine(bool on) {
+        affine_ = on;
+        return *this;
+    }
+    /// Without it (and with elementwise_affine) the layer scales but does not shift.
+    LayerNormOptions& bias(bool on) {
+        bias_ = on;
+        return *this;
+    }
+
+    const Shape& normalized_shape() const { return shape_; }
+    double eps() const { return eps_; }
+    bool elementwise_affine() const { return affine_; }
+    bool bias() const { return bias_; }
+
+private:
+    Shape shape_;
+    double eps_ = 1e-5;
+    bool affine_ = true, bias_ = true;
+};
+
+/// Layer normalisation (layer_norm) with PyTorch's semantics: each sample is normalised over
+/// its last k axes (normalized_shape) with its own mean and biased variance, the same in
+/// training and evaluation (no running statistics), then scaled and shifted per element.
+/// x [..., normalized_shape...] → the same shape.
+/// Parameters: weight (ones), then bias (zeros), both of normalized_shape, when
+/// elementwise_affine (bias only with bias(true)).
+template <class T = float>
+class LayerNorm : public Module<T> {
+public:
+    explicit LayerNorm(const LayerNormOptions& options);
+
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "LayerNorm"; }
+    std::string extra_repr() const override;
+
+    const Tensor<T>& weight() const { return weight_; }  ///< undefined without the affine part
+    const Tensor<T>& bias() const { return bias_; }      ///< undefined without a bias
+    const LayerNormOptions& options() const { return options_; }
+
+private:
+    LayerNormOptions options_;
+    Tensor<T> weight_, bias_;
 };
 
 }  // namespace xgrad::nn

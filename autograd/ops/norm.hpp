@@ -1,6 +1,7 @@
 #pragma once
 
-// Batch normalisation. See docs/convolution.md.
+// Batch normalisation (docs/convolution.md) and layer normalisation
+// (docs/embedding-and-layer-norm.md).
 
 #include "autograd/tape.hpp"
 
@@ -24,5 +25,20 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight = Tensor<T>(),
                      const Tensor<T>& bias = Tensor<T>(), bool training = false,
                      T momentum = T(0.1), T eps = T(1e-5));
+
+/// Layer normalisation over the last k axes of x, PyTorch's layer_norm: each slice
+/// x[i..., :, ..., :] (k trailing axes, normalized_shape) is normalised on its own,
+///   y = (x − μ) / √(σ² + eps) · weight + bias,
+/// μ and σ² (biased) its mean and variance; the same in training and evaluation.
+/// normalized_shape: the last k ≥ 1 axes of x; weight, bias: normalized_shape, or undefined
+/// (no scale, no shift; each may be given alone). Shapes that do not fit raise ShapeError naming
+/// all of them; eps > 0 (ValueError). The VJP is the closed form
+/// dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/√(σ² + eps) with ĝ = g·weight, means over each slice,
+/// dweight = Σ g·x̂, dbias = Σ g over the leading axes; one fused pass, or xgrad ops with
+/// create_graph (Note [batch_norm backward] in norm.cpp), so any order works.
+template <class T>
+Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape,
+                     const Tensor<T>& weight = Tensor<T>(), const Tensor<T>& bias = Tensor<T>(),
+                     T eps = T(1e-5));
 
 }  // namespace xgrad

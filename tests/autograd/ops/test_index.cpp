@@ -1,6 +1,7 @@
 #include "autograd/ops/index.hpp"
 
 #include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/embedding.hpp"
 #include "autograd/tape.hpp"
 #include "harness.hpp"
 
@@ -365,8 +366,9 @@ TEST_CASE("pad: frames with the value, fewer pairs pad the last axes") {
 
 // The harness's second-order check contracts with a constant upstream gradient, so for these
 // linear ops it only confirms a zero. Here the upstream gradient g is the variable:
-// g ↦ ∂⟨g, f(x)⟩/∂x runs each backward op (slice_backward, index_add, scatter_add, crop), and
-// its second order runs their VJPs again.
+// g ↦ ∂⟨g, f(x)⟩/∂x runs each backward op (slice_backward, index_add, scatter_add, crop,
+// embedding_backward), and its second order runs their VJPs again (for embedding with
+// padding_idx, the lookup that gives zeros at the padding positions: Note [embedding backward]).
 TEST_CASE("index ops: each backward op has a correct gradient of its own") {
     using F = std::function<Tensor<double>(const Tensor<double>&)>;
     const Tensor<double> x(xt::xarray<double>{{0.1, -0.2, 0.3, 0.4}, {0.5, 0.6, -0.7, 0.8}}, true);
@@ -390,8 +392,16 @@ TEST_CASE("index ops: each backward op has a correct gradient of its own") {
          [](const Tensor<double>& t) {
              return stack<double>({t, t}, 1);
          }},
-        {"pad", [](const Tensor<double>& t) {
+        {"pad",
+         [](const Tensor<double>& t) {
              return pad(t, {{2, 0}, {1, 2}}, 3.0);
+         }},
+        {"embedding",
+         [](const Tensor<double>& t) {
+             return embedding(t, Index{{1, 0, 1}});
+         }},
+        {"embedding padding_idx", [](const Tensor<double>& t) {
+             return embedding(t, Index{{1, 0, 1}, {0, 0, 1}}, 0);
          }}};
     for (const auto& [name, f] : ops) {
         INFO("op: ", name);
