@@ -1,13 +1,15 @@
 #pragma once
 
 // Fixed inputs, labels, upstream gradients and initial weights shared by xgrad_bench and
-// torch_bench for the convolution workloads (no xgrad or LibTorch types here). Each library's own
-// random generator would give the two programs different numbers; drawing them here makes both
-// sides compute on the same values, so their `# check` lines can be compared digit by digit.
+// torch_bench for the convolution and recurrent workloads (no xgrad or LibTorch types here). Each
+// library's own random generator would give the two programs different numbers; drawing them here
+// makes both sides compute on the same values, so their `# check` lines can be compared digit by
+// digit.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace bench {
@@ -59,6 +61,19 @@ inline std::vector<float> init_parameter(const std::vector<std::size_t>& shape, 
     if (shape.size() > 1) fan_in = n / shape[0];
     const float bound = 1.0f / std::sqrt(float(fan_in));
     return uniform(n, -bound, bound, 1000 + k);
+}
+
+/// Initial values of the recurrent-layer parameter `name` (PyTorch's names: weight_ih_l0,
+/// bias_hh_l1, ...) with n elements: PyTorch's U(±1/√hidden) for every weight and bias, drawn
+/// from a seed made from the name (FNV-1a), so each program fills its parameters by name,
+/// whatever order its module lists them in.
+inline std::vector<float> init_recurrent(const std::string& name, std::size_t n,
+                                         std::size_t hidden) {
+    std::uint64_t seed = 0xCBF29CE484222325ull;
+    for (const unsigned char ch : name)
+        seed = (seed ^ ch) * 0x100000001B3ull;
+    const float bound = 1.0f / std::sqrt(float(hidden));
+    return uniform(n, -bound, bound, seed);
 }
 
 /// Σ x, accumulated in double in index order (the same summation on both sides).

@@ -263,6 +263,47 @@ void cnn_step(const char* tag, torch::nn::Sequential model) {
         tag, double(eval_loss), double(first), double(second), double(loss_value));
 }
 
+// --- Recurrent workloads ("rnn_lstm", "rnn_gru"): the same step as xgrad_bench.cpp's
+// recurrent_step, with torch::nn::LSTM / GRU and the parameters filled by name.
+template <class Layer, class Options>
+void recurrent_step(const char* tag, int64_t layers) {
+    const int64_t steps = 50, batch = 32, input = 64, hidden = 128;
+    Layer rnn(Options(input, hidden).num_layers(layers));
+    {
+        torch::NoGradGuard no_grad;
+        for (auto& p : rnn->named_parameters()) {
+            auto v =
+                bench::init_recurrent(p.key(), std::size_t(p.value().numel()), std::size_t(hidden));
+            p.value().copy_(torch::from_blob(v.data(), p.value().sizes(), torch::kFloat));
+        }
+    }
+    torch::optim::SGD sgd(rnn->parameters(), torch::optim::SGDOptions(0.01));
+    const auto x = fixed_tensor({steps, batch, input}, -1.0f, 1.0f, 4);
+    const auto g = fixed_tensor({steps, batch, hidden}, -1.0f, 1.0f, 5);
+    const float scale = 1.0f / float(steps * batch);
+    float loss_value = 0;
+    auto step = [&] {
+        for (auto& p : rnn->parameters())
+            zero_grad(p);  // set to none, as xgrad's zero_grad
+        const torch::Tensor loss = scale * (std::get<0>(rnn->forward(x)) * g).sum();
+        loss.backward();
+        sgd.step();
+        loss_value = loss.item<float>();
+    };
+    step();
+    const float first = loss_value;
+    double grad_sq = 0;
+    for (const auto& p : rnn->parameters())
+        grad_sq += check_dot(p.grad(), p.grad());
+    step();
+    const float second = loss_value;
+    bench::print_row(tag, bench::measure(step));
+    std::printf(
+        "# check %s: loss %.6f at the first step, %.6f at the second; sum |dL/dp|^2 after the "
+        "first %.6g\n",
+        tag, double(first), double(second), grad_sq);
+}
+
 // An IDX file of unsigned bytes, `stem`.gz or plain `stem` (zlib reads both), as a uint8 tensor.
 torch::Tensor read_idx(const std::string& stem) {
     std::string path = stem + ".gz";
@@ -374,6 +415,15 @@ int main(int argc, char** argv) {
         conv_workload("conv2_fwd_bwd", 64, 32, 14, 64, 5, true, true);
         conv_workload("conv3x3_fwd_bwd", 64, 64, 16, 64, 3, false, true);
         maxpool_workload();
+    }
+    // The recurrent steps after the workloads above (which they leave as they were) and before
+    // the matmuls, like the other training steps.
+    if (bench::selected(argc, argv, "rnn_lstm")) {
+        recurrent_step<torch::nn::LSTM, torch::nn::LSTMOptions>("lstm_step_b32", 1);
+        recurrent_step<torch::nn::LSTM, torch::nn::LSTMOptions>("lstm2_step_b32", 2);
+    }
+    if (bench::selected(argc, argv, "rnn_gru")) {
+        recurrent_step<torch::nn::GRU, torch::nn::GRUOptions>("gru_step_b32", 1);
     }
     if (bench::selected(argc, argv, "matmul")) {
         matmul_workloads(256);

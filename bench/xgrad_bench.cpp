@@ -1,6 +1,6 @@
 // xgrad side of the engine benchmark; torch_bench.cpp runs the same workloads on LibTorch.
 // Each workload is one training-style iteration: zero the leaves' gradients, forward, backward
-// (the MLP and CNN workloads add the SGD update; fashion_epoch_b32 times a whole epoch).
+// (the MLP, CNN and recurrent workloads add the SGD update; fashion_epoch_b32 times an epoch).
 // Output format: see timing.hpp. Driver: scripts/bench.sh (side-by-side table with ratios).
 //
 //   ./xgrad_bench [--threads N] [--only GROUP]
@@ -331,6 +331,46 @@ void cnn_step(const char* tag, nn::Sequential<> model) {
         tag, double(eval_loss), double(first), double(second), double(loss_value));
 }
 
+// --- Recurrent workloads ("rnn_lstm", "rnn_gru"), on the numbers of fixed_data.hpp as in
+// torch_bench.cpp: x [T, B, I] = [50, 32, 64] U[-1, 1) (sequence first, both libraries' default),
+// a layer of hidden size H = 128 from zero states, loss = the mean over the T·B positions of
+// <y_t,b, G_t,b> for a fixed G [50, 32, 128] U[-1, 1) (cheap next to the recurrence), SGD lr 0.01.
+// The check prints the losses of the first two steps and Σ ||∂L/∂p||² over the parameters after
+// the first; the second loss is about the first − 0.01·Σ ||∂L/∂p||² (one SGD step).
+template <class Layer>
+void recurrent_step(const char* tag, std::size_t layers) {
+    const std::size_t steps = 50, batch = 32, input = 64, hidden = 128;
+    Layer rnn(nn::RNNOptions(input, hidden).num_layers(layers));
+    for (const auto& [name, p] : rnn.named_parameters()) {
+        const auto v = bench::init_recurrent(name, p.size(), hidden);
+        std::copy(v.begin(), v.end(), p.mutable_value().begin());
+    }
+    optim::SGD<> sgd(rnn.parameters(), optim::SGDOptions(0.01));
+    const auto x = fixed_tensor({steps, batch, input}, -1.0f, 1.0f, 4);
+    const auto g = fixed_tensor({steps, batch, hidden}, -1.0f, 1.0f, 5);
+    const float scale = 1.0f / float(steps * batch);
+    float loss_value = 0;
+    auto step = [&] {
+        sgd.zero_grad();
+        auto loss = scale * sum(rnn(x) * g);
+        loss.backward();
+        sgd.step();
+        loss_value = loss.item();
+    };
+    step();
+    const float first = loss_value;
+    double grad_sq = 0;
+    for (const auto& p : rnn.parameters())
+        grad_sq += check_dot(p.grad(), p.grad());
+    step();
+    const float second = loss_value;
+    bench::print_row(tag, bench::measure(step));
+    std::printf(
+        "# check %s: loss %.6f at the first step, %.6f at the second; sum |dL/dp|^2 after the "
+        "first %.6g\n",
+        tag, double(first), double(second), grad_sq);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -359,6 +399,13 @@ int main(int argc, char** argv) {
         conv_workload("conv3x3_fwd_bwd", 64, 64, 16, 64, 3, false, true);
         maxpool_workload();
     }
+    // The recurrent steps after the workloads above (which they leave as they were) and before
+    // the matmuls, like the other training steps.
+    if (bench::selected(argc, argv, "rnn_lstm")) {
+        recurrent_step<nn::LSTM<>>("lstm_step_b32", 1);
+        recurrent_step<nn::LSTM<>>("lstm2_step_b32", 2);
+    }
+    if (bench::selected(argc, argv, "rnn_gru")) recurrent_step<nn::GRU<>>("gru_step_b32", 1);
     if (bench::selected(argc, argv, "matmul")) {
         matmul_workloads(256);
         matmul_workloads(1024);
