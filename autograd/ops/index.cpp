@@ -319,6 +319,52 @@ struct ScatterAdd {
     }
 };
 
+// Tensors of one shape joined along a new axis `dim`: one copy (not an unsqueeze per input and a
+// concat); the VJP is unbind, one op with an output per input (Note [several outputs]).
+template <class T>
+struct Stack {
+    static constexpr const char* name = "stack";
+    std::size_t dim;
+    std::vector<bool> wants_grad;  // per input
+
+    std::string attributes() const { return fmt::format("dim={}", dim); }
+    xt::xarray<T> forward(const std::vector<Tensor<T>>& xs) {
+        const Shape& in_shape = xs[0].shape();
+        Shape out_shape(in_shape.size() + 1);  // in_shape with xs.size() inserted at dim
+        for (std::size_t i = 0; i < out_shape.size(); ++i)
+            out_shape[i] = i < dim ? in_shape[i] : i == dim ? xs.size() : in_shape[i - 1];
+        const AxisSplit a = split_at(out_shape, dim);  // each input is one [outer, 1, inner] slab
+        xt::xarray<T> y = xt::xarray<T>::from_shape(out_shape);
+        for (std::size_t k = 0; k < xs.size(); ++k) {
+            wants_grad.push_back(xs[k].requires_grad());
+            const T* src = xs[k].value().data();
+            for (std::size_t o = 0; o < a.outer; ++o)
+                std::copy_n(src + o * a.inner, a.inner, y.data() + (o * a.n + k) * a.inner);
+        }
+        return y;
+    }
+    // y = stack(x₀, x₁, ...) along dim  ⇒  ∂L/∂xₖ = g[..., k, ...]
+    std::vector<Tensor<T>> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return unbind(g, static_cast<std::ptrdiff_t>(dim));
+    }
+    // The same, copied straight into the inputs' gradients (Note [fast VJP]).
+    std::vector<Tensor<T>> fast_vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        const AxisSplit a = split_at(g.shape(), dim);
+        Shape in_shape = g.shape();
+        in_shape.erase(in_shape.begin() + static_cast<std::ptrdiff_t>(dim));
+        std::vector<Tensor<T>> grads(wants_grad.size());
+        for (std::size_t k = 0; k < grads.size(); ++k) {
+            if (!wants_grad[k]) continue;
+            xt::xarray<T> d = xt::xarray<T>::from_shape(in_shape);
+            for (std::size_t o = 0; o < a.outer; ++o)
+                std::copy_n(g.value().data() + (o * a.n + k) * a.inner, a.inner,
+                            d.data() + o * a.inner);
+            grads[k] = Tensor<T>(std::move(d));
+        }
+        return grads;
+    }
+};
+
 template <class T>
 struct Concat {
     static constexpr const char* name = "concat";
@@ -645,12 +691,7 @@ Tensor<T> stack(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim) {
                         dim, shape_str(xs[0].shape()), -rank - 1, rank));
     }
     const std::ptrdiff_t at = dim < 0 ? dim + rank + 1 : dim;
-    std::vector<Tensor<T>> parts;
-    parts.reserve(xs.size());
-    for (const auto& x : xs) {
-        parts.push_back(unsqueeze(x, at));  // shape x with a 1 inserted at `at`
-    }
-    return concat(parts, at);
+    return record_list(ops::Stack<T>{static_cast<std::size_t>(at), {}}, xs);
 }
 
 template <class T>

@@ -221,8 +221,9 @@ struct Linear {
         xt::xarray<T> y = xt::xarray<T>::from_shape(shape);
         if (bias.defined()) {
             const T* b = bias.value().data();
+            const std::size_t n = out();  // hoisted: the loop then copies without a call per row
             for (std::size_t i = 0; i < rows; ++i)
-                std::copy_n(b, out(), y.data() + i * out());
+                std::copy_n(b, n, y.data() + i * n);
         }
         detail::gemm<T>(false, true, rows, out(), in(), T(1), x.value().data(), in(),
                         weight.value().data(), in(), bias.defined() ? T(1) : T(0), y.data(), out());
@@ -261,11 +262,12 @@ struct Linear {
             grads[1] = Tensor<T>(std::move(dw));
         }
         if (bias.defined() && bias.requires_grad()) {
-            xt::xarray<T> db = xt::zeros<T>({out()});  // [out]
+            const std::size_t n = out();           // hoisted, so the column sum vectorises
+            xt::xarray<T> db = xt::zeros<T>({n});  // [out]
             T* d = db.data();
             for (std::size_t i = 0; i < rows; ++i) {
-                const T* row = gp + i * out();
-                for (std::size_t j = 0; j < out(); ++j)
+                const T* row = gp + i * n;
+                for (std::size_t j = 0; j < n; ++j)
                     d[j] += row[j];
             }
             grads[2] = Tensor<T>(std::move(db));
