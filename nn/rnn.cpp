@@ -226,14 +226,18 @@ std::vector<Tensor<T>> RNNBase<T>::forward(const Tensor<T>& x,
 }
 
 // Note [recurrent layers on the tape]
-// A layer runs each direction as the cells would, step by step, so backpropagation through time
-// is the ordinary backward over the recorded steps. What is not per step is done once: the input
-// products of every step are one linear over the whole sequence ([T·B, I] · W_ihᵀ, one gemm),
-// split into the T steps by one unbind (one op with T outputs, whose VJP stacks their gradients
-// in one pass); a step is then one linear for h·W_hhᵀ, one add and the fused gate op (Note [fused
-// recurrent steps]); the outputs are stacked once at the end. With `lengths`, a step of a
-// sequence that has ended keeps its state (where(mask, new, old)) and outputs zero, so it passes
-// no gradient to its input and the reverse direction starts from h0 at the sequence's last step.
+// A layer runs each direction as the cells would, so backpropagation through time is the
+// ordinary backward over the recorded steps. What is not per step is done once: the input
+// products of every step are one linear over the whole sequence ([T·B, I] · W_ihᵀ, one gemm).
+// An LSTM direction is then one op, lstm_sequence (Note [fused recurrent sequences]: the steps'
+// recurrent gemms and gate rows in one forward, and its backward computes ∂L/∂W_hh in one gemm).
+// RNN and GRU directions are recorded step by step: the products are split into the T steps by
+// one unbind (one op with T outputs, whose VJP stacks their gradients in one pass); a step is one
+// linear for h·W_hhᵀ, one add (or the GRU's) and the fused gate op (Note [fused recurrent
+// steps]); the outputs are stacked once at the end. With `lengths`, a step of a sequence that has
+// ended keeps its state (where(mask, new, old)) and outputs zero, so it passes no gradient to its
+// input and the reverse direction starts from h0 at the sequence's last step; lstm_sequence does
+// the same row by row.
 template <class T>
 std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<Tensor<T>>& initial,
                                        const std::vector<std::size_t>* lengths) {
@@ -271,7 +275,7 @@ std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<
                 "got lengths=[{}] for x={}",
                 name_, steps, batch, fmt::join(*lengths, ", "), shape_str(x_in.shape())));
         }
-        for (std::size_t t = 0; t < steps; ++t) {
+        for (std::size_t t = 0; t < steps && !lstm; ++t) {  // lstm_sequence takes the lengths
             xt::xarray<T> m = xt::xarray<T>::from_shape({batch, 1});
             for (std::size_t b = 0; b < batch; ++b)
                 m(b, 0) = t < (*lengths)[b] ? T(1) : T(0);
@@ -287,10 +291,20 @@ std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<
             const std::size_t k = layer * dirs + d;
             const Direction& w = directions_[k];
             // Note [recurrent layers on the tape]
-            const std::vector<Tensor<T>> xw =
-                unbind(input_products(mode_, layer_input, w.weight_ih, w.bias_ih, w.bias_hh), 0);
+            const Tensor<T> products =
+                input_products(mode_, layer_input, w.weight_ih, w.bias_ih, w.bias_hh);
             Tensor<T> h = h0.empty() ? zero_state : h0[k];
             Tensor<T> c = lstm ? (c0.empty() ? zero_state : c0[k]) : Tensor<T>();
+            if (lstm) {  // the whole direction in one op (Note [fused recurrent sequences])
+                const std::vector<Tensor<T>> r =
+                    lstm_sequence(products, h, c, w.weight_hh, d == 1,
+                                  lengths ? *lengths : std::vector<std::size_t>{});
+                outputs.push_back(r[0]);
+                h_n.push_back(r[1]);
+                c_n.push_back(r[2]);
+                continue;
+            }
+            const std::vector<Tensor<T>> xw = unbind(products, 0);
             std::vector<Tensor<T>> ys(steps);
             for (std::size_t i = 0; i < steps; ++i) {
                 const std::size_t t = d == 0 ? i : steps - 1 - i;
@@ -298,17 +312,14 @@ std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<
                     step(mode_, xw[t], h, c, w.weight_hh, w.bias_hh);
                 if (mask.empty()) {
                     h = next[0];
-                    if (lstm) c = next[1];
                     ys[t] = h;
                 } else {
                     h = where(mask[t], next[0], h);
-                    if (lstm) c = where(mask[t], next[1], c);
                     ys[t] = mul(next[0], mask[t]);
                 }
             }
             outputs.push_back(stack(ys, 0));
             h_n.push_back(h);
-            if (lstm) c_n.push_back(c);
         }
         layer_input = dirs == 2 ? concat(outputs, 2) : outputs[0];  // [T, B, D·H]
         if (layer + 1 < layers && options_.dropout() > 0 && this->is_training()) {

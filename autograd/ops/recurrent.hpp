@@ -1,8 +1,9 @@
 #pragma once
 
 // The pointwise halves of the LSTM and GRU steps, each one fused op (Note [fused recurrent
-// steps]): what follows the matrix products of a step. The layers of nn/rnn.hpp build their
-// steps from these and linear (docs/recurrent.md).
+// steps]): what follows the matrix products of a step; and the LSTM's whole recurrence over a
+// sequence as one op (Note [fused recurrent sequences]). The layers of nn/rnn.hpp build on these
+// and linear (docs/recurrent.md).
 
 #include "autograd/tape.hpp"
 
@@ -18,6 +19,17 @@ namespace xgrad {
 /// both shapes when they do not fit.
 template <class T>
 std::vector<Tensor<T>> lstm_gates(const Tensor<T>& gates, const Tensor<T>& c);
+
+/// The whole LSTM recurrence of one direction as one op (Note [fused recurrent sequences]), on
+/// the input products xw = x·W_ihᵀ + b_ih + b_hh [T, b, 4h] of every step: each step t (in
+/// order, or from T − 1 down with `reverse`) computes gates = xw_t + h·W_hhᵀ and then
+/// lstm_gates. Returns {y [T, b, h] (every step's h'), h_n [b, h], c_n [b, h]}. With `lengths`
+/// (one per row, each ≤ T), a row at a step t ≥ its length keeps its state and outputs zero.
+/// ShapeError names every shape when they do not fit, and the lengths when they do not.
+template <class T>
+std::vector<Tensor<T>> lstm_sequence(const Tensor<T>& xw, const Tensor<T>& h0, const Tensor<T>& c0,
+                                     const Tensor<T>& weight_hh, bool reverse = false,
+                                     const std::vector<std::size_t>& lengths = {});
 
 /// The GRU step after its products, PyTorch's gate order r, z, n: with gi = x·W_irzᵀ + b_i
 /// [b, 3h] and gh = h·W_hᵀ + b_h [b, 3h] each split into r, z, n blocks,

@@ -3,11 +3,15 @@
 
 #include "autograd/ops/recurrent.hpp"
 
+#include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/index.hpp"
+#include "autograd/ops/shape.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
 
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmanipulation.hpp>
 #include <xtensor/xview.hpp>
 
 #include <cmath>
@@ -53,6 +57,47 @@ Array gru_reference(const Array& gi, const Array& gh, const Array& h0) {
     return out;
 }
 
+// PyTorch's LSTM over a sequence, from the products xw [T, b, 4h], h0, c0 [b, h] and W_hh
+// [4h, h], run forward or in reverse; a row whose length has passed keeps its state and outputs
+// zero. Returns y, h_n and c_n flattened one after the other (the op's outputs, concatenated).
+Array lstm_sequence_reference(const Array& xw, const Array& h0, const Array& c0, const Array& w,
+                              bool reverse, const std::vector<std::size_t>& lengths) {
+    const std::size_t steps = xw.shape()[0], b = h0.shape()[0], h = h0.shape()[1];
+    Array y = xt::zeros<double>({steps, b, h}), hs = h0, cs = c0;
+    for (std::size_t p = 0; p < steps; ++p) {
+        const std::size_t t = reverse ? steps - 1 - p : p;
+        for (std::size_t r = 0; r < b; ++r) {
+            if (!lengths.empty() && t >= lengths[r]) continue;
+            Array a = Array::from_shape({1, 4 * h}), c = Array::from_shape({1, h});
+            for (std::size_t q = 0; q < 4 * h; ++q) {
+                a(0, q) = xw(t, r, q);
+                for (std::size_t j = 0; j < h; ++j)
+                    a(0, q) += hs(r, j) * w(q, j);
+            }
+            for (std::size_t j = 0; j < h; ++j)
+                c(0, j) = cs(r, j);
+            const Array next = lstm_reference(a, c);  // [1, 2h]: h', c'
+            for (std::size_t j = 0; j < h; ++j) {
+                y(t, r, j) = next(0, j);
+                cs(r, j) = next(0, h + j);
+            }
+        }
+        for (std::size_t r = 0; r < b; ++r) {  // the new h after the whole step used the old one
+            if (!lengths.empty() && t >= lengths[r]) continue;
+            for (std::size_t j = 0; j < h; ++j)
+                hs(r, j) = y(t, r, j);
+        }
+    }
+    return xt::concatenate(xt::xtuple(xt::flatten(y), xt::flatten(hs), xt::flatten(cs)));
+}
+
+// lstm_sequence's three outputs flattened into one tensor, so one upstream gradient reaches all.
+Tensor<double> lstm_sequence_flat(const Tensors& x, bool reverse,
+                                  const std::vector<std::size_t>& lengths = {}) {
+    const auto out = lstm_sequence(x[0], x[1], x[2], x[3], reverse, lengths);
+    return concat<double>({reshape(out[0], {-1}), reshape(out[1], {-1}), reshape(out[2], {-1})});
+}
+
 }  // namespace
 
 // Both outputs side by side, so the random upstream gradient reaches each.
@@ -71,6 +116,36 @@ XGRAD_REGISTER_OP(OpSpec("lstm_gates_h_only",
                       })
                       .cases({{{2, 8}, {2, 2}}})
                       .bad_shapes({{2, 8}, {3, 2}}));
+XGRAD_REGISTER_OP(OpSpec("lstm_sequence",
+                         [](const Tensors& x) { return lstm_sequence_flat(x, false); })
+                      .reference([](const A& a) {
+                          return lstm_sequence_reference(a[0], a[1], a[2], a[3], false, {});
+                      })
+                      .cases({{{3, 2, 8}, {2, 2}, {2, 2}, {8, 2}},
+                              {{1, 1, 4}, {1, 1}, {1, 1}, {4, 1}},
+                              {{4, 3, 4}, {3, 1}, {3, 1}, {4, 1}},
+                              {{0, 2, 8}, {2, 2}, {2, 2}, {8, 2}}})
+                      .bad_shapes({{3, 2, 8}, {2, 2}, {2, 2}, {8, 3}}));
+XGRAD_REGISTER_OP(OpSpec("lstm_sequence_reverse",
+                         [](const Tensors& x) { return lstm_sequence_flat(x, true); })
+                      .reference([](const A& a) {
+                          return lstm_sequence_reference(a[0], a[1], a[2], a[3], true, {});
+                      })
+                      .cases({{{3, 2, 8}, {2, 2}, {2, 2}, {8, 2}}})
+                      .bad_shapes({{3, 2, 8}, {3, 2}, {2, 2}, {8, 2}}));
+// Rows of lengths 3, 1 and 2 of 3 steps, both directions: ended rows keep their state.
+XGRAD_REGISTER_OP(OpSpec("lstm_sequence_lengths",
+                         [](const Tensors& x) {
+                             return add(lstm_sequence_flat(x, false, {3, 1, 2}),
+                                        lstm_sequence_flat(x, true, {3, 1, 2}));
+                         })
+                      .reference([](const A& a) {
+                          return Array(
+                              lstm_sequence_reference(a[0], a[1], a[2], a[3], false, {3, 1, 2}) +
+                              lstm_sequence_reference(a[0], a[1], a[2], a[3], true, {3, 1, 2}));
+                      })
+                      .cases({{{3, 3, 8}, {3, 2}, {3, 2}, {8, 2}}})
+                      .bad_shapes({{3, 3, 8}, {3, 2}, {3, 3}, {8, 2}}));
 XGRAD_REGISTER_OP(
     OpSpec("gru_gates", [](const Tensors& x) { return gru_gates(x[0], x[1], x[2]); })
         .reference([](const A& a) { return gru_reference(a[0], a[1], a[2]); })
@@ -90,4 +165,13 @@ TEST_CASE("gru_gates: z = 1/2 and n = 0 average the old state with zero") {
     Tensor<double> gi(xt::zeros<double>({1, 3})), gh(xt::zeros<double>({1, 3}));
     Tensor<double> h(xt::xarray<double>(xt::ones<double>({1, 1}) * 4.0));
     CHECK(gru_gates(gi, gh, h).item() == doctest::Approx(2.0));  // ½·tanh(0) + ½·4
+}
+
+TEST_CASE("lstm_sequence: lengths outside [0, T] or of the wrong count name the lengths") {
+    const Tensor<double> xw(xt::zeros<double>({3, 2, 4})), h(xt::zeros<double>({2, 1}));
+    const Tensor<double> w(xt::zeros<double>({4, 1}));
+    CHECK_THROWS_WITH_AS(lstm_sequence(xw, h, h, w, false, {4, 1}),
+                         doctest::Contains("lengths=[4, 1]"), ShapeError);
+    CHECK_THROWS_WITH_AS(lstm_sequence(xw, h, h, w, false, {1}), doctest::Contains("lengths=[1]"),
+                         ShapeError);
 }
