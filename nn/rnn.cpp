@@ -229,21 +229,21 @@ std::vector<Tensor<T>> RNNBase<T>::forward(const Tensor<T>& x,
 // A layer runs each direction as the cells would, so backpropagation through time is the
 // ordinary backward over the recorded steps. What is not per step is done once: the input
 // products of every step are one linear over the whole sequence ([T·B, I] · W_ihᵀ, one gemm).
-// An LSTM direction is then one op, lstm_sequence (Note [fused recurrent sequences]: the steps'
-// recurrent gemms and gate rows in one forward, and its backward computes ∂L/∂W_hh in one gemm).
-// RNN and GRU directions are recorded step by step: the products are split into the T steps by
-// one unbind (one op with T outputs, whose VJP stacks their gradients in one pass); a step is one
-// linear for h·W_hhᵀ, one add (or the GRU's) and the fused gate op (Note [fused recurrent
-// steps]); the outputs are stacked once at the end. With `lengths`, a step of a sequence that has
-// ended keeps its state (where(mask, new, old)) and outputs zero, so it passes no gradient to its
-// input and the reverse direction starts from h0 at the sequence's last step; lstm_sequence does
-// the same row by row.
+// An LSTM or GRU direction is then one op, lstm_sequence or gru_sequence (Note [fused recurrent
+// sequences]: the steps' recurrent gemms and gate rows in one forward, and a backward that
+// computes ∂L/∂W_hh in one gemm). RNN directions are recorded step by step: the products are
+// split into the T steps by one unbind (one op with T outputs, whose VJP stacks their gradients
+// in one pass); a step is one linear for h·W_hhᵀ, one add and tanh or relu; the outputs are
+// stacked once at the end. With `lengths`, a step of a sequence that has ended keeps its state
+// (where(mask, new, old)) and outputs zero, so it passes no gradient to its input and the reverse
+// direction starts from h0 at the sequence's last step; the sequence ops do the same row by row.
 template <class T>
 std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<Tensor<T>>& initial,
                                        const std::vector<std::size_t>* lengths) {
     const std::size_t hidden = options_.hidden_size(), dirs = options_.bidirectional() ? 2 : 1;
     const std::size_t layers = options_.num_layers();
     const bool lstm = mode_ == RecurrentMode::lstm, batch_first = options_.batch_first();
+    const bool fused = lstm || mode_ == RecurrentMode::gru;  // one op per direction
     if (x_in.dim() != 3 || x_in.shape()[2] != options_.input_size()) {
         throw ShapeError(
             fmt::format("{}: expected x {}; got x={}", name_,
@@ -275,7 +275,7 @@ std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<
                 "got lengths=[{}] for x={}",
                 name_, steps, batch, fmt::join(*lengths, ", "), shape_str(x_in.shape())));
         }
-        for (std::size_t t = 0; t < steps && !lstm; ++t) {  // lstm_sequence takes the lengths
+        for (std::size_t t = 0; t < steps && !fused; ++t) {  // the sequence ops take lengths
             xt::xarray<T> m = xt::xarray<T>::from_shape({batch, 1});
             for (std::size_t b = 0; b < batch; ++b)
                 m(b, 0) = t < (*lengths)[b] ? T(1) : T(0);
@@ -295,13 +295,15 @@ std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<
                 input_products(mode_, layer_input, w.weight_ih, w.bias_ih, w.bias_hh);
             Tensor<T> h = h0.empty() ? zero_state : h0[k];
             Tensor<T> c = lstm ? (c0.empty() ? zero_state : c0[k]) : Tensor<T>();
-            if (lstm) {  // the whole direction in one op (Note [fused recurrent sequences])
+            if (fused) {  // the whole direction in one op (Note [fused recurrent sequences])
+                const std::vector<std::size_t> rows =
+                    lengths ? *lengths : std::vector<std::size_t>{};
                 const std::vector<Tensor<T>> r =
-                    lstm_sequence(products, h, c, w.weight_hh, d == 1,
-                                  lengths ? *lengths : std::vector<std::size_t>{});
+                    lstm ? lstm_sequence(products, h, c, w.weight_hh, d == 1, rows)
+                         : gru_sequence(products, h, w.weight_hh, w.bias_hh, d == 1, rows);
                 outputs.push_back(r[0]);
                 h_n.push_back(r[1]);
-                c_n.push_back(r[2]);
+                if (lstm) c_n.push_back(r[2]);
                 continue;
             }
             const std::vector<Tensor<T>> xw = unbind(products, 0);

@@ -1,9 +1,9 @@
 #pragma once
 
 // The pointwise halves of the LSTM and GRU steps, each one fused op (Note [fused recurrent
-// steps]): what follows the matrix products of a step; and the LSTM's whole recurrence over a
-// sequence as one op (Note [fused recurrent sequences]). The layers of nn/rnn.hpp build on these
-// and linear (docs/recurrent.md).
+// steps]): what follows the matrix products of a step; and the LSTM's and GRU's whole recurrence
+// over a sequence as one op each (Note [fused recurrent sequences]). The layers of nn/rnn.hpp build
+// on these and linear (docs/recurrent.md).
 
 #include "autograd/tape.hpp"
 
@@ -30,6 +30,16 @@ template <class T>
 std::vector<Tensor<T>> lstm_sequence(const Tensor<T>& xw, const Tensor<T>& h0, const Tensor<T>& c0,
                                      const Tensor<T>& weight_hh, bool reverse = false,
                                      const std::vector<std::size_t>& lengths = {});
+
+/// The GRU's recurrence of one direction as one op, as lstm_sequence: on xw = x·W_ihᵀ + b_ih
+/// [T, b, 3h], each step computes gh = h·W_hhᵀ + b_hh and then gru_gates. bias_hh [3h] may be
+/// undefined (no bias). Returns {y [T, b, h], h_n [b, h]}; `reverse` and `lengths` as for
+/// lstm_sequence.
+template <class T>
+std::vector<Tensor<T>> gru_sequence(const Tensor<T>& xw, const Tensor<T>& h0,
+                                    const Tensor<T>& weight_hh, const Tensor<T>& bias_hh,
+                                    bool reverse = false,
+                                    const std::vector<std::size_t>& lengths = {});
 
 /// The GRU step after its products, PyTorch's gate order r, z, n: with gi = x·W_irzᵀ + b_i
 /// [b, 3h] and gh = h·W_hᵀ + b_h [b, 3h] each split into r, z, n blocks,

@@ -98,6 +98,43 @@ Tensor<double> lstm_sequence_flat(const Tensors& x, bool reverse,
     return concat<double>({reshape(out[0], {-1}), reshape(out[1], {-1}), reshape(out[2], {-1})});
 }
 
+// PyTorch's GRU over a sequence, from the products xw [T, b, 3h] (with b_ih), h0 [b, h], W_hh
+// [3h, h] and b_hh [3h]; lengths as for lstm_sequence_reference. Returns y and h_n flattened.
+Array gru_sequence_reference(const Array& xw, const Array& h0, const Array& w, const Array& bias,
+                             bool reverse, const std::vector<std::size_t>& lengths) {
+    const std::size_t steps = xw.shape()[0], b = h0.shape()[0], h = h0.shape()[1];
+    Array y = xt::zeros<double>({steps, b, h}), hs = h0;
+    for (std::size_t p = 0; p < steps; ++p) {
+        const std::size_t t = reverse ? steps - 1 - p : p;
+        Array next = hs;
+        for (std::size_t r = 0; r < b; ++r) {
+            if (!lengths.empty() && t >= lengths[r]) continue;
+            Array gi = Array::from_shape({1, 3 * h}), gh = Array::from_shape({1, 3 * h}),
+                  hr = Array::from_shape({1, h});
+            for (std::size_t q = 0; q < 3 * h; ++q) {
+                gi(0, q) = xw(t, r, q);
+                gh(0, q) = bias(q);
+                for (std::size_t j = 0; j < h; ++j)
+                    gh(0, q) += hs(r, j) * w(q, j);
+            }
+            for (std::size_t j = 0; j < h; ++j)
+                hr(0, j) = hs(r, j);
+            const Array out = gru_reference(gi, gh, hr);
+            for (std::size_t j = 0; j < h; ++j)
+                next(r, j) = y(t, r, j) = out(0, j);
+        }
+        hs = next;
+    }
+    return xt::concatenate(xt::xtuple(xt::flatten(y), xt::flatten(hs)));
+}
+
+// gru_sequence's two outputs flattened into one tensor.
+Tensor<double> gru_sequence_flat(const Tensors& x, bool reverse,
+                                 const std::vector<std::size_t>& lengths = {}) {
+    const auto out = gru_sequence(x[0], x[1], x[2], x[3], reverse, lengths);
+    return concat<double>({reshape(out[0], {-1}), reshape(out[1], {-1})});
+}
+
 }  // namespace
 
 // Both outputs side by side, so the random upstream gradient reaches each.
@@ -146,6 +183,29 @@ XGRAD_REGISTER_OP(OpSpec("lstm_sequence_lengths",
                       })
                       .cases({{{3, 3, 8}, {3, 2}, {3, 2}, {8, 2}}})
                       .bad_shapes({{3, 3, 8}, {3, 2}, {3, 3}, {8, 2}}));
+XGRAD_REGISTER_OP(OpSpec("gru_sequence",
+                         [](const Tensors& x) { return gru_sequence_flat(x, false); })
+                      .reference([](const A& a) {
+                          return gru_sequence_reference(a[0], a[1], a[2], a[3], false, {});
+                      })
+                      .cases({{{3, 2, 6}, {2, 2}, {6, 2}, {6}},
+                              {{1, 1, 3}, {1, 1}, {3, 1}, {3}},
+                              {{4, 3, 3}, {3, 1}, {3, 1}, {3}},
+                              {{0, 2, 6}, {2, 2}, {6, 2}, {6}}})
+                      .bad_shapes({{3, 2, 6}, {2, 2}, {6, 2}, {4}}));
+// Both directions with rows of lengths 3, 1 and 2 of 3 steps.
+XGRAD_REGISTER_OP(OpSpec("gru_sequence_lengths",
+                         [](const Tensors& x) {
+                             return add(gru_sequence_flat(x, false, {3, 1, 2}),
+                                        gru_sequence_flat(x, true, {3, 1, 2}));
+                         })
+                      .reference([](const A& a) {
+                          return Array(
+                              gru_sequence_reference(a[0], a[1], a[2], a[3], false, {3, 1, 2}) +
+                              gru_sequence_reference(a[0], a[1], a[2], a[3], true, {3, 1, 2}));
+                      })
+                      .cases({{{3, 3, 6}, {3, 2}, {6, 2}, {6}}})
+                      .bad_shapes({{3, 3, 6}, {3, 3}, {6, 2}, {6}}));
 XGRAD_REGISTER_OP(
     OpSpec("gru_gates", [](const Tensors& x) { return gru_gates(x[0], x[1], x[2]); })
         .reference([](const A& a) { return gru_reference(a[0], a[1], a[2]); })
@@ -174,4 +234,13 @@ TEST_CASE("lstm_sequence: lengths outside [0, T] or of the wrong count name the 
                          doctest::Contains("lengths=[4, 1]"), ShapeError);
     CHECK_THROWS_WITH_AS(lstm_sequence(xw, h, h, w, false, {1}), doctest::Contains("lengths=[1]"),
                          ShapeError);
+}
+
+TEST_CASE("gru_sequence: an undefined bias_hh is no bias") {
+    const Tensor<double> xw(xt::ones<double>({2, 1, 3})), h(xt::ones<double>({1, 1}));
+    const Tensor<double> w(xt::ones<double>({3, 1}));
+    const auto with_zero = gru_sequence(xw, h, w, Tensor<double>(xt::zeros<double>({3})));
+    const auto without = gru_sequence(xw, h, w, Tensor<double>());
+    CHECK(without[0].value() == with_zero[0].value());
+    CHECK(without[1].value() == with_zero[1].value());
 }
