@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the benchmarks in build-bench/ and prints xgrad and LibTorch side by side.
 #
-#   scripts/bench.sh [--threads N] [--seconds S] [--rounds R]
+#   scripts/bench.sh [--threads N] [--seconds S] [--rounds R] [--only GROUP]
 #
+# --only GROUP runs the workloads of one group on both sides (the binaries' --only: e.g. rnn,
+# lstm, conv, mlp, matmul); without matmul workloads the pthread OpenBLAS is used for xgrad.
 # Both sides run with the same thread count (default 2): OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = N,
 # and each binary also sets it itself (openblas_set_num_threads / torch::set_num_threads).
 # LibTorch runs in its best configuration (DESIGN.md, Speed): Debian's OpenMP OpenBLAS through
@@ -17,12 +19,14 @@ cd "$(dirname "$0")/.."
 threads=2
 seconds=1
 rounds=3
+only=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --threads) threads="$2"; shift 2 ;;
         --seconds) seconds="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
-        *) echo "usage: scripts/bench.sh [--threads N] [--seconds S] [--rounds R]" >&2; exit 2 ;;
+        --only) only=(--only "$2"); shift 2 ;;
+        *) echo "usage: scripts/bench.sh [--threads N] [--seconds S] [--rounds R] [--only GROUP]" >&2; exit 2 ;;
     esac
 done
 
@@ -90,17 +94,17 @@ have_openmp=0
 # Rounds interleave the three runs, so a slow spell of the machine hits every side alike.
 for ((r = 1; r <= rounds; r++)); do
     run_bench "round $r: xgrad_bench (pthread OpenBLAS)" "$results/xgrad-pthread.r$r.tsv" \
-        "$build/bench/xgrad_bench" --threads "$threads"
+        "$build/bench/xgrad_bench" --threads "$threads" "${only[@]}"
     if [[ $have_openmp == 1 ]]; then
         run_bench "round $r: xgrad_bench (OpenMP OpenBLAS)" "$results/xgrad-openmp.r$r.tsv" \
-            LD_LIBRARY_PATH="$openmp_blas" "$build/bench/xgrad_bench" --threads "$threads"
+            LD_LIBRARY_PATH="$openmp_blas" "$build/bench/xgrad_bench" --threads "$threads" "${only[@]}"
     fi
     if [[ $have_torch == 1 && $have_openmp == 1 ]]; then
         run_bench "round $r: torch_bench (OpenMP OpenBLAS)" "$results/torch.r$r.tsv" \
-            LD_LIBRARY_PATH="$openmp_blas" "$build/bench/torch_bench" --threads "$threads"
+            LD_LIBRARY_PATH="$openmp_blas" "$build/bench/torch_bench" --threads "$threads" "${only[@]}"
     elif [[ $have_torch == 1 ]]; then
         run_bench "round $r: torch_bench (default OpenBLAS: openblas-openmp not installed)" \
-            "$results/torch.r$r.tsv" "$build/bench/torch_bench" --threads "$threads"
+            "$results/torch.r$r.tsv" "$build/bench/torch_bench" --threads "$threads" "${only[@]}"
     fi
 done
 
@@ -132,7 +136,7 @@ xgrad="$results/xgrad-pthread.tsv"
 xgrad_cfg="pthread OpenBLAS (default)"
 if [[ $have_openmp == 1 ]]; then
     geo=$(awk -F'\t' 'NR==FNR { p[$1] = $2; next } ($1 ~ /^matmul/) && ($1 in p) { s += log($2 / p[$1]); n++ }
-                      END { printf "%.4f", exp(s / n) }' \
+                      END { printf "%.4f", n ? exp(s / n) : 1 }' \
         <(rows "$results/xgrad-pthread.tsv") <(rows "$results/xgrad-openmp.tsv"))
     if awk -v g="$geo" 'BEGIN { exit !(g < 1) }'; then
         xgrad="$results/xgrad-openmp.tsv"
@@ -183,31 +187,38 @@ awk -F'\t' -v have_torch="$have_torch" '
         }
     }' "$torch_rows" "$xgrad"
 
-# Forward matmul against raw cblas_sgemm on the same buffers, for each xgrad configuration.
-echo
-echo "forward matmul vs raw OpenBLAS sgemm (same A, B buffers, same process), GFLOP/s = 2n³ / median:"
-fmt_gemm='| %-13s | %-8s | %-14s | %-14s | %-17s | %-17s |\n'
-printf "$fmt_gemm" "xgrad BLAS" "n" "xgrad matmul" "raw sgemm" "matmul / sgemm" "LibTorch matmul"
-echo "|---------------|----------|----------------|----------------|-------------------|-------------------|"
-for cfg in pthread openmp; do
-    f="$results/xgrad-$cfg.tsv"
-    [[ -e "$f" ]] || continue
-    [[ $cfg == openmp && $have_openmp == 0 ]] && continue
-    awk -F'\t' -v cfg="$cfg" -v fmt="$fmt_gemm" '
-        FILENAME == ARGV[1] { if ($1 ~ /_fwd$/) t[$1] = $2; next }
-        $1 ~ /^matmul[0-9]+_fwd$/ { n = $1; sub(/^matmul/, "", n); sub(/_fwd$/, "", n); fw[n] = $2 }
-        $1 ~ /^sgemm[0-9]+_raw$/ { n = $1; sub(/^sgemm/, "", n); sub(/_raw$/, "", n); raw[n] = $2 }
-        END {
-            split("256 1024", sizes, " ")
-            for (i = 1; i <= 2; i++) {
-                n = sizes[i]; fl = 2 * n * n * n / 1e3  # flops / µs = MFLOP/s; /1e3 → GFLOP/s
-                g = fl / fw[n]; r = fl / raw[n]
-                k = "matmul" n "_fwd"
-                tt = (k in t) ? sprintf("%.1f GFLOP/s", fl / t[k]) : "n/a"
-                printf fmt, cfg, n, sprintf("%.1f GFLOP/s", g), sprintf("%.1f GFLOP/s", r), sprintf("%.1f%%", 100 * g / r), tt
-            }
-        }' "$torch_rows" "$f"
-done
+# Forward matmul against raw cblas_sgemm on the same buffers, for each xgrad configuration
+# (when the matmul workloads ran).
+gemm_table() {
+    echo
+    echo "forward matmul vs raw OpenBLAS sgemm (same A, B buffers, same process), GFLOP/s = 2n³ / median:"
+    fmt_gemm='| %-13s | %-8s | %-14s | %-14s | %-17s | %-17s |\n'
+    printf "$fmt_gemm" "xgrad BLAS" "n" "xgrad matmul" "raw sgemm" "matmul / sgemm" "LibTorch matmul"
+    echo "|---------------|----------|----------------|----------------|-------------------|-------------------|"
+    for cfg in pthread openmp; do
+        f="$results/xgrad-$cfg.tsv"
+        [[ -e "$f" ]] || continue
+        [[ $cfg == openmp && $have_openmp == 0 ]] && continue
+        awk -F'\t' -v cfg="$cfg" -v fmt="$fmt_gemm" '
+            FILENAME == ARGV[1] { if ($1 ~ /_fwd$/) t[$1] = $2; next }
+            $1 ~ /^matmul[0-9]+_fwd$/ { n = $1; sub(/^matmul/, "", n); sub(/_fwd$/, "", n); fw[n] = $2 }
+            $1 ~ /^sgemm[0-9]+_raw$/ { n = $1; sub(/^sgemm/, "", n); sub(/_raw$/, "", n); raw[n] = $2 }
+            END {
+                split("256 1024", sizes, " ")
+                for (i = 1; i <= 2; i++) {
+                    n = sizes[i]; fl = 2 * n * n * n / 1e3  # flops / µs = MFLOP/s; /1e3 → GFLOP/s
+                    g = fl / fw[n]; r = fl / raw[n]
+                    k = "matmul" n "_fwd"
+                    tt = (k in t) ? sprintf("%.1f GFLOP/s", fl / t[k]) : "n/a"
+                    printf fmt, cfg, n, sprintf("%.1f GFLOP/s", g), sprintf("%.1f GFLOP/s", r), sprintf("%.1f%%", 100 * g / r), tt
+                }
+            }' "$torch_rows" "$f"
+    done
+}
+if grep -q "^matmul256_fwd" "$results/xgrad-pthread.tsv" &&
+    grep -q "^matmul1024_fwd" "$results/xgrad-pthread.tsv"; then
+    gemm_table
+fi
 
 if [[ $have_openmp == 1 ]]; then
     echo
