@@ -34,8 +34,8 @@ public:
     /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
     /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).
     std::string to_svg() const;
-    /// Writes to_csv() / to_svg() to `path` (through "<path>.tmp" and a rename); IoError naming
-    /// the file when it cannot be written.
+    /// Writes to_csv() / to_svg() to `path` atomically (a temporary file, synced and renamed:
+    /// Note [tensor files] in autograd/io.hpp); IoError naming the file when it cannot be written.
     void save_csv(const std::string& path) const;
     void save_svg(const std::string& path) const;
 };
