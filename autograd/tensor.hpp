@@ -7,6 +7,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -124,6 +125,25 @@ private:
     std::shared_ptr<Node<T>> node_;
 };
 
+namespace detail {
+inline std::atomic<std::int64_t> live_node_count{0};
+// Keeps live_node_count as a member of every node: one relaxed atomic add when a node is made,
+// one when it is freed (on any thread).
+struct LiveNodeCount {
+    LiveNodeCount() { live_node_count.fetch_add(1, std::memory_order_relaxed); }
+    ~LiveNodeCount() { live_node_count.fetch_sub(1, std::memory_order_relaxed); }
+    LiveNodeCount(const LiveNodeCount&) = delete;
+    LiveNodeCount& operator=(const LiveNodeCount&) = delete;
+};
+}  // namespace detail
+
+/// The number of graph nodes alive in the process, all threads together: leaves (parameters,
+/// inputs, gradients) and recorded results. A training loop that frees each step's graph keeps
+/// it flat from one step to the next (tests/reliability/test_memory.cpp).
+inline std::int64_t live_nodes() {
+    return detail::live_node_count.load(std::memory_order_relaxed);
+}
+
 /// A node of the graph. Users reach it through Tensor; the engine reads and writes its fields.
 template <class T>
 struct Node {
@@ -139,6 +159,7 @@ struct Node {
     bool requires_grad = false;
     bool retains_grad = false;
     bool released = false;  // saved values freed by a backward without retain_graph
+    detail::LiveNodeCount counted;
     std::string name;
 
     // Engine scratch, only meaningful during one backward pass.
