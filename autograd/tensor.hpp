@@ -161,6 +161,7 @@ struct Node {
     bool released = false;  // saved values freed by a backward without retain_graph
     detail::LiveNodeCount counted;
     std::string name;
+    const char* site = nullptr;  // anomaly mode: the AnomalyLabel it was recorded under
 
     // Engine scratch, only meaningful during one backward pass.
     Tensor<T> pending;
@@ -183,6 +184,7 @@ struct Node {
 namespace detail {
 inline thread_local bool grad_mode = true;
 inline thread_local bool anomaly_mode = false;
+inline thread_local const char* anomaly_site = nullptr;  // the innermost AnomalyLabel's text
 }  // namespace detail
 
 /// True while operations are recorded (the default).
@@ -225,8 +227,8 @@ inline void set_anomaly_enabled(bool on) {
     detail::anomaly_mode = on;
 }
 
-/// Anomaly mode for a scope: the first op producing NaN or Inf throws AnomalyError naming the op
-/// and its tape position.
+/// Anomaly mode for a scope: the first op producing NaN or Inf throws AnomalyError naming the op,
+/// its tape position, its inputs and, under an AnomalyLabel, where it was created.
 class AnomalyGuard {
 public:
     explicit AnomalyGuard(bool on = true) : previous_(detail::anomaly_mode) {
@@ -238,6 +240,30 @@ public:
 
 private:
     bool previous_;
+};
+
+/// Names, for anomaly mode, the code that runs in its scope: every op recorded inside it keeps
+/// the label and the file and line of the AnomalyLabel, and an AnomalyError about that op (in
+/// its forward, or later in its backward) says where it was created:
+///     AnomalyLabel label("attention scores");
+///     // anomaly: backward of exp (tape #41) produced Inf (in its mul); inputs: #40 div [8, 8];
+///     // created in attention scores (model.cpp:42)
+/// Labels nest, outermost first ("Sequential > Linear(in=3, out=1, bias=true)": nn::Module labels
+/// each forward with its type and settings). Label texts are kept for the life of the process:
+/// use fixed ones. Outside anomaly mode an AnomalyLabel does nothing.
+class AnomalyLabel {
+public:
+    explicit AnomalyLabel(const std::string& label, const char* file = __builtin_FILE(),
+                          int line = __builtin_LINE());
+    ~AnomalyLabel() {
+        if (active_) detail::anomaly_site = previous_;
+    }
+    AnomalyLabel(const AnomalyLabel&) = delete;
+    AnomalyLabel& operator=(const AnomalyLabel&) = delete;
+
+private:
+    const char* previous_ = nullptr;
+    bool active_ = false;
 };
 
 /// True when xgrad set glibc's malloc, as the library loaded, to keep freed memory for reuse
