@@ -16,9 +16,11 @@ public:
     std::vector<double> seconds;  ///< wall time of each epoch (training + validation)
     std::vector<double> lr;       ///< the optimizer's learning rate during each epoch
 
-    bool stopped_early = false;  ///< early stopping ended training before the last epoch
-    std::size_t best_epoch = 0;  ///< 1-based epoch of the best monitored value (0: none)
-    bool restored_best = false;  ///< the model holds the weights of best_epoch
+    bool stopped_early = false;   ///< early stopping ended training before the last epoch
+    bool stopped_on_nan = false;  ///< a NaN/Inf training loss ended it (terminate_on_nan)
+    std::string stop_reason;      ///< why training ended early, as printed; empty otherwise
+    std::size_t best_epoch = 0;   ///< 1-based epoch of the best monitored value (0: none)
+    bool restored_best = false;   ///< the model holds the weights of best_epoch
 
     /// Number of epochs run.
     std::size_t epochs() const { return loss.size(); }
