@@ -10,8 +10,10 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -50,43 +52,107 @@ std::uint64_t next_sequence_number() {
 }
 
 namespace {
+
+// The texts of every AnomalyLabel made, kept for the life of the process (nodes point at them).
+const char* intern(std::string text) {
+    static std::mutex m;
+    static std::set<std::string> texts;
+    std::lock_guard<std::mutex> lock(m);
+    return texts.insert(std::move(text)).first->c_str();
+}
+
+// "; inputs: #11 mul [2, 3], leaf 'x' [2, 3]; created in Linear(in=2, out=3) > loss (f.cpp:9)":
+// what an AnomalyError says of the op it names, beyond its name and tape position.
+template <class T>
+std::string anomaly_context(const std::vector<Tensor<T>>* inputs, const char* site) {
+    std::string s;
+    if (inputs != nullptr && !inputs->empty()) {
+        std::vector<std::string> parts;
+        for (const Tensor<T>& t : *inputs) {
+            if (parts.size() == 6) {
+                parts.emplace_back("...");
+                break;
+            }
+            if (!t.defined()) continue;
+            const Node<T>& in = *t.node();
+            std::string who = in.op != nullptr ? fmt::format("#{} {}", in.seq, in.op) : "leaf";
+            if (!in.name.empty()) who += fmt::format(" '{}'", in.name);
+            parts.push_back(fmt::format("{} {}", who, shape_str(in.value.shape())));
+        }
+        s += fmt::format("; inputs: {}", fmt::join(parts, ", "));
+    }
+    if (site != nullptr) s += fmt::format("; created in {}", site);
+    return s;
+}
+
 // The op whose VJP is running, so an op inside a VJP is reported as that VJP's step.
 thread_local const char* vjp_op = nullptr;
 thread_local std::uint64_t vjp_seq = 0;
+thread_local const std::string* vjp_context = nullptr;  // anomaly mode: its anomaly_context
 
 struct VjpScope {
-    VjpScope(const char* op, std::uint64_t seq) : op_(vjp_op), seq_(vjp_seq) {
-        vjp_op = op;
-        vjp_seq = seq;
+    template <class T>
+    explicit VjpScope(const Node<T>& n) : op_(vjp_op), seq_(vjp_seq), context_(vjp_context) {
+        vjp_op = n.op;
+        vjp_seq = n.seq;
+        vjp_context = nullptr;
+        if (anomaly_enabled()) {
+            text_ = anomaly_context(&n.inputs, n.site);
+            vjp_context = &text_;
+        }
     }
     ~VjpScope() {
         vjp_op = op_;
         vjp_seq = seq_;
+        vjp_context = context_;
     }
+    VjpScope(const VjpScope&) = delete;
+    VjpScope& operator=(const VjpScope&) = delete;
+
     const char* op_;
     std::uint64_t seq_;
+    const std::string* context_;
+    std::string text_;
 };
 }  // namespace
 
 template <class T>
-void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq,
-                  const char* phase) {
-    for (const T v : value) {
-        if (std::isfinite(v)) continue;
-        const char* what = std::isnan(v) ? "NaN" : "Inf";
+void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq, const char* phase,
+                  const Node<T>* node) {
+    const T* v = value.data();
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        if (std::isfinite(v[i])) continue;
+        const char* what = std::isnan(v[i]) ? "NaN" : v[i] > 0 ? "Inf" : "-Inf";
         if (vjp_op && std::string_view(phase) == "forward") {
             throw AnomalyError(
                 fmt::format("anomaly: backward of {} (tape #{}) produced {} (in its "
-                            "{})",
-                            vjp_op, vjp_seq, what, op));
+                            "{}){}",
+                            vjp_op, vjp_seq, what, op, vjp_context ? *vjp_context : std::string()));
         }
-        if (seq == 0)
-            throw AnomalyError(fmt::format("anomaly: {} of {} produced {}", phase, op, what));
-        throw AnomalyError(
-            fmt::format("anomaly: {} of {} (tape #{}) produced {}", phase, op, seq, what));
+        const std::string where = seq == 0 ? fmt::format("{} of {}", phase, op)
+                                           : fmt::format("{} of {} (tape #{})", phase, op, seq);
+        const std::string context = node != nullptr ? anomaly_context(&node->inputs, node->site)
+                                                    : anomaly_context<T>(nullptr, anomaly_site);
+        throw AnomalyError(fmt::format("anomaly: {} produced {} at element {} of {}{}", where, what,
+                                       i, shape_str(value.shape()), context));
     }
 }
 
+}  // namespace detail
+
+AnomalyLabel::AnomalyLabel(const std::string& label, const char* file, int line) {
+    if (!anomaly_enabled()) return;
+    previous_ = detail::anomaly_site;
+    active_ = true;
+    std::string text = previous_ != nullptr ? fmt::format("{} > {}", previous_, label) : label;
+    if (file != nullptr) {
+        const char* base = std::strrchr(file, '/');
+        text += fmt::format(" ({}:{})", base != nullptr ? base + 1 : file, line);
+    }
+    detail::anomaly_site = detail::intern(std::move(text));
+}
+
+namespace detail {
 namespace {
 
 // Heap order: larger tape position first, so each node runs after every consumer
@@ -239,7 +305,7 @@ private:
         if (n.released || !n.fn) throw_released(n);
         std::vector<Tensor<T>> grads;
         {
-            VjpScope scope(n.op, n.seq);
+            VjpScope scope(n);
             grads = n.fn->vjp(g, y);
         }
         pass_on(y, g, std::move(grads));
@@ -269,7 +335,7 @@ private:
         }
         std::vector<Tensor<T>> grads;
         {
-            VjpScope scope(n.op, n.seq);
+            VjpScope scope(n);
             grads = set.fn->vjp_outputs(gs, ys);
         }
         pass_on(y, g, std::move(grads));
@@ -294,7 +360,7 @@ private:
                     "of shape {} for an input of shape {}",
                     n.op, n.seq, i, shape_str(grads[i].shape()), shape_str(n.inputs[i].shape())));
             }
-            if (anomaly_enabled()) check_finite(grads[i].value(), n.op, n.seq, "backward");
+            if (anomaly_enabled()) check_finite(grads[i].value(), n.op, n.seq, "backward", &n);
         }
         if (tracer_) tracer_(BackwardStep<T>{y, g, grads});
         for (std::size_t i = 0; i < grads.size(); ++i) {
@@ -388,7 +454,7 @@ Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, bool create_grap
 
 #define XGRAD_INSTANTIATE(T)                                                                      \
     template void detail::check_finite<T>(const xt::xarray<T>&, const char*, std::uint64_t,       \
-                                          const char*);                                           \
+                                          const char*, const Node<T>*);                           \
     template void backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool, \
                               bool, const BackwardTracer<T>&);                                    \
     template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                        \

@@ -36,9 +36,12 @@ namespace detail {
 /// Next tape position (global, monotonically increasing, shared by all threads).
 std::uint64_t next_sequence_number();
 
-/// Throws AnomalyError when `value` holds NaN/Inf (called only in anomaly mode).
+/// Throws AnomalyError when `value` holds NaN/Inf (called only in anomaly mode). `node`, when
+/// given, is the recorded result the value belongs to: the message lists its inputs and the
+/// AnomalyLabel it was recorded under (otherwise the current one).
 template <class T>
-void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq, const char* phase);
+void check_finite(const xt::xarray<T>& value, const char* op, std::uint64_t seq, const char* phase,
+                  const Node<T>* node = nullptr);
 
 template <class Op, class = void>
 struct has_attributes : std::false_type {};
@@ -170,7 +173,10 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
     node->seq = next_sequence_number();
     node->inputs = std::move(inputs);
     node->fn = std::make_unique<OpFunction<T, std::decay_t<Op>>>(std::forward<Op>(op));
-    if (anomaly_enabled()) check_finite(node->value, Op::name, node->seq, "forward");
+    if (anomaly_enabled()) {
+        node->site = anomaly_site;
+        check_finite(node->value, Op::name, node->seq, "forward", node.get());
+    }
     return Tensor<T>(std::move(node));
 }
 
@@ -197,7 +203,10 @@ std::vector<Tensor<T>> make_results(Values&& ys, Op&& op, std::vector<Tensor<T>>
         node->inputs = inputs;
         node->outputs = set;
         node->output_index = k;
-        if (anomaly_enabled()) check_finite(node->value, Op::name, node->seq, "forward");
+        if (anomaly_enabled()) {
+            node->site = anomaly_site;
+            check_finite(node->value, Op::name, node->seq, "forward", node.get());
+        }
         set->nodes.push_back(node);
         out.emplace_back(std::move(node));
     }

@@ -7,6 +7,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -124,6 +125,25 @@ private:
     std::shared_ptr<Node<T>> node_;
 };
 
+namespace detail {
+inline std::atomic<std::int64_t> live_node_count{0};
+// Keeps live_node_count as a member of every node: one relaxed atomic add when a node is made,
+// one when it is freed (on any thread).
+struct LiveNodeCount {
+    LiveNodeCount() { live_node_count.fetch_add(1, std::memory_order_relaxed); }
+    ~LiveNodeCount() { live_node_count.fetch_sub(1, std::memory_order_relaxed); }
+    LiveNodeCount(const LiveNodeCount&) = delete;
+    LiveNodeCount& operator=(const LiveNodeCount&) = delete;
+};
+}  // namespace detail
+
+/// The number of graph nodes alive in the process, all threads together: leaves (parameters,
+/// inputs, gradients) and recorded results. A training loop that frees each step's graph keeps
+/// it flat from one step to the next (tests/reliability/test_memory.cpp).
+inline std::int64_t live_nodes() {
+    return detail::live_node_count.load(std::memory_order_relaxed);
+}
+
 /// A node of the graph. Users reach it through Tensor; the engine reads and writes its fields.
 template <class T>
 struct Node {
@@ -139,7 +159,9 @@ struct Node {
     bool requires_grad = false;
     bool retains_grad = false;
     bool released = false;  // saved values freed by a backward without retain_graph
+    detail::LiveNodeCount counted;
     std::string name;
+    const char* site = nullptr;  // anomaly mode: the AnomalyLabel it was recorded under
 
     // Engine scratch, only meaningful during one backward pass.
     Tensor<T> pending;
@@ -162,6 +184,7 @@ struct Node {
 namespace detail {
 inline thread_local bool grad_mode = true;
 inline thread_local bool anomaly_mode = false;
+inline thread_local const char* anomaly_site = nullptr;  // the innermost AnomalyLabel's text
 }  // namespace detail
 
 /// True while operations are recorded (the default).
@@ -204,8 +227,8 @@ inline void set_anomaly_enabled(bool on) {
     detail::anomaly_mode = on;
 }
 
-/// Anomaly mode for a scope: the first op producing NaN or Inf throws AnomalyError naming the op
-/// and its tape position.
+/// Anomaly mode for a scope: the first op producing NaN or Inf throws AnomalyError naming the op,
+/// its tape position, its inputs and, under an AnomalyLabel, where it was created.
 class AnomalyGuard {
 public:
     explicit AnomalyGuard(bool on = true) : previous_(detail::anomaly_mode) {
@@ -217,6 +240,30 @@ public:
 
 private:
     bool previous_;
+};
+
+/// Names, for anomaly mode, the code that runs in its scope: every op recorded inside it keeps
+/// the label and the file and line of the AnomalyLabel, and an AnomalyError about that op (in
+/// its forward, or later in its backward) says where it was created:
+///     AnomalyLabel label("attention scores");
+///     // anomaly: backward of exp (tape #41) produced Inf (in its mul); inputs: #40 div [8, 8];
+///     // created in attention scores (model.cpp:42)
+/// Labels nest, outermost first ("Sequential > Linear(in=3, out=1, bias=true)": nn::Module labels
+/// each forward with its type and settings). Label texts are kept for the life of the process:
+/// use fixed ones. Outside anomaly mode an AnomalyLabel does nothing.
+class AnomalyLabel {
+public:
+    explicit AnomalyLabel(const std::string& label, const char* file = __builtin_FILE(),
+                          int line = __builtin_LINE());
+    ~AnomalyLabel() {
+        if (active_) detail::anomaly_site = previous_;
+    }
+    AnomalyLabel(const AnomalyLabel&) = delete;
+    AnomalyLabel& operator=(const AnomalyLabel&) = delete;
+
+private:
+    const char* previous_ = nullptr;
+    bool active_ = false;
 };
 
 /// True when xgrad set glibc's malloc, as the library loaded, to keep freed memory for reuse

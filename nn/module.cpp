@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
+#include <string>
 #include <type_traits>
 
 namespace xgrad::nn {
@@ -79,6 +81,14 @@ std::vector<Tensor<T>> Module<T>::forward_list(const std::vector<Tensor<T>>& inp
 template <class T>
 template <class Run>
 auto Module<T>::recorded(Run&& run) {
+    // In anomaly mode the ops of this forward are labelled with the module ("Linear(in=2,
+    // out=3)"), so an AnomalyError says which layer made the op it names.
+    std::optional<AnomalyLabel> label;
+    if (anomaly_enabled()) {
+        const std::string extra = extra_repr();
+        label.emplace(extra.empty() ? type_name() : fmt::format("{}({})", type_name(), extra),
+                      nullptr, 0);
+    }
     auto* rec = detail::summary_recorder;
     if (!rec) return run();
     const std::size_t depth = rec->depth++;

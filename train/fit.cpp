@@ -66,6 +66,31 @@ void check_early_stopping(const EarlyStopping& es, bool have_validation, bool ha
     }
 }
 
+// Ends the epoch cut short by a non-finite training loss: its line, NaN validation values (the
+// series stay one value per epoch), the flag and the message saying what to try.
+void stop_on_nan(History& h, Reporter& reporter, std::size_t epoch, std::size_t step,
+                 std::size_t steps, double loss, double lr, bool validation, bool with_accuracy,
+                 double seconds, double train_seconds) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (validation) {
+        h.val_loss.push_back(nan);
+        if (with_accuracy) h.val_accuracy.push_back(nan);
+    }
+    h.seconds.push_back(seconds);
+    std::string metrics = metric_text("loss", h.loss.back());
+    if (with_accuracy) metrics += metric_text("accuracy", h.accuracy.back());
+    reporter.epoch_end(seconds, train_seconds, metrics);
+    h.stopped_on_nan = true;
+    h.stop_reason = fmt::format(
+        "Epoch {}, batch {}/{}: the training loss is {}; training stopped there (before that "
+        "batch's update, so the model keeps the weights that gave it). Try a lower learning "
+        "rate (it is {:g}), gradient clipping (optim::clip_grad_norm), or anomaly mode "
+        "(xgrad::AnomalyGuard) to find the op that first produced NaN/Inf; "
+        "FitOptions::terminate_on_nan(false) trains on regardless",
+        epoch, step, steps, loss, lr);
+    reporter.message(h.stop_reason);
+}
+
 template <class T>
 History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss_fn,
                 const nn::Dataset<T>& train, const nn::Dataset<T>* validation,
@@ -106,6 +131,8 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         h.lr.push_back(optimizer.lr());
         double loss_sum = 0;
         std::size_t seen = 0, correct = 0, step = 0;
+        bool nonfinite = false;  // a NaN/Inf training loss ended the epoch (terminate_on_nan)
+        double bad_loss = 0;
         for (const nn::Batch<T>& batch : loader) {
             optimizer.zero_grad();
             const Tensor<T> y = model(batch.x);
@@ -116,13 +143,24 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
                                 "batch); got loss={}",
                                 shape_str(loss.shape())));
             }
-            loss.backward();
-            optimizer.step();
+            const double value = double(loss.item());
+            const bool finite = std::isfinite(value);
+            // NOTE: a non-finite loss stops before its backward and step, so the model keeps the
+            // weights that produced it (to rerun the batch under AnomalyGuard).
+            if (finite || !options.terminate_on_nan()) {
+                loss.backward();
+                optimizer.step();
+            }
             const std::size_t b = batch.x.shape()[0];
-            loss_sum += double(loss.item()) * double(b);
+            loss_sum += value * double(b);
             seen += b;
             if (with_accuracy) correct += nn::count_correct(y, batch.y, threshold);
             ++step;
+            if (!finite && options.terminate_on_nan()) {
+                nonfinite = true;
+                bad_loss = value;
+                break;
+            }
             if (reporter.due(step)) {
                 std::string m = metric_text("loss", loss_sum / double(seen));
                 if (with_accuracy) m += metric_text("accuracy", double(correct) / double(seen));
@@ -132,6 +170,14 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         const double train_seconds = seconds_since(t0);
         h.loss.push_back(loss_sum / double(seen));
         if (with_accuracy) h.accuracy.push_back(double(correct) / double(seen));
+        if (nonfinite) {
+            stop_on_nan(h, reporter, epoch, step, loader.num_batches(), bad_loss, optimizer.lr(),
+                        validation != nullptr, with_accuracy, seconds_since(t0), train_seconds);
+            if (!options.history_csv().empty()) h.save_csv(options.history_csv());
+            if (!options.plot_svg().empty()) h.save_svg(options.plot_svg());
+            if (options.on_epoch_end()) options.on_epoch_end()(epoch, h);
+            break;
+        }
         if (validation) {
             const Evaluation e = evaluate(model, loss_fn, *validation, options.batch_size(),
                                           with_accuracy, threshold);
@@ -166,10 +212,11 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         if (options.on_epoch_end()) options.on_epoch_end()(epoch, h);
         if (stop) {
             h.stopped_early = true;
-            reporter.message(
-                fmt::format("Epoch {}: early stopping ({} did not improve for {} "
-                            "epoch{}; best {:.4f} at epoch {})",
-                            epoch, es->monitor(), wait, wait == 1 ? "" : "s", best, h.best_epoch));
+            h.stop_reason = fmt::format(
+                "Epoch {}: early stopping ({} did not improve for {} "
+                "epoch{}; best {:.4f} at epoch {})",
+                epoch, es->monitor(), wait, wait == 1 ? "" : "s", best, h.best_epoch);
+            reporter.message(h.stop_reason);
             break;
         }
     }

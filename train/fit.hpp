@@ -93,7 +93,8 @@ private:
 /// nn::accuracy()), accuracy_threshold for single-output binary models (default 0.5: probabilities;
 /// 0 for logits), progress (default automatic) written to `output` (default std::cout), history_csv
 /// and plot_svg (default none: paths rewritten after every epoch), on_epoch_end (called after each
-/// epoch's bookkeeping, e.g. to step a learning-rate schedule).
+/// epoch's bookkeeping, e.g. to step a learning-rate schedule), terminate_on_nan (default on:
+/// stop at the first batch whose training loss is NaN or ±Inf, as Keras' TerminateOnNaN).
 class FitOptions {
 public:
     explicit FitOptions(std::size_t epochs = 1) : epochs_(epochs) {}
@@ -160,6 +161,11 @@ public:
     const std::function<void(std::size_t, const History&)>& on_epoch_end() const {
         return on_epoch_end_;
     }
+    FitOptions& terminate_on_nan(bool v) {
+        terminate_on_nan_ = v;
+        return *this;
+    }
+    bool terminate_on_nan() const { return terminate_on_nan_; }
 
 private:
     std::size_t epochs_;
@@ -174,16 +180,22 @@ private:
     std::string history_csv_;
     std::string plot_svg_;
     std::function<void(std::size_t, const History&)> on_epoch_end_;
+    bool terminate_on_nan_ = true;
 };
 
 /// Trains `model` on `train` for options.epochs() epochs (see the file comment): each batch is
 /// zero_grad, forward in training mode, `loss(output, targets)`, backward, `optimizer.step()`.
 /// After each epoch: validation loss/accuracy on `validation` (eval mode, no grad), early
 /// stopping, the progress line, the CSV and SVG files, on_epoch_end. Returns the history; the
-/// model is left in training mode. Throws ValueError for epochs or batch_size 0, a loss that is
-/// not one element, an early-stopping monitor that is unknown or needs data not given, and
-/// ShapeError from nn::accuracy() when the outputs do not look like classification outputs (turn
-/// the metric off for regression).
+/// model is left in training mode.
+/// A non-finite training loss (NaN or ±Inf: a learning rate far too high, exploding gradients)
+/// stops training at that batch, before its backward and step, unless terminate_on_nan is off:
+/// the epoch so far goes into the history (its loss the non-finite mean, validation values NaN),
+/// the history files are written, history.stopped_on_nan is set and a message saying what to
+/// try is printed and kept in history.stop_reason. Throws ValueError for epochs or batch_size 0, a
+/// loss that is not one element, an early-stopping monitor that is unknown or needs data not given,
+/// and ShapeError from nn::accuracy() when the outputs do not look like classification outputs
+/// (turn the metric off for regression).
 template <class T>
 History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss,
             const nn::Dataset<T>& train, const FitOptions& options);

@@ -16,9 +16,11 @@ public:
     std::vector<double> seconds;  ///< wall time of each epoch (training + validation)
     std::vector<double> lr;       ///< the optimizer's learning rate during each epoch
 
-    bool stopped_early = false;  ///< early stopping ended training before the last epoch
-    std::size_t best_epoch = 0;  ///< 1-based epoch of the best monitored value (0: none)
-    bool restored_best = false;  ///< the model holds the weights of best_epoch
+    bool stopped_early = false;   ///< early stopping ended training before the last epoch
+    bool stopped_on_nan = false;  ///< a NaN/Inf training loss ended it (terminate_on_nan)
+    std::string stop_reason;      ///< why training ended early, as printed; empty otherwise
+    std::size_t best_epoch = 0;   ///< 1-based epoch of the best monitored value (0: none)
+    bool restored_best = false;   ///< the model holds the weights of best_epoch
 
     /// Number of epochs run.
     std::size_t epochs() const { return loss.size(); }
@@ -34,8 +36,8 @@ public:
     /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
     /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).
     std::string to_svg() const;
-    /// Writes to_csv() / to_svg() to `path` (through "<path>.tmp" and a rename); IoError naming
-    /// the file when it cannot be written.
+    /// Writes to_csv() / to_svg() to `path` atomically (a temporary file, synced and renamed:
+    /// Note [tensor files] in autograd/io.hpp); IoError naming the file when it cannot be written.
     void save_csv(const std::string& path) const;
     void save_svg(const std::string& path) const;
 };

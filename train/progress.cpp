@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -103,6 +104,10 @@ void Reporter::draw(const std::string& line, bool finish) {
 }
 
 std::string metric_text(const char* name, double value) {
+    // A diverging loss (1e37) would print 38 digits in fixed notation.
+    if (std::isfinite(value) && std::abs(value) >= 1e6) {
+        return fmt::format(" - {}: {:.4e}", name, value);
+    }
     return fmt::format(" - {}: {:.4f}", name, value);
 }
 

@@ -10,10 +10,14 @@
 #include <zlib.h>
 #include <xtensor/xmath.hpp>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -153,7 +157,7 @@ TEST_CASE("save_npy: float and double round trips are bit-exact, 0-d and empty i
         CHECK(bit_equal(load_npy<double>(dir / "d.npy"), d));
         CHECK(load_npy<double>(dir / "f.npy").shape() == shape);  // '<f4' widened to double
     }
-    CHECK(!fs::exists(dir / "f.npy.tmp"));
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 2);
 }
 
 TEST_CASE("save_npy: writes the header np.save writes") {
@@ -293,19 +297,56 @@ TEST_CASE("load_npy: each bad file is an IoError naming the file and what is wro
     CHECK_IO_ERROR(load_npy<float>(p), p, "it is a zip file: read it with load_npz");
 }
 
+namespace {
+
+// Makes every write past `bytes` in a file fail (EFBIG) while it lives: a full disk, for tests.
+struct FileSizeLimit {
+    rlimit old{};
+    void (*old_handler)(int);
+    explicit FileSizeLimit(rlim_t bytes) : old_handler(std::signal(SIGXFSZ, SIG_IGN)) {
+        getrlimit(RLIMIT_FSIZE, &old);
+        rlimit limit = old;
+        limit.rlim_cur = bytes;
+        REQUIRE(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+    }
+    ~FileSizeLimit() {
+        setrlimit(RLIMIT_FSIZE, &old);
+        std::signal(SIGXFSZ, old_handler);
+    }
+};
+
+std::vector<std::string> names_in(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir))
+        names.push_back(entry.path().filename().string());
+    return names;
+}
+
+}  // namespace
+
 TEST_CASE("save_npy: a failed save leaves the previous file intact") {
     TempDir dir;
     const std::string p = dir / "w.npy";
     save_npy(p, xt::xarray<double>{1, 2, 3});
-    fs::create_directory(p + ".tmp");  // the temporary file cannot be created
-    CHECK_IO_ERROR(save_npy(p, xt::xarray<double>{9, 9}), p + ".tmp",
-                   "'" + p + "' is left unchanged");
+    {
+        FileSizeLimit limit(64);  // the 128-byte header cannot be written
+        CHECK_IO_ERROR(save_npy(p, xt::xarray<double>{9, 9}), p,
+                       "writing the temporary file for '" + p + "' failed (File too large); '" + p +
+                           "' is left unchanged");
+    }
     CHECK(load_npy<double>(p) == xt::xarray<double>{1, 2, 3});
-    CHECK(fs::is_directory(p + ".tmp"));  // not ours to delete
-    fs::remove(p + ".tmp");
+    CHECK(names_in(dir.path) == std::vector<std::string>{"w.npy"});  // no temporary file left
     save_npy(p, xt::xarray<double>{9, 9});
     CHECK(load_npy<double>(p) == xt::xarray<double>{9, 9});
-    CHECK(!fs::exists(p + ".tmp"));
+    CHECK(names_in(dir.path) == std::vector<std::string>{"w.npy"});
+}
+
+TEST_CASE("save_npy: a missing directory is named with the temporary file") {
+    TempDir dir;
+    const std::string p = dir / "missing/w.npy";
+    CHECK_IO_ERROR(save_npy(p, xt::xarray<double>{1}), p + ".tmp.",
+                   "cannot create the temporary file");
+    CHECK_IO_ERROR(save_npy(p, xt::xarray<double>{1}), p, "No such file or directory");
 }
 
 TEST_CASE("save_npz: several arrays round trip bit-exactly, keyed by name") {
@@ -409,10 +450,13 @@ TEST_CASE("save_npz: a failed save leaves the previous archive intact") {
     TempDir dir;
     const std::string p = dir / "state.npz";
     save_npz<double>(p, {{"w", xt::xarray<double>{1, 2}}});
-    fs::create_directory(p + ".tmp");
-    CHECK_IO_ERROR(save_npz<double>(p, {{"w", xt::xarray<double>{3}}}), p + ".tmp",
-                   "cannot create the temporary file");
+    {
+        FileSizeLimit limit(64);
+        CHECK_IO_ERROR(save_npz<double>(p, {{"w", xt::xarray<double>{3}}}), p,
+                       "writing the temporary file for '" + p + "' failed");
+    }
     CHECK(load_npz<double>(p, "w") == xt::xarray<double>{1, 2});
+    CHECK(names_in(dir.path) == std::vector<std::string>{"state.npz"});
 }
 
 TEST_CASE("save_npz: an archive that would need zip64 fails before writing anything") {
@@ -421,6 +465,5 @@ TEST_CASE("save_npz: an archive that would need zip64 fails before writing anyth
     for (int i = 0; i < 0xFFFF; ++i)
         many.emplace(std::to_string(i), xt::xarray<float>(0.0f));
     CHECK_IO_ERROR(save_npz(dir / "big.npz", many), dir / "big.npz", "need zip64");
-    CHECK(!fs::exists(dir / "big.npz"));
-    CHECK(!fs::exists(dir / "big.npz.tmp"));
+    CHECK(names_in(dir.path).empty());
 }

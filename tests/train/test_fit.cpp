@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -174,7 +175,8 @@ TEST_CASE("fit: the CSV file holds the header and the history values") {
         CHECK(cells[6] == h.seconds[e]);
     }
     CHECK(!std::getline(csv, line));
-    CHECK(!fs::exists(dir / "history.csv.tmp"));
+    for (const auto& entry : fs::directory_iterator(dir.path))  // no temporary file is left
+        CHECK(entry.path().filename() == "history.csv");
 }
 
 TEST_CASE("fit: the SVG file is well-formed with one polyline per curve") {
@@ -248,6 +250,53 @@ TEST_CASE("fit: bad options are named") {
     };
     CHECK_THROWS_WITH_AS(train::fit(model, sgd, per_example, train, quiet(1)),
                          doctest::Contains("loss=[8]"), ValueError);
+}
+
+// Linear regression y = x0 − 2·x1 on 16 points with SGD at lr 1e6: each step multiplies the
+// weights by about 1e6 until the loss overflows to Inf (then NaN).
+train::History diverging_run(train::FitOptions options) {
+    manual_seed(7);
+    Data d{rand<double>({16, 2}, -1.0, 1.0).value(), xt::xarray<double>::from_shape({16, 1})};
+    for (std::size_t i = 0; i < 16; ++i)
+        d.targets(i, 0) = d.inputs(i, 0) - 2 * d.inputs(i, 1);
+    nn::Linear<double> model(2, 1);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(1e6));
+    const train::LossFn<double> mse = [](const Tensor<double>& y, const Tensor<double>& t) {
+        return nn::mse_loss(y, t);
+    };
+    return train::fit(model, sgd, mse, d, d, options.batch_size(4).seed(3).accuracy(false));
+}
+
+TEST_CASE("fit: a non-finite training loss stops training with a message saying what to try") {
+    TempDir dir;
+    std::ostringstream out;
+    const auto h = diverging_run(train::FitOptions(200)
+                                     .progress(train::Progress::lines)
+                                     .output(out)
+                                     .history_csv(dir / "h.csv"));
+    MESSAGE(out.str());
+    REQUIRE(h.stopped_on_nan);
+    CHECK(!h.stopped_early);
+    REQUIRE(h.epochs() < 200);
+    CHECK(!std::isfinite(h.loss.back()));
+    for (std::size_t e = 0; e + 1 < h.epochs(); ++e)
+        CHECK(std::isfinite(h.loss[e]));
+    CHECK(h.val_loss.size() == h.epochs());
+    CHECK(std::isnan(h.val_loss.back()));
+    CHECK(h.stop_reason.find("the training loss is") != std::string::npos);
+    CHECK(h.stop_reason.find("lower learning rate (it is 1e+06)") != std::string::npos);
+    CHECK(h.stop_reason.find("xgrad::AnomalyGuard") != std::string::npos);
+    CHECK(out.str().find(h.stop_reason) != std::string::npos);  // printed, once
+    CHECK(count(out.str(), "training stopped") == 1);
+    CHECK(count(read_file(dir / "h.csv"), "\n") == h.epochs() + 1);  // the last epoch is saved
+}
+
+TEST_CASE("fit: terminate_on_nan(false) trains every epoch on a non-finite loss") {
+    const auto h = diverging_run(quiet(60).terminate_on_nan(false));
+    CHECK(!h.stopped_on_nan);
+    CHECK(h.stop_reason.empty());
+    CHECK(h.epochs() == 60);
+    CHECK(std::isnan(h.loss.back()));
 }
 
 TEST_CASE("predict: batches are stacked and match one forward, in eval mode") {

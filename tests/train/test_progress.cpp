@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -51,4 +52,8 @@ TEST_CASE("Reporter: mode none prints nothing, automatic on a string stream prin
 
 TEST_CASE("metric_text: name and four decimals after a dash") {
     CHECK(train::metric_text("val_accuracy", 0.83079999) == " - val_accuracy: 0.8308");
+    CHECK(train::metric_text("loss", 6468840056786447269306113401552896000.0) ==
+          " - loss: 6.4688e+36");  // a diverging loss, not 37 digits
+    CHECK(train::metric_text("loss", 999999.0) == " - loss: 999999.0000");
+    CHECK(train::metric_text("loss", std::nan("")) == " - loss: nan");
 }
