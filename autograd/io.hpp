@@ -17,7 +17,9 @@ namespace xgrad {
 // '<f8' for double, C order, format 1.0 (2.0 when the header needs it), entries stored with their
 // CRC-32. Every save goes to "<path>.tmp" first, is flushed and synced, and is then renamed over
 // `path`, so a crash or an error never leaves a half-written file where the last good one was.
-// Every failure is an IoError that names the file (and the npz entry) and what is wrong.
+// Every failure is an IoError that names the file (and the npz entry) and what is wrong; a
+// shape is refused before anything is allocated when its non-zero extents multiply past what an
+// array can index (checked_size in autograd/shape.hpp), even if another extent is 0.
 
 /// Reads a .npy file; any supported dtype is converted to T. The result is row-major with the
 /// file's shape ([] for a 0-d array). T: float or double.
