@@ -675,6 +675,48 @@ std::vector<Row> npz_rows() {
     };
 }
 
+std::vector<Row> module_rows() {
+    const auto f = [](std::string bytes) {
+        return std::vector<std::pair<std::string, std::optional<std::string>>>{{"m.npz", bytes}};
+    };
+    const std::string weight = npy(dict("<f4", "(3, 2)"), std::string(24, '\0'));
+    const std::string bias = npy(dict("<f4", "(3,)"), std::string(12, '\0'));
+    const std::string good = zip({{"bias.npy", bias}, {"weight.npy", weight}});
+    return {
+        {"load: a file that does not exist",
+         Reader::module_load,
+         {{"absent.npz", std::nullopt}},
+         io,
+         "load_npz",
+         {"cannot open", "No such file or directory"}},
+        {"load: a truncated checkpoint",
+         Reader::module_load,
+         f(good.substr(0, good.size() / 2)),
+         io,
+         "load_npz",
+         {"no end-of-central-directory record"}},
+        {"load: a missing entry",
+         Reader::module_load,
+         f(zip({{"weight.npy", weight}})),
+         &typeid(ValueError),
+         "load",
+         {"missing", "'bias'"}},
+        {"load: an unexpected entry",
+         Reader::module_load,
+         f(zip({{"bias.npy", bias}, {"extra.npy", bias}, {"weight.npy", weight}})),
+         &typeid(ValueError),
+         "load",
+         {"unexpected", "'extra'"}},
+        {"load: a wrong-shaped entry",
+         Reader::module_load,
+         f(zip({{"bias.npy", bias},
+                {"weight.npy", npy(dict("<f4", "(2, 3)"), std::string(24, '\0'))}})),
+         &typeid(ShapeError),
+         "load",
+         {"'weight'", "[2, 3]", "[3, 2]"}},
+    };
+}
+
 }  // namespace
 
 TEST_CASE("read_idx and load_mnist: every bad file is an IoError naming the file and the fault") {
@@ -694,6 +736,13 @@ TEST_CASE("load_npy: every bad file is an IoError naming the file and the fault"
 TEST_CASE("load_npz: every bad archive is an IoError naming the file, the entry and the fault") {
     testing::TempDir root;
     const std::vector<Row> rows = npz_rows();
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        check_row(rows[i], root, i);
+}
+
+TEST_CASE("Module::load: every error names the file, the entry and the fault") {
+    testing::TempDir root;
+    const std::vector<Row> rows = module_rows();
     for (std::size_t i = 0; i < rows.size(); ++i)
         check_row(rows[i], root, i);
 }
