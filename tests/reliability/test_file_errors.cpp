@@ -324,6 +324,15 @@ std::vector<Row> idx_rows() {
          io,
          "read_idx",
          {"shape [4294967295, 4294967295, 0] is too large"}},
+        // Found by fuzz_read_idx in 197 executions with the fix above reverted (scripts/fuzz.sh;
+        // tests/data/fuzz-regressions/README.md): rank 4, extents 0 and three large ones.
+        {"idx: fuzz finding, a zero extent beside large ones",
+         Reader::read_idx,
+         f(testing::read_file(
+             testing::data_path("fuzz-regressions/read_idx-zero-extent-stride-overflow"))),
+         io,
+         "read_idx",
+         {"shape [0, 134218241, 5767168, 198400] is too large"}},
         {"mnist: image and label counts disagree",
          Reader::load_mnist,
          mnist(images, idx({2}, std::string("\x01\x02", 2)), images_file),
