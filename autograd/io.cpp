@@ -20,6 +20,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <type_traits>
@@ -374,15 +375,16 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
     const NpyHeader h = HeaderParser(op, where, text).parse();
     const DType dt = parse_descr(op, where, h.descr);
 
-    std::size_t count = 1, nbytes = 0;
-    for (const std::size_t d : h.shape) {
-        if (__builtin_mul_overflow(count, d, &count)) {
-            fail(op, where, fmt::format("shape {} is too large", shape_str(h.shape)));
-        }
+    // Every extent is checked, not only the product of all (which is 0 for an empty array):
+    // the array must be one xtensor can index, in memory (T) and on disk (dt.size).
+    const std::optional<std::size_t> count_or = checked_size(h.shape, std::max(sizeof(T), dt.size));
+    if (!count_or) {
+        fail(op, where,
+             fmt::format("shape {} is too large: its non-zero extents multiply to more than an "
+                         "array can index",
+                         shape_str(h.shape)));
     }
-    if (__builtin_mul_overflow(count, dt.size, &nbytes)) {
-        fail(op, where, fmt::format("shape {} is too large", shape_str(h.shape)));
-    }
+    const std::size_t count = *count_or, nbytes = count * dt.size;
     const std::uint64_t available = size - data_offset;
     if (available < nbytes) {
         fail(op, where,

@@ -19,7 +19,9 @@ namespace xgrad {
 // it over `path` and syncs the directory (Note [atomic save] in io.cpp), so a crash, a power loss
 // or an error never leaves a half-written file where the last good one was, and concurrent saves
 // to one path leave one of them whole. Every failure is an IoError that names the file (and the
-// npz entry) and what is wrong.
+// npz entry) and what is wrong; a shape is refused before anything is allocated when its
+// non-zero extents multiply past what an array can index (checked_size in autograd/shape.hpp),
+// even if another extent is 0.
 
 /// Reads a .npy file; any supported dtype is converted to T. The result is row-major with the
 /// file's shape ([] for a 0-d array). T: float or double.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace xgrad {
 
@@ -55,6 +56,22 @@ std::vector<std::size_t> normalize_axes(const char* op, const std::vector<std::p
                                      fmt::join(axes, ", "), shape_str(shape)));
     }
     return out;
+}
+
+std::optional<std::size_t> checked_size(const Shape& shape, std::size_t item_size) {
+    const auto limit = static_cast<std::size_t>(PTRDIFF_MAX) / std::max<std::size_t>(item_size, 1);
+    std::size_t nonzero = 1;  // the product of the non-zero extents, at most `limit`
+    bool empty = false;
+    for (const std::size_t d : shape) {
+        if (d == 0) {
+            empty = true;
+        } else if (d > limit / nonzero) {
+            return std::nullopt;
+        } else {
+            nonzero *= d;
+        }
+    }
+    return empty ? 0 : nonzero;
 }
 
 std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) {

@@ -8,6 +8,7 @@
 #include <xtensor/xarray.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,14 @@ std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, const Shape& sha
 /// An axis out of range or given twice raises ShapeError naming `op` and the shape.
 std::vector<std::size_t> normalize_axes(const char* op, const std::vector<std::ptrdiff_t>& axes,
                                         const Shape& shape);
+
+/// The number of elements of an array of `shape` with `item_size`-byte elements, or nullopt when
+/// xtensor cannot hold such an array: when the product of the non-zero extents, times item_size,
+/// exceeds PTRDIFF_MAX. That product bounds every stride and backstride xtensor computes, whatever
+/// the order of the axes, so an empty shape such as [0, 2^62, 4] is refused as [4, 2^62, 0] is
+/// (xtensor's stride computation would overflow a signed integer). Readers check a shape read
+/// from a file with it before allocating; it never overflows.
+std::optional<std::size_t> checked_size(const Shape& shape, std::size_t item_size);
 
 /// The shape as signed extents, the argument type of reshape.
 std::vector<std::ptrdiff_t> signed_shape(const Shape& shape);

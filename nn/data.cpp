@@ -2,6 +2,7 @@
 
 #include "autograd/errors.hpp"
 #include "autograd/random.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 
 namespace xgrad::nn {
 namespace {
@@ -185,16 +187,20 @@ xt::xarray<std::uint8_t> read_idx(const std::string& path) {
                         path, dims.size(), rank, file.stage(), got));
     }
     Shape shape(rank);
-    std::size_t count = 1;
     for (std::size_t i = 0; i < rank; ++i) {
         const unsigned char* p = &dims[4 * i];
         shape[i] =
             std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
-        if (__builtin_mul_overflow(count, shape[i], &count)) {
-            throw IoError(
-                fmt::format("read_idx: '{}': shape {} is too large", path, shape_str(shape)));
-        }
     }
+    // Every extent is checked, not only the product (0 for an empty array): see checked_size.
+    const std::optional<std::size_t> count_or = checked_size(shape, 1);
+    if (!count_or) {
+        throw IoError(
+            fmt::format("read_idx: '{}': shape {} is too large: its non-zero extents multiply "
+                        "to more than an array can index",
+                        path, shape_str(shape)));
+    }
+    const std::size_t count = *count_or;
     // Check the size before allocating, so a corrupt header does not ask for terabytes.
     const std::uint64_t header = 4 + 4 * rank;
     const std::uint64_t on_disk = file.size() > header ? file.size() - header : 0;

@@ -22,7 +22,7 @@ namespace xgrad::nn {
 /// labels 0x00000801, any number of dimensions), plain or gzip-compressed (detected by its 1f 8b
 /// magic). The result has the header's shape, e.g. [60000, 28, 28] or [60000]. Throws IoError
 /// naming the file for a bad magic, an unsupported type, a truncated header or data (expected and
-/// actual byte counts) and bytes after the data.
+/// actual byte counts), bytes after the data, and a shape too large to index (checked_size).
 xt::xarray<std::uint8_t> read_idx(const std::string& path);
 
 /// Examples along the first axis: inputs [n, ...] and targets [n, ...] (class indices stored as

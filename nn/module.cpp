@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace xgrad::nn {
@@ -325,7 +326,21 @@ void Module<T>::save(const std::string& path) const {
 
 template <class T>
 void Module<T>::load(const std::string& path, bool strict) {
-    load_state_dict(load_npz<T>(path), strict);
+    const std::map<std::string, xt::xarray<T>> state = load_npz<T>(path);  // errors name the file
+    // load_state_dict names the entry; the file it came from is only known here.
+    const auto in_file = [&](const Error& e) {
+        std::string what = e.what();
+        constexpr std::string_view inner = "load_state_dict: ";
+        if (what.compare(0, inner.size(), inner) == 0) what.erase(0, inner.size());
+        return fmt::format("load: '{}': {}", path, what);
+    };
+    try {
+        load_state_dict(state, strict);
+    } catch (const ShapeError& e) {
+        throw ShapeError(in_file(e));
+    } catch (const ValueError& e) {
+        throw ValueError(in_file(e));
+    }
 }
 
 template class Module<float>;

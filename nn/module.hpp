@@ -91,7 +91,9 @@ public:
     /// Saves state_dict() as a NumPy .npz keyed by parameter name (np.load reads it), through a
     /// temporary file and a rename: a failure never replaces the last good file.
     void save(const std::string& path) const;
-    /// Loads a file written by save() (or by NumPy's np.savez with the same names).
+    /// Loads a file written by save() (or by NumPy's np.savez with the same names). Every error
+    /// names the file: the reader's IoError, or load_state_dict's ValueError/ShapeError as
+    /// "load: '<path>': missing entry ...", and nothing is changed.
     void load(const std::string& path, bool strict = true);
 
 protected:

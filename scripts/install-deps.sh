@@ -4,7 +4,10 @@
 set -euo pipefail
 
 packages=(cmake g++ make xtensor-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev doctest-dev libfmt-dev
-          zlib1g-dev clang-format git)
+          zlib1g-dev clang-format git
+          # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer
+          # (package llvm) puts file:line into sanitizer stack traces (scripts/sanitize.sh too)
+          clang libclang-rt-14-dev llvm)
 if [[ "${1:-}" == "--bench" ]]; then
     # The LibTorch peer and the OpenMP OpenBLAS it runs best with (docs/performance.md).
     packages+=(libtorch-dev libopenblas0-openmp)

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+
 using namespace xgrad;
 
 TEST_CASE("shape_str: a shape in brackets, a scalar as []") {
@@ -38,4 +40,21 @@ TEST_CASE("normalize_axes: sorted and non-negative, every axis when none is give
     CHECK_THROWS_WITH_AS(normalize_axes("sum", {1, -2}, {2, 3, 4}),
                          "sum: an axis is repeated in [1, -2] for x=[2, 3, 4]", ShapeError);
     CHECK(signed_shape({2, 0, 3}) == std::vector<std::ptrdiff_t>{2, 0, 3});
+}
+
+TEST_CASE("checked_size: the element count, or nullopt when the non-zero extents overflow") {
+    const std::size_t big = std::size_t(1) << 62, max = PTRDIFF_MAX;
+    CHECK(checked_size(Shape{2, 3, 4}, 8) == 24);
+    CHECK(checked_size(Shape{}, 8) == 1);
+    CHECK(checked_size(Shape{2, 0, 3}, 8) == 0);
+    CHECK(checked_size(Shape{max}, 1) == max);
+    CHECK(checked_size(Shape{max / 8}, 8) == max / 8);
+    CHECK(!checked_size(Shape{max / 8 + 1}, 8));
+    // A zero extent does not hide the others, in any order: 4 · 2^62 = 2^64 overflows.
+    CHECK(!checked_size(Shape{0, big, 4}, 1));
+    CHECK(!checked_size(Shape{big, 0, 4}, 1));
+    CHECK(!checked_size(Shape{4, big, 0}, 1));
+    CHECK(checked_size(Shape{0, big, 1}, 1) == 0);
+    CHECK(!checked_size(Shape{0, big, 1}, 2));  // 2^62 elements of 2 bytes
+    CHECK(!checked_size(Shape{big, big, big, 0}, 1));
 }

@@ -120,8 +120,10 @@ TEST_CASE("read_idx: truncated files give the expected and actual byte counts") 
         CHECK_IO_ERROR(nn::read_idx(p), p, "got 20");
         write(full.substr(0, 10));
         CHECK_IO_ERROR(nn::read_idx(p), p, "truncated header: expected 12 bytes for 3 dimensions");
-        write(idx({4000000000u, 4000000000u}, "abc"));  // a corrupt header is not allocated
-        CHECK_IO_ERROR(nn::read_idx(p), p, "expected 16000000000000000000 bytes for shape");
+        write(idx({4000000000u, 2000000000u}, "abc"));  // a corrupt header is not allocated
+        CHECK_IO_ERROR(nn::read_idx(p), p, "expected 8000000000000000000 bytes for shape");
+        write(idx({4000000000u, 4000000000u}, "abc"));  // more than an array can index
+        CHECK_IO_ERROR(nn::read_idx(p), p, "shape [4000000000, 4000000000] is too large");
         write(full.substr(0, 2));
         CHECK_IO_ERROR(nn::read_idx(p), p, "truncated header: expected 4 bytes of magic");
     }
