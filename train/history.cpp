@@ -66,11 +66,11 @@ std::string History::to_svg() const {
 }
 
 void History::save_csv(const std::string& path) const {
-    save_text("History::save_csv", path, to_csv());
+    save_text("save_csv", path, to_csv());
 }
 
 void History::save_svg(const std::string& path) const {
-    save_text("History::save_svg", path, to_svg());
+    save_text("save_svg", path, to_svg());
 }
 
 }  // namespace xgrad::train

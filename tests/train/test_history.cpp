@@ -1,6 +1,7 @@
 #include "train/history.hpp"
 
 #include "autograd/errors.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -44,4 +45,15 @@ TEST_CASE("History: to_svg has a loss panel, and an accuracy panel when recorded
     CHECK(both.find("width=\"900\"") != std::string::npos);
     CHECK(both.find(">accuracy</text>") != std::string::npos);
     CHECK(both.find("stroke-dasharray") != std::string::npos);  // validation is dashed
+}
+
+TEST_CASE("History: save_csv and save_svg errors name the function and the file") {
+    testing::TempDir dir;
+    train::History h;
+    h.loss = {1.0};
+    h.lr = {0.1};
+    h.seconds = {0.5};
+    const std::string csv = dir / "missing/h.csv", svg = dir / "missing/h.svg";
+    CHECK_IO_ERROR(h.save_csv(csv), "save_csv: cannot create the temporary file '" + csv, csv);
+    CHECK_IO_ERROR(h.save_svg(svg), "save_svg: cannot create the temporary file '" + svg, svg);
 }
