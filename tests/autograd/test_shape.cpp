@@ -23,7 +23,7 @@ TEST_CASE("broadcast_shapes: NumPy's rules, aligned from the right") {
                          "add: shapes do not broadcast; got a=[2, 3], b=[4, 3]", ShapeError);
 }
 
-TEST_CASE("normalize_axis: negative axes count from the end; out of range names the shape") {
+TEST_CASE("normalize_axis: negative axes count from the end, and out of range names the shape") {
     CHECK(normalize_axis("sum", -1, {2, 3, 4}) == 2);
     CHECK(normalize_axis("sum", 0, {2, 3, 4}) == 0);
     CHECK_THROWS_WITH_AS(normalize_axis("sum", 3, {2, 3, 4}),

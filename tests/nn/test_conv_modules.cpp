@@ -154,7 +154,7 @@ TEST_CASE("BatchNorm2d: parameters, buffers and PyTorch's running statistics") {
     CHECK(buffers[2].second.item() == 1);  // evaluation does not count
 }
 
-TEST_CASE("BatchNorm1d: [n, c] and [n, c, l]; momentum none is a cumulative average") {
+TEST_CASE("BatchNorm1d: [n, c] and [n, c, l], and momentum none is a cumulative average") {
     nn::BatchNorm1d<double> bn(nn::BatchNormOptions(2).momentum(std::nullopt));
     bn(Tensor<double>(xt::xarray<double>{{1, 0}, {3, 0}}));                      // channel 0 mean 2
     bn(Tensor<double>(xt::xarray<double>{{{5, 7}, {0, 0}}, {{5, 7}, {0, 0}}}));  // mean 6

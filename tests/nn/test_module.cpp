@@ -195,7 +195,7 @@ struct Empty : nn::Module<double> {
 };
 }  // namespace
 
-TEST_CASE("Module: forward_list takes and returns several tensors; forward(x) bridges to it") {
+TEST_CASE("Module: forward_list takes and returns several tensors, and forward(x) bridges to it") {
     SumAndProduct m;
     const auto ys = m({scalar(2.0), scalar(5.0)});
     REQUIRE(ys.size() == 2);
