@@ -7,7 +7,10 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 
 namespace testing {
@@ -42,6 +45,27 @@ inline constexpr const char* skip_marker = "XGRAD_TEST_SKIPPED";
 /// returns false; the test then returns and ctest reports it as skipped:
 ///   if (!testing::exists_or_skip(dir, "`bash scripts/setup-data.sh` installs it")) return;
 bool exists_or_skip(const std::string& path, const std::string& how_to_get_it);
+
+// ---- bytes of small files, laid out as their writers lay them out ----
+
+/// The bytes of `values` as they lie in memory (little-endian here).
+template <class S>
+std::string raw(std::initializer_list<S> values) {
+    std::string s(values.size() * sizeof(S), '\0');
+    std::memcpy(s.data(), values.begin(), s.size());
+    return s;
+}
+
+/// A .npy file laid out as numpy writes it: magic, version, little-endian header length, the
+/// dict, spaces up to a multiple of 64 bytes, '\n', then the data.
+std::string npy(const std::string& dict, const std::string& data, int major = 1);
+
+/// Appends v as `bytes` little-endian bytes (zero bytes past the 8 of v).
+void put(std::string& s, std::uint64_t v, int bytes);
+
+/// zlib's deflate of `in` at level 6 with `window_bits`: −15 for the raw stream of a zip entry,
+/// 15 + 16 for gzip (RFC 1952) as gzip(1) makes it.
+std::string deflate_bytes(const std::string& in, int window_bits);
 
 }  // namespace testing
 

@@ -25,27 +25,9 @@
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-using namespace testing;  // TempDir, read_file, write_file
+using namespace testing;  // TempDir, read_file, write_file, raw, npy, put, deflate_bytes
 
 namespace {
-
-template <class S>
-std::string raw(std::initializer_list<S> values) {
-    std::string s(values.size() * sizeof(S), '\0');
-    std::memcpy(s.data(), values.begin(), s.size());
-    return s;
-}
-
-// A .npy image laid out as numpy does: magic, version, little-endian header length, the dict,
-// spaces up to a multiple of 64 bytes, '\n', then the data.
-std::string npy(const std::string& dict, const std::string& data, int major = 1) {
-    const std::size_t prefix = major == 1 ? 10 : 12;
-    const std::size_t len = (prefix + dict.size() + 1 + 63) / 64 * 64 - prefix;
-    std::string out = "\x93NUMPY" + std::string{char(major), '\0'};
-    for (std::size_t i = 0; i < prefix - 8; ++i)
-        out.push_back(char((len >> (8 * i)) & 0xFF));
-    return out + dict + std::string(len - dict.size() - 1, ' ') + "\n" + data;
-}
 
 template <class T>
 bool bit_equal(const xt::xarray<T>& a, const xt::xarray<T>& b) {
@@ -76,24 +58,8 @@ struct Member {
     bool deflate = false;
 };
 
-// v as `bytes` little-endian bytes (zero bytes past the 8 of v).
-void put(std::string& s, std::uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i)
-        s.push_back(i < 8 ? char((v >> (8 * i)) & 0xFF) : '\0');
-}
-
 std::string deflate_raw(const std::string& in) {
-    z_stream zs{};
-    REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&zs, in.size()), '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
+    return deflate_bytes(in, -MAX_WBITS);
 }
 
 std::string zip(const std::vector<Member>& members) {

@@ -25,16 +25,14 @@
 using namespace xgrad;
 namespace fs = std::filesystem;
 
+// The byte builders shared with tests/autograd/test_io.cpp (tests/testing.hpp).
+using testing::npy;
+using testing::put;
+using testing::raw;
+
 namespace {
 
 // ---- bytes of small files, laid out as their writers lay them out ----
-
-template <class S>
-std::string raw(std::initializer_list<S> values) {
-    std::string s(values.size() * sizeof(S), '\0');
-    std::memcpy(s.data(), values.begin(), s.size());
-    return s;
-}
 
 // An IDX file: 0x00 0x00, type, the dimension count, each dimension big-endian, the data.
 std::string idx(const std::vector<std::uint32_t>& dims, const std::string& data,
@@ -49,37 +47,12 @@ std::string idx(const std::vector<std::uint32_t>& dims, const std::string& data,
 
 // gzip (RFC 1952) of `in`, as gzip(1) and zlib's gzwrite make it.
 std::string gzip(const std::string& in) {
-    z_stream zs{};
-    REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-
-// A .npy file: magic, version, header length, the dict padded to 64 bytes with '\n', the data.
-std::string npy(const std::string& dict, const std::string& data, int major = 1) {
-    const std::size_t prefix = major == 1 ? 10 : 12;
-    const std::size_t len = (prefix + dict.size() + 1 + 63) / 64 * 64 - prefix;
-    std::string out = "\x93NUMPY" + std::string{char(major), '\0'};
-    for (std::size_t i = 0; i < prefix - 8; ++i)
-        out.push_back(char((len >> (8 * i)) & 0xFF));
-    return out + dict + std::string(len - dict.size() - 1, ' ') + "\n" + data;
+    return testing::deflate_bytes(in, MAX_WBITS + 16);
 }
 
 std::string dict(const std::string& descr, const std::string& shape, bool fortran = false) {
     return fmt::format("{{'descr': '{}', 'fortran_order': {}, 'shape': {}, }}", descr,
                        fortran ? "True" : "False", shape);
-}
-
-void put(std::string& s, std::uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i)
-        s.push_back(char((v >> (8 * i)) & 0xFF));
 }
 
 // A zip of stored members, as np.savez writes for small arrays (no zip64). `method` and `flags`
