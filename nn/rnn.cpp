@@ -32,27 +32,17 @@ Tensor<T> uniform_parameter(const Shape& shape, std::size_t hidden) {
     return t;
 }
 
-// One step of the recurrence on precomputed input products: xw = x·W_ihᵀ + b_ih (+ b_hh for RNN
-// and LSTM, whose biases simply add; GRU keeps b_hh inside r ⊙ (W_hn·h + b_hn)). Returns h'
-// (and c' for LSTM); c is ignored for the others.
+// One step of a plain RNN layer on precomputed input products xw = x·W_ihᵀ + b_ih + b_hh (LSTM and
+// GRU layers run a direction as one op: Note [recurrent layers on the tape]).
 template <class T>
-std::vector<Tensor<T>> step(RecurrentMode mode, const Tensor<T>& xw, const Tensor<T>& h,
-                            const Tensor<T>& c, const Tensor<T>& weight_hh,
-                            const Tensor<T>& bias_hh) {
-    switch (mode) {
-        case RecurrentMode::lstm:
-            return lstm_gates(add(xw, linear(h, weight_hh)), c);  // Note [fused recurrent steps]
-        case RecurrentMode::gru:
-            return {gru_gates(xw, linear(h, weight_hh, bias_hh), h)};
-        case RecurrentMode::rnn_tanh:
-            return {tanh(add(xw, linear(h, weight_hh)))};
-        case RecurrentMode::rnn_relu:
-            return {relu(add(xw, linear(h, weight_hh)))};
-    }
-    return {};
+Tensor<T> rnn_step(RecurrentMode mode, const Tensor<T>& xw, const Tensor<T>& h,
+                   const Tensor<T>& weight_hh) {
+    const Tensor<T> a = add(xw, linear(h, weight_hh));
+    return mode == RecurrentMode::rnn_relu ? relu(a) : tanh(a);
 }
 
-// x·W_ihᵀ plus the biases the step adds to it (see step): [..., G·H].
+// x·W_ihᵀ plus the biases that add to it: b_ih + b_hh, except for the GRU, which keeps b_hh
+// inside r ⊙ (W_hn·h + b_hn): [..., G·H].
 template <class T>
 Tensor<T> input_products(RecurrentMode mode, const Tensor<T>& x, const Tensor<T>& weight_ih,
                          const Tensor<T>& bias_ih, const Tensor<T>& bias_hh) {
@@ -130,7 +120,7 @@ std::vector<Tensor<T>> RNNCellBase<T>::forward_list(const std::vector<Tensor<T>>
     // A cell's biases stay apart (b_ih on x's product, b_hh on h's), as PyTorch's cells add them.
     const Tensor<T> xw =
         bias_ih_.defined() ? linear(x, weight_ih_, bias_ih_) : linear(x, weight_ih_);
-    if (mode_ == RecurrentMode::gru) return step(mode_, xw, h, c, weight_hh_, bias_hh_);
+    if (mode_ == RecurrentMode::gru) return {gru_gates(xw, linear(h, weight_hh_, bias_hh_), h)};
     const Tensor<T> hw =
         bias_hh_.defined() ? linear(h, weight_hh_, bias_hh_) : linear(h, weight_hh_);
     switch (mode_) {
@@ -310,14 +300,13 @@ std::vector<Tensor<T>> RNNBase<T>::run(const Tensor<T>& x_in, const std::vector<
             std::vector<Tensor<T>> ys(steps);
             for (std::size_t i = 0; i < steps; ++i) {
                 const std::size_t t = d == 0 ? i : steps - 1 - i;
-                const std::vector<Tensor<T>> next =
-                    step(mode_, xw[t], h, c, w.weight_hh, w.bias_hh);
+                const Tensor<T> next = rnn_step(mode_, xw[t], h, w.weight_hh);
                 if (mask.empty()) {
-                    h = next[0];
+                    h = next;
                     ys[t] = h;
                 } else {
-                    h = where(mask[t], next[0], h);
-                    ys[t] = mul(next[0], mask[t]);
+                    h = where(mask[t], next, h);
+                    ys[t] = mul(next, mask[t]);
                 }
             }
             outputs.push_back(stack(ys, 0));
