@@ -45,11 +45,11 @@ GradcheckResult gradcheck(const TensorFn& fn, const std::vector<Tensor<double>>&
     Tensor<double> y = fn(inputs);
     std::mt19937_64 rng(options.seed);
     const xt::xarray<double> u = random_like(y.shape(), rng);
-    // An output with no graph (a linear op's second derivative) has a zero gradient, which the
-    // finite differences below must confirm.
+    // An output with no graph (a linear op's second derivative) has a zero gradient, and so has
+    // an input fn does not use (allow_unused): the finite differences below must confirm it.
     std::vector<Tensor<double>> analytic;
     if (y.requires_grad()) {
-        analytic = grad<double>({y}, checked, false, false, {Tensor<double>(u)});
+        analytic = grad<double>({y}, checked, GradOptions().allow_unused(), {Tensor<double>(u)});
     } else {
         for (const auto& x : checked)
             analytic.push_back(zeros<double>(x.shape()));
@@ -100,7 +100,8 @@ GradcheckResult gradgradcheck(const TensorFn& fn, const std::vector<Tensor<doubl
         }
         const std::vector<Tensor<double>> fn_inputs(xs.begin(), xs.end() - 1);
         Tensor<double> y = fn(fn_inputs);
-        auto g = grad<double>({y}, wrt, true, true, {xs.back()});
+        // allow_unused: an input may not reach the first derivative (zero second derivative).
+        auto g = grad<double>({y}, wrt, GradOptions().create_graph().allow_unused(), {xs.back()});
         Tensor<double> total = scalar(0.0);
         for (std::size_t k = 0; k < g.size(); ++k) {
             total = add(total, sum(mul(g[k], Tensor<double>(v[k]))));

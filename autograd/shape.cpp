@@ -74,6 +74,49 @@ std::optional<std::size_t> checked_size(const Shape& shape, std::size_t item_siz
     return empty ? 0 : nonzero;
 }
 
+// Note [size limit]
+// Sizes reach xgrad as std::size_t, so a negative number a user computed or typed (−1 for "infer",
+// a subtraction gone below zero) arrives as a huge one. nn::Linear(-1, 3) asked for a weight of
+// 3·(2^64 − 1) elements, whose byte count wrapped around in the allocator
+// (std::bad_array_new_length); nn::Conv2d(1, 1, -1) got a weight whose element count wrapped
+// around to 1; conv2d with a padding of −1 wrapped its size arithmetic and returned a 1×1 output
+// of garbage; pad with −1 corrupted the heap. Every size a user gives is therefore checked against
+// max_elements (2^40) before it enters any arithmetic, and every parameter or output shape built
+// from such sizes has its element count checked without overflow. The user reads "linear:
+// in_features 18446744073709551615 is too large", naming the function and the argument. 2^40
+// elements (4 TiB of float) is beyond any one tensor a machine holds, and leaves products of two
+// or three checked sizes far from 2^64. (Shapes read from a file go through checked_size above,
+// whose bound is what xtensor can index; a file's sizes are not a user's typing mistake.)
+
+void check_size(const char* op, const char* what, std::size_t value) {
+    if (value > max_elements) {
+        throw ValueError(
+            fmt::format("{}: {} {} is too large (at most 2^40; a negative number converted to an "
+                        "unsigned size?)",
+                        op, what, value));
+    }
+}
+
+std::size_t checked_numel(const char* op, const char* what, const Shape& shape) {
+    bool empty = false, too_large = false;
+    for (const std::size_t e : shape) {
+        empty = empty || e == 0;
+        too_large = too_large || e > max_elements;
+    }
+    std::size_t n = 1;
+    for (auto it = shape.begin(); !empty && !too_large && it != shape.end(); ++it) {
+        too_large = n > max_elements / *it;  // n·e > max_elements, without computing n·e
+        n *= *it;
+    }
+    if (too_large) {
+        throw ValueError(
+            fmt::format("{}: {} {} would hold more than 2^40 elements (a negative size converted "
+                        "to an unsigned one?)",
+                        op, what, shape_str(shape)));
+    }
+    return empty ? 0 : n;
+}
+
 std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) {
     return std::vector<std::ptrdiff_t>(shape.begin(), shape.end());
 }

@@ -39,6 +39,20 @@ std::vector<std::size_t> normalize_axes(const char* op, const std::vector<std::p
 /// from a file with it before allocating; it never overflows.
 std::optional<std::size_t> checked_size(const Shape& shape, std::size_t item_size);
 
+/// The largest extent, and the largest element count, xgrad accepts for one tensor: 2^40 (4 TiB
+/// of float). A size above it cannot be allocated, and is nearly always a negative number that
+/// became a std::size_t (−1 turns into 18446744073709551615). See Note [size limit].
+inline constexpr std::size_t max_elements = std::size_t(1) << 40;
+
+/// Throws ValueError "op: what N is too large ..." when value > max_elements: the check every
+/// size given by a user (features, channels, kernel size, padding, ...) goes through before it
+/// is used in arithmetic or an allocation.
+void check_size(const char* op, const char* what, std::size_t value);
+
+/// The number of elements of `shape`, computed without overflow; throws ValueError naming `op`,
+/// `what` ("weight", "output") and the shape when an extent or the product exceeds max_elements.
+std::size_t checked_numel(const char* op, const char* what, const Shape& shape);
+
 /// The shape as signed extents, the argument type of reshape.
 std::vector<std::ptrdiff_t> signed_shape(const Shape& shape);
 

@@ -187,8 +187,9 @@ void accumulate_leaf(Node<T>& n, Tensor<T>&& g, bool create_graph) {
 template <class T>
 class Engine {
 public:
-    Engine(bool retain_graph, bool create_graph, const BackwardTracer<T>& tracer)
-        : retain_graph_(retain_graph), create_graph_(create_graph), tracer_(tracer) {
+    // `fn` names the function the user called ("backward", "grad") in error messages.
+    Engine(const char* fn, bool retain_graph, bool create_graph, const BackwardTracer<T>& tracer)
+        : fn_(fn), retain_graph_(retain_graph), create_graph_(create_graph), tracer_(tracer) {
         // Reuse the previous pass's heap storage: growing a fresh vector to thousands of entries
         // on every backward makes large allocations, which flush the allocator's fast bins.
         heap_.swap(spare_heap());
@@ -205,29 +206,29 @@ public:
     }
 
     void seed(const Tensor<T>& y, const Tensor<T>& g, std::size_t i) {
-        if (!y.defined()) throw Error(fmt::format("backward: output {} is undefined", i));
+        if (!y.defined()) throw Error(fmt::format("{}: output {} is undefined", fn_, i));
         if (!y.requires_grad()) {
             throw Error(
-                fmt::format("backward: output {} does not require grad and has no grad_fn "
+                fmt::format("{}: output {} does not require grad and has no grad_fn "
                             "(no input of its graph requires grad, or it was computed "
                             "under NoGradGuard)",
-                            i));
+                            fn_, i));
         }
         Tensor<T> seed_grad = g;
         if (!g.defined()) {
             if (y.size() != 1) {
                 throw Error(
-                    fmt::format("backward: a gradient can be created implicitly only for "
+                    fmt::format("{}: a gradient can be created implicitly only for "
                                 "a one-element output; got shape {}, so pass a gradient "
                                 "of that shape",
-                                shape_str(y.shape())));
+                                fn_, shape_str(y.shape())));
             }
             seed_grad = ones<T>(y.shape());
         } else if (g.shape() != y.shape()) {
             throw ShapeError(
-                fmt::format("backward: gradient shape must match output {}; got "
+                fmt::format("{}: gradient shape must match output {}; got "
                             "output={}, gradient={}",
-                            i, shape_str(y.shape()), shape_str(g.shape())));
+                            fn_, i, shape_str(y.shape()), shape_str(g.shape())));
         }
         push(y, std::move(seed_grad));
     }
@@ -292,12 +293,12 @@ private:
         return g;
     }
 
-    [[noreturn]] static void throw_released(const Node<T>& n) {
+    [[noreturn]] void throw_released(const Node<T>& n) const {
         throw Error(
-            fmt::format("backward: the saved values of {} (tape #{}) were already freed by an "
-                        "earlier backward; pass retain_graph=true to the first backward to run "
-                        "through the graph again",
-                        n.op, n.seq));
+            fmt::format("{}: the saved values of {} (tape #{}) were already freed by an "
+                        "earlier backward or grad; pass retain_graph=true to the first one to "
+                        "run through the graph again",
+                        fn_, n.op, n.seq));
     }
 
     void step(const Tensor<T>& y, const Tensor<T>& g) {
@@ -376,6 +377,7 @@ private:
         return spare;
     }
 
+    const char* fn_;
     bool retain_graph_;
     bool create_graph_;
     const BackwardTracer<T>& tracer_;
@@ -416,7 +418,7 @@ void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
         throw Error(fmt::format("backward: got {} outputs but {} gradients", outputs.size(),
                                 grad_outputs.size()));
     }
-    detail::Engine<T> engine(retain_graph || create_graph, create_graph, tracer);
+    detail::Engine<T> engine("backward", retain_graph || create_graph, create_graph, tracer);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         engine.seed(outputs[i], grad_outputs.empty() ? Tensor<T>() : grad_outputs[i], i);
     }
@@ -425,24 +427,51 @@ void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
 
 template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
-                            const std::vector<Tensor<T>>& inputs, bool create_graph,
-                            std::optional<bool> retain_graph,
+                            const std::vector<Tensor<T>>& inputs, const GradOptions& options,
                             const std::vector<Tensor<T>>& grad_outputs) {
     if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
         throw Error(fmt::format("grad: got {} outputs but {} gradients", outputs.size(),
                                 grad_outputs.size()));
     }
     const BackwardTracer<T> no_tracer;
-    detail::Engine<T> engine(retain_graph.value_or(create_graph), create_graph, no_tracer);
+    detail::Engine<T> engine("grad", options.retain_graph(), options.create_graph(), no_tracer);
     engine.capture(inputs);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         engine.seed(outputs[i], grad_outputs.empty() ? Tensor<T>() : grad_outputs[i], i);
     }
     std::vector<Tensor<T>> result = engine.run();
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        if (!result[i].defined()) result[i] = zeros<T>(inputs[i].shape());
+        if (result[i].defined()) continue;
+        if (options.allow_unused()) {
+            result[i] = zeros<T>(inputs[i].shape());
+            continue;
+        }
+        // PyTorch: "One of the differentiated Tensors appears to not have been used in the graph".
+        throw ValueError(
+            fmt::format("grad: input {} (shape {}) {}, so no gradient reaches it; pass "
+                        "GradOptions().allow_unused() to get zeros for it",
+                        i, shape_str(inputs[i].shape()),
+                        inputs[i].requires_grad() ? "is not used by the graph of the outputs"
+                                                  : "does not require grad"));
     }
     return result;
+}
+
+template <class T>
+Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, const GradOptions& options,
+               const Tensor<T>& grad_output) {
+    return grad<T>(std::vector<Tensor<T>>{output}, std::vector<Tensor<T>>{input}, options,
+                   std::vector<Tensor<T>>{grad_output})[0];
+}
+
+template <class T>
+std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
+                            const std::vector<Tensor<T>>& inputs, bool create_graph,
+                            std::optional<bool> retain_graph,
+                            const std::vector<Tensor<T>>& grad_outputs) {
+    GradOptions options;
+    options.create_graph(create_graph).retain_graph(retain_graph.value_or(create_graph));
+    return grad<T>(outputs, inputs, options, grad_outputs);
 }
 
 template <class T>
@@ -461,6 +490,11 @@ Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, bool create_grap
                                             const std::vector<Tensor<T>>&, bool,                  \
                                             std::optional<bool>, const std::vector<Tensor<T>>&);  \
     template Tensor<T> grad<T>(const Tensor<T>&, const Tensor<T>&, bool, std::optional<bool>,     \
+                               const Tensor<T>&);                                                 \
+    template std::vector<Tensor<T>> grad<T>(const std::vector<Tensor<T>>&,                        \
+                                            const std::vector<Tensor<T>>&, const GradOptions&,    \
+                                            const std::vector<Tensor<T>>&);                       \
+    template Tensor<T> grad<T>(const Tensor<T>&, const Tensor<T>&, const GradOptions&,            \
                                const Tensor<T>&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

@@ -301,16 +301,61 @@ void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
               bool retain_graph = false, bool create_graph = false,
               const BackwardTracer<T>& tracer = nullptr);
 
-/// Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into .grad.
-/// With create_graph the returned gradients are themselves differentiable (second derivatives).
-/// retain_graph defaults to create_graph. An input the outputs do not depend on gets zeros.
+/// Options of grad(), set fluently:
+/// `grad(outputs, inputs, GradOptions().create_graph().allow_unused())`.
+class GradOptions {
+public:
+    /// Records the backward pass, so the returned gradients are differentiable again (second
+    /// derivatives, Hessian-vector products).
+    GradOptions& create_graph(bool on = true) {
+        create_graph_ = on;
+        return *this;
+    }
+    /// Keeps the graph's saved values for another backward or grad; defaults to create_graph.
+    GradOptions& retain_graph(bool on = true) {
+        retain_graph_ = on;
+        return *this;
+    }
+    /// An input no gradient reaches (the outputs do not depend on it, or it does not require
+    /// grad) gets zeros of its shape instead of raising ValueError: PyTorch's allow_unused with
+    /// materialize_grads.
+    GradOptions& allow_unused(bool on = true) {
+        allow_unused_ = on;
+        return *this;
+    }
+
+    bool create_graph() const { return create_graph_; }
+    bool retain_graph() const { return retain_graph_.value_or(create_graph_); }
+    bool allow_unused() const { return allow_unused_; }
+
+private:
+    bool create_graph_ = false, allow_unused_ = false;
+    std::optional<bool> retain_graph_;
+};
+
+/// Gradients of `outputs` with respect to `inputs`, returned rather than accumulated into .grad,
+/// one per input, each of its input's shape. `grad_outputs`: one gradient per output (undefined
+/// or absent = ones, for an output of one element). An input no gradient reaches raises
+/// ValueError naming its position, unless options.allow_unused() (then it gets zeros).
+template <class T>
+std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
+                            const std::vector<Tensor<T>>& inputs, const GradOptions& options,
+                            const std::vector<Tensor<T>>& grad_outputs = {});
+
+/// Single output, single input form: d output / d input (output a scalar, or `grad_output` given).
+template <class T>
+Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, const GradOptions& options,
+               const Tensor<T>& grad_output = Tensor<T>());
+
+/// The same with the options as positional flags (allow_unused off): with create_graph the
+/// returned gradients are themselves differentiable; retain_graph defaults to create_graph.
 template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
                             const std::vector<Tensor<T>>& inputs, bool create_graph = false,
                             std::optional<bool> retain_graph = std::nullopt,
                             const std::vector<Tensor<T>>& grad_outputs = {});
 
-/// Single output, single input form: d output / d input (output a scalar, or `grad_output` given).
+/// Single output, single input form with positional flags.
 template <class T>
 Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, bool create_graph = false,
                std::optional<bool> retain_graph = std::nullopt,

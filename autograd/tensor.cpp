@@ -1,6 +1,7 @@
 #include "autograd/tensor.hpp"
 
 #include "autograd/free_list.hpp"
+#include "autograd/shape.hpp"
 #include "autograd/tape.hpp"
 
 #include <fmt/format.h>
@@ -222,21 +223,31 @@ Tensor<T> scalar(T v, bool requires_grad) {
     return Tensor<T>(xt::xarray<T>(v), requires_grad);
 }
 
+namespace {
+// A tensor of `shape` filled with v; `fn` names the factory the user called in the error a shape
+// too large to allocate raises (Note [size limit]).
 template <class T>
-Tensor<T> full(const Shape& shape, T v, bool requires_grad) {
+Tensor<T> filled(const char* fn, const Shape& shape, T v, bool requires_grad) {
+    checked_numel(fn, "shape", shape);
     xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
     a.fill(v);
     return Tensor<T>(std::move(a), requires_grad);
 }
+}  // namespace
+
+template <class T>
+Tensor<T> full(const Shape& shape, T v, bool requires_grad) {
+    return filled<T>("full", shape, v, requires_grad);
+}
 
 template <class T>
 Tensor<T> zeros(const Shape& shape, bool requires_grad) {
-    return full<T>(shape, T(0), requires_grad);
+    return filled<T>("zeros", shape, T(0), requires_grad);
 }
 
 template <class T>
 Tensor<T> ones(const Shape& shape, bool requires_grad) {
-    return full<T>(shape, T(1), requires_grad);
+    return filled<T>("ones", shape, T(1), requires_grad);
 }
 
 #define XGRAD_INSTANTIATE(T)                           \

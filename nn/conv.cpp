@@ -1,5 +1,6 @@
 #include "nn/conv.hpp"
 
+#include "autograd/shape.hpp"
 #include "nn/init.hpp"
 
 #include <fmt/format.h>
@@ -9,7 +10,9 @@
 namespace xgrad::nn {
 namespace {
 
-void check_channels(const char* layer, const Conv2dOptions& o) {
+// Checks the options when the layer is built: the channels and kernel size, and the attributes
+// as the functional ops check them.
+void check_options(const char* layer, const Conv2dOptions& o, bool transposed) {
     const std::size_t g = o.conv().groups();
     if (o.in_channels() == 0 || o.out_channels() == 0 || o.kernel_size().h == 0 ||
         o.kernel_size().w == 0 || g == 0 || o.in_channels() % g != 0 || o.out_channels() % g != 0) {
@@ -19,6 +22,18 @@ void check_channels(const char* layer, const Conv2dOptions& o) {
                         "kernel_size={}, groups={}",
                         layer, o.in_channels(), o.out_channels(), size2_str(o.kernel_size()), g));
     }
+    check_size(layer, "in_channels", o.in_channels());  // Note [size limit]
+    check_size(layer, "out_channels", o.out_channels());
+    check_size(layer, "kernel_size", o.kernel_size().h);
+    check_size(layer, "kernel_size", o.kernel_size().w);
+    check_conv_options(layer, o.conv(), transposed);
+}
+
+// The weight's shape, its element count checked (Note [size limit]).
+Shape weight_shape(const char* layer, std::size_t first, std::size_t second, Size2 k) {
+    const Shape shape{first, second, k.h, k.w};
+    checked_numel(layer, "weight", shape);
+    return shape;
 }
 
 // PyTorch's reset_parameters: kaiming_uniform(a = √5) is U(±1/√fan_in); the bias uses the same
@@ -61,11 +76,11 @@ void check_input(const char* layer, const Tensor<T>& x, std::size_t channels) {
 
 template <class T>
 Conv2d<T>::Conv2d(const Conv2dOptions& options) : options_(options) {
-    check_channels("conv2d", options_);
-    const Size2 k = options_.kernel_size();
+    check_options("conv2d", options_, false);
     weight_ = this->register_parameter(
-        "weight", zeros<T>({options_.out_channels(),
-                            options_.in_channels() / options_.conv().groups(), k.h, k.w}));
+        "weight", zeros<T>(weight_shape("conv2d", options_.out_channels(),
+                                        options_.in_channels() / options_.conv().groups(),
+                                        options_.kernel_size())));
     if (options_.bias()) {
         bias_ = this->register_parameter("bias", zeros<T>({options_.out_channels()}));
     }
@@ -85,11 +100,11 @@ std::string Conv2d<T>::extra_repr() const {
 
 template <class T>
 ConvTranspose2d<T>::ConvTranspose2d(const ConvTranspose2dOptions& options) : options_(options) {
-    check_channels("conv_transpose2d", options_);
-    const Size2 k = options_.kernel_size();
+    check_options("conv_transpose2d", options_, true);
     weight_ = this->register_parameter(
-        "weight", zeros<T>({options_.in_channels(),
-                            options_.out_channels() / options_.conv().groups(), k.h, k.w}));
+        "weight", zeros<T>(weight_shape("conv_transpose2d", options_.in_channels(),
+                                        options_.out_channels() / options_.conv().groups(),
+                                        options_.kernel_size())));
     if (options_.bias()) {
         bias_ = this->register_parameter("bias", zeros<T>({options_.out_channels()}));
     }

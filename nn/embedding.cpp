@@ -1,5 +1,6 @@
 #include "nn/embedding.hpp"
 
+#include "autograd/shape.hpp"
 #include "nn/init.hpp"
 #include "nn/loss.hpp"
 
@@ -13,6 +14,8 @@ namespace {
 
 // Checks the options and returns padding_idx normalised to [0, num).
 std::optional<std::int64_t> checked_padding(const EmbeddingOptions& options) {
+    check_size("embedding", "num_embeddings", options.num_embeddings());  // Note [size limit]
+    check_size("embedding", "embedding_dim", options.embedding_dim());
     const auto n = static_cast<std::int64_t>(options.num_embeddings());
     const auto& p = options.padding_idx();
     if (n == 0 || options.embedding_dim() == 0 || (p && (*p < -n || *p >= n))) {
@@ -26,6 +29,14 @@ std::optional<std::int64_t> checked_padding(const EmbeddingOptions& options) {
     return p;
 }
 
+// The table's shape, every option checked first: it is allocated before the constructor runs.
+Shape table_shape(const EmbeddingOptions& options) {
+    checked_padding(options);
+    const Shape shape{options.num_embeddings(), options.embedding_dim()};
+    checked_numel("embedding", "weight", shape);
+    return shape;
+}
+
 }  // namespace
 
 template <class T>
@@ -36,7 +47,7 @@ Embedding<T>::Embedding(const EmbeddingOptions& options, Tensor<T> weight)
 
 template <class T>
 Embedding<T>::Embedding(const EmbeddingOptions& options)
-    : Embedding(options, zeros<T>({options.num_embeddings(), options.embedding_dim()})) {
+    : Embedding(options, zeros<T>(table_shape(options))) {
     init::normal_(weight_, T(0), T(1));
     if (padding_) {
         const std::size_t dim = options_.embedding_dim();

@@ -1,6 +1,7 @@
 #include "nn/linear.hpp"
 
 #include "autograd/ops/linalg.hpp"
+#include "autograd/shape.hpp"
 #include "nn/init.hpp"
 
 #include <fmt/format.h>
@@ -16,6 +17,9 @@ Linear<T>::Linear(std::size_t in_features, std::size_t out_features, bool bias)
         throw ValueError(fmt::format("linear: features must be positive; got in={}, out={}",
                                      in_features, out_features));
     }
+    check_size("linear", "in_features", in_features);  // Note [size limit]
+    check_size("linear", "out_features", out_features);
+    checked_numel("linear", "weight", {out_features, in_features});
     const T bound = T(1) / std::sqrt(static_cast<T>(in_features));
     weight_ = this->register_parameter("weight", zeros<T>({out_features, in_features}));
     init::uniform_(weight_, -bound, bound);

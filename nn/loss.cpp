@@ -86,6 +86,8 @@ Tensor<T> categorical_cross_entropy(const Tensor<T>& input, const Tensor<T>& tar
 template <class T>
 Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Index& labels,
                                            Reduction reduction) {
+    // cross_entropy checks too, but an error should name the function the user called.
+    check_class_labels("sparse_categorical_cross_entropy", logits, labels);
     return cross_entropy(logits, labels, reduction);  // one op (Note [fused cross-entropy])
 }
 

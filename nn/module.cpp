@@ -187,36 +187,42 @@ void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& stat
     std::vector<std::pair<std::string, Tensor<T>>> targets;
     walk("",
          [&](const std::string& name, const Tensor<T>& t, bool) { targets.emplace_back(name, t); });
-    // Check everything before changing anything.
+    // Check everything before changing anything, and report every problem at once: a renamed
+    // layer shows up as its missing names beside their unexpected replacements.
     std::set<std::string> known;
+    std::vector<std::string> missing, unexpected, misshaped;
     for (const auto& [name, t] : targets) {
         known.insert(name);
         auto it = state.find(name);
         if (it == state.end()) {
             if (strict) {
-                throw ValueError(
-                    fmt::format("load_state_dict: missing entry '{}' (expected "
-                                "shape {})",
-                                name, shape_str(t.shape())));
+                missing.push_back(fmt::format("missing entry '{}' (expected shape {})", name,
+                                              shape_str(t.shape())));
             }
-            continue;
-        }
-        if (it->second.shape() != t.shape()) {
-            throw ShapeError(
-                fmt::format("load_state_dict: entry '{}' has shape {}; the model "
-                            "expects {}",
-                            name, shape_str(it->second.shape()), shape_str(t.shape())));
+        } else if (it->second.shape() != t.shape()) {
+            misshaped.push_back(fmt::format("entry '{}' has shape {} but the model expects {}",
+                                            name, shape_str(it->second.shape()),
+                                            shape_str(t.shape())));
         }
     }
     if (strict) {
         for (const auto& [name, value] : state) {
             if (!known.count(name)) {
-                throw ValueError(
-                    fmt::format("load_state_dict: unexpected entry '{}' of shape {} "
-                                "(the model has no such parameter or buffer)",
-                                name, shape_str(value.shape())));
+                unexpected.push_back(fmt::format("unexpected entry '{}' of shape {}", name,
+                                                 shape_str(value.shape())));
             }
         }
+    }
+    if (!missing.empty() || !unexpected.empty() || !misshaped.empty()) {
+        std::vector<std::string> problems = missing;
+        problems.insert(problems.end(), unexpected.begin(), unexpected.end());
+        problems.insert(problems.end(), misshaped.begin(), misshaped.end());
+        const std::string message = fmt::format(
+            "load_state_dict: the state does not fit the model ({} problem{}): {}", problems.size(),
+            problems.size() == 1 ? "" : "s", fmt::join(problems, "; "));
+        // Only shapes wrong: a ShapeError; any name wrong: a ValueError.
+        if (missing.empty() && unexpected.empty()) throw ShapeError(message);
+        throw ValueError(message);
     }
     for (auto& [name, t] : targets) {
         auto it = state.find(name);

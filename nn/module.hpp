@@ -84,8 +84,10 @@ public:
     /// Copies of every parameter and buffer value, keyed by dotted name.
     std::map<std::string, xt::xarray<T>> state_dict() const;
     /// Copies values in place (parameters keep their identity, so optimizers stay attached).
-    /// Checks every name and shape first: a missing, unexpected (strict) or mis-shaped entry
-    /// raises ValueError/ShapeError naming it, and nothing is changed.
+    /// Checks every name and shape first, and nothing is changed when one is wrong: one error
+    /// lists every missing and unexpected entry (strict only) and every entry of the wrong shape
+    /// (with both shapes, strict or not); ValueError when a name is wrong, ShapeError when only
+    /// shapes are.
     void load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict = true);
 
     /// Saves state_dict() as a NumPy .npz keyed by parameter name (np.load reads it), through a

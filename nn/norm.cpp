@@ -1,6 +1,7 @@
 #include "nn/norm.hpp"
 
 #include "autograd/ops/norm.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 
@@ -20,6 +21,7 @@ BatchNorm<T>::BatchNorm(const char* name, const BatchNormOptions& options,
                         "in [0, 1]; got num_features={}, eps={}, momentum={}",
                         name_, c, options_.eps(), m ? fmt::format("{}", *m) : "none"));
     }
+    check_size(name_, "num_features", c);  // Note [size limit]
     if (options_.affine()) {
         weight_ = this->register_parameter("weight", ones<T>({c}));
         bias_ = this->register_parameter("bias", zeros<T>({c}));
@@ -64,12 +66,14 @@ std::string BatchNorm<T>::extra_repr() const {
 template <class T>
 LayerNorm<T>::LayerNorm(const LayerNormOptions& options) : options_(options) {
     const Shape& shape = options_.normalized_shape();
-    if (shape.empty() || !(options_.eps() > 0)) {
+    if (shape.empty() || std::find(shape.begin(), shape.end(), 0) != shape.end() ||
+        !(options_.eps() > 0)) {
         throw ValueError(
-            fmt::format("layer_norm: expected a normalized_shape of at least one axis and eps > "
-                        "0; got normalized_shape={}, eps={}",
+            fmt::format("layer_norm: expected a normalized_shape of at least one axis, each of "
+                        "length >= 1, and eps > 0; got normalized_shape={}, eps={}",
                         shape_str(shape), options_.eps()));
     }
+    checked_numel("layer_norm", "normalized_shape", shape);  // Note [size limit]
     if (options_.elementwise_affine()) {
         weight_ = this->register_parameter("weight", ones<T>(shape));
         if (options_.bias()) bias_ = this->register_parameter("bias", zeros<T>(shape));

@@ -12,7 +12,9 @@ namespace xgrad::nn {
 template <class T = float>
 class MaxPool2d : public Module<T> {
 public:
-    explicit MaxPool2d(const PoolOptions& options) : options_(options) {}
+    explicit MaxPool2d(const PoolOptions& options) : options_(options) {
+        check_pool_options("max_pool2d", options_, true);
+    }
     Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
     std::string type_name() const override { return "MaxPool2d"; }
     std::string extra_repr() const override;
@@ -25,7 +27,9 @@ private:
 template <class T = float>
 class AvgPool2d : public Module<T> {
 public:
-    explicit AvgPool2d(const PoolOptions& options) : options_(options) {}
+    explicit AvgPool2d(const PoolOptions& options) : options_(options) {
+        check_pool_options("avg_pool2d", options_, false);
+    }
     Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
     std::string type_name() const override { return "AvgPool2d"; }
     std::string extra_repr() const override;
@@ -39,7 +43,9 @@ private:
 template <class T = float>
 class AdaptiveAvgPool2d : public Module<T> {
 public:
-    explicit AdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {}
+    explicit AdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {
+        check_pool_output_size("adaptive_avg_pool2d", output_size_);
+    }
     Tensor<T> forward(const Tensor<T>& x) override { return adaptive_avg_pool2d(x, output_size_); }
     std::string type_name() const override { return "AdaptiveAvgPool2d"; }
     std::string extra_repr() const override { return "output_size=" + size2_str(output_size_); }

@@ -6,6 +6,7 @@
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/recurrent.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/shape.hpp"
 #include "nn/init.hpp"
 
 #include <fmt/format.h>
@@ -50,13 +51,18 @@ Tensor<T> input_products(RecurrentMode mode, const Tensor<T>& x, const Tensor<T>
     return linear(x, weight_ih, mode == RecurrentMode::gru ? bias_ih : add(bias_ih, bias_hh));
 }
 
-void check_sizes(const char* name, std::size_t input, std::size_t hidden) {
+void check_sizes(const char* name, RecurrentMode mode, std::size_t input, std::size_t hidden) {
     if (input == 0 || hidden == 0) {
         throw ValueError(
             fmt::format("{}: input_size and hidden_size must be >= 1; got "
                         "input_size={}, hidden_size={}",
                         name, input, hidden));
     }
+    check_size(name, "input_size", input);  // Note [size limit]
+    check_size(name, "hidden_size", hidden);
+    const std::size_t gh = gate_count(mode) * hidden;
+    checked_numel(name, "weight_ih", {gh, input});
+    checked_numel(name, "weight_hh", {gh, hidden});
 }
 
 void check_mode(const char* name, RecurrentMode mode, Nonlinearity nonlinearity) {
@@ -82,7 +88,7 @@ void check_state(const char* name, const char* what, const Tensor<T>& s, const S
 template <class T>
 RNNCellBase<T>::RNNCellBase(const char* name, RecurrentMode mode, const RNNCellOptions& options)
     : name_(name), mode_(mode), options_(options) {
-    check_sizes(name, options.input_size(), options.hidden_size());
+    check_sizes(name, mode, options.input_size(), options.hidden_size());
     check_mode(name, mode, options.nonlinearity());
     const std::size_t h = options.hidden_size(), gh = gate_count(mode) * h;
     weight_ih_ =
@@ -158,7 +164,7 @@ GRUCell<T>::GRUCell(const RNNCellOptions& options)
 template <class T>
 RNNBase<T>::RNNBase(const char* name, RecurrentMode mode, const RNNOptions& options)
     : name_(name), mode_(mode), options_(options) {
-    check_sizes(name, options.input_size(), options.hidden_size());
+    check_sizes(name, mode, options.input_size(), options.hidden_size());
     check_mode(name, mode, options.nonlinearity());
     if (options.num_layers() == 0 || !(options.dropout() >= 0 && options.dropout() < 1)) {
         throw ValueError(
@@ -166,8 +172,10 @@ RNNBase<T>::RNNBase(const char* name, RecurrentMode mode, const RNNOptions& opti
                         "num_layers={}, dropout={}",
                         name, options.num_layers(), options.dropout()));
     }
+    check_size(name, "num_layers", options.num_layers());  // Note [size limit]
     const std::size_t h = options.hidden_size(), gh = gate_count(mode) * h;
     const std::size_t dirs = options.bidirectional() ? 2 : 1;
+    if (options.num_layers() > 1) checked_numel(name, "weight_ih", {gh, dirs * h});
     for (std::size_t layer = 0; layer < options.num_layers(); ++layer) {
         const std::size_t in = layer == 0 ? options.input_size() : dirs * h;
         for (std::size_t d = 0; d < dirs; ++d) {

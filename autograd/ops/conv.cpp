@@ -4,15 +4,56 @@
 #include "autograd/ops/im2col.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 
+#include <utility>
 #include <vector>
 
 namespace xgrad {
 
 std::string size2_str(const Size2& s) {
     return fmt::format("[{}, {}]", s.h, s.w);
+}
+
+void check_conv_options(const char* op, const ConvOptions& opt, bool transposed) {
+    if (opt.stride().h == 0 || opt.stride().w == 0 || opt.dilation().h == 0 ||
+        opt.dilation().w == 0 || opt.groups() == 0) {
+        throw ValueError(
+            fmt::format("{}: stride, dilation and groups must be >= 1; got stride={}, "
+                        "dilation={}, groups={}",
+                        op, size2_str(opt.stride()), size2_str(opt.dilation()), opt.groups()));
+    }
+    const std::pair<const char*, Size2> sizes[] = {{"stride", opt.stride()},
+                                                   {"padding", opt.padding()},
+                                                   {"dilation", opt.dilation()},
+                                                   {"output_padding", opt.output_padding()}};
+    for (const auto& [what, size] : sizes) {
+        check_size(op, what, size.h);  // Note [size limit]
+        check_size(op, what, size.w);
+    }
+    check_size(op, "groups", opt.groups());
+    const Size2 s = opt.stride(), d = opt.dilation(), op_pad = opt.output_padding();
+    if (!transposed) {
+        if (opt.padding_same() && s != Size2(1)) {
+            throw ValueError(
+                fmt::format("{}: padding 'same' needs stride 1; got stride={}", op, size2_str(s)));
+        }
+        return;
+    }
+    if (opt.padding_same()) {
+        throw ValueError(
+            fmt::format("{}: padding 'same' is not supported; give the padding as "
+                        "numbers",
+                        op));
+    }
+    if ((op_pad.h >= s.h && op_pad.h >= d.h) || (op_pad.w >= s.w && op_pad.w >= d.w)) {
+        throw ValueError(
+            fmt::format("{}: output_padding must be smaller than the stride or the "
+                        "dilation; got output_padding={}, stride={}, dilation={}",
+                        op, size2_str(op_pad), size2_str(s), size2_str(d)));
+    }
 }
 
 namespace ops {
@@ -190,16 +231,6 @@ std::string operand_list(const Shape& x, const Shape& w, const Shape* b, const c
     return s;
 }
 
-void check_attributes(const char* op, const ConvOptions& opt) {
-    if (opt.stride().h == 0 || opt.stride().w == 0 || opt.dilation().h == 0 ||
-        opt.dilation().w == 0 || opt.groups() == 0) {
-        throw ValueError(
-            fmt::format("{}: stride, dilation and groups must be >= 1; got stride={}, "
-                        "dilation={}, groups={}",
-                        op, size2_str(opt.stride()), size2_str(opt.dilation()), opt.groups()));
-    }
-}
-
 // Spatial output size of a conv along one axis, or throws when the (dilated) kernel does not
 // fit the padded input. `pad_total` is before + after.
 std::size_t conv_out(std::size_t in, std::size_t pad_total, std::size_t k, std::size_t s,
@@ -211,7 +242,7 @@ std::size_t conv_out(std::size_t in, std::size_t pad_total, std::size_t k, std::
 // `op`, `x_user`, `w_user` are what the user called and passed (conv1d passes its 3-D shapes).
 ConvGeometry conv2d_geometry(const char* op, const Shape& xs, const Shape& ws, const Shape* bs,
                              const ConvOptions& opt, const Shape& x_user, const Shape& w_user) {
-    check_attributes(op, opt);
+    check_conv_options(op, opt);
     const std::string names = operand_list(x_user, w_user, bs);
     const std::size_t G = opt.groups();
     if (ws[0] % G != 0 || xs[1] % G != 0) {
@@ -249,11 +280,7 @@ ConvGeometry conv2d_geometry(const char* op, const Shape& xs, const Shape& ws, c
     std::size_t pad_h = 2 * opt.padding().h, pad_w = 2 * opt.padding().w;
     g.ph = opt.padding().h;
     g.pw = opt.padding().w;
-    if (opt.padding_same()) {
-        if (g.sh != 1 || g.sw != 1) {
-            throw ValueError(fmt::format("{}: padding 'same' needs stride 1; got stride={}", op,
-                                         size2_str(opt.stride())));
-        }
+    if (opt.padding_same()) {  // stride 1 (check_conv_options)
         pad_h = g.dh * (g.kh - 1);
         pad_w = g.dw * (g.kw - 1);
         g.ph = pad_h / 2;  // NOTE: an odd total puts the extra row/column after (bottom/right)
@@ -269,6 +296,7 @@ ConvGeometry conv2d_geometry(const char* op, const Shape& xs, const Shape& ws, c
     }
     g.oh = conv_out(g.h, pad_h, g.kh, g.sh, g.dh);
     g.ow = conv_out(g.w, pad_w, g.kw, g.sw, g.dw);
+    checked_numel(op, "output", g.y_shape(g.n));  // a huge padding: Note [size limit]
     return g;
 }
 
@@ -302,21 +330,9 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
                         "c_out/groups, kh, kw]; got {}",
                         op, names));
     }
-    ops::check_attributes(op, opt);
-    if (opt.padding_same()) {
-        throw ValueError(
-            fmt::format("{}: padding 'same' is not supported; give the padding as "
-                        "numbers",
-                        op));
-    }
+    check_conv_options(op, opt, true);
     const Size2 s = opt.stride(), p = opt.padding(), d = opt.dilation(),
                 op_pad = opt.output_padding();
-    if ((op_pad.h >= s.h && op_pad.h >= d.h) || (op_pad.w >= s.w && op_pad.w >= d.w)) {
-        throw ValueError(
-            fmt::format("{}: output_padding must be smaller than the stride or the "
-                        "dilation; got output_padding={}, stride={}, dilation={}",
-                        op, size2_str(op_pad), size2_str(s), size2_str(d)));
-    }
     const Shape& xs = x.shape();
     const Shape& ws = weight.shape();
     const std::size_t G = opt.groups();
@@ -352,6 +368,8 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
                         "the input and kernel); got {}",
                         op, oh, ow, size2_str(p), names));
     }
+    checked_numel(op, "output",
+                  {xs[0], c_out, static_cast<std::size_t>(oh), static_cast<std::size_t>(ow)});
     // The geometry of the conv this op is the adjoint of: its input is our output.
     detail::ConvGeometry g;
     g.n = xs[0];

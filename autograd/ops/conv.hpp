@@ -30,8 +30,9 @@ enum class Padding { same, valid };
 
 /// Attributes of the functional convolutions, set fluently:
 /// `conv2d(x, w, b, ConvOptions().stride(2).padding(1))`. Defaults: stride 1, padding 0,
-/// dilation 1, groups 1, output_padding 0 (conv_transpose2d only). Checked when the op runs
-/// (ValueError for stride, dilation or groups 0).
+/// dilation 1, groups 1, output_padding 0 (conv_transpose2d only). Checked when the op runs and
+/// when a layer is built (check_conv_options: ValueError for stride, dilation or groups 0, a
+/// negative number turned size, ...).
 class ConvOptions {
 public:
     ConvOptions& stride(Size2 s) {
@@ -76,6 +77,13 @@ private:
     std::size_t groups_ = 1;
     bool same_ = false;
 };
+
+/// Checks the attributes alone, before any input is seen: stride, dilation and groups >= 1, every
+/// number at most max_elements (Note [size limit]: a padding of −1 is caught here), and for
+/// conv2d Padding::same only with stride 1; for the transposed convolution (`transposed`) no
+/// Padding::same and output_padding smaller than the stride or the dilation. ValueError naming
+/// `op`. The convolution ops run it, and nn::Conv2d/ConvTranspose2d when they are built.
+void check_conv_options(const char* op, const ConvOptions& options, bool transposed = false);
 
 /// 2-D convolution (cross-correlation, as in every framework):
 ///   y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x[n, g·C/G + c, i·sh − ph + p·dh, j·sw − pw

@@ -395,9 +395,9 @@ struct Where {
     Tensor<T> cond, a, b;
 
     xt::xarray<T> forward(const Tensor<T>& c_in, const Tensor<T>& a_in, const Tensor<T>& b_in) {
-        const Shape ab = broadcast_shapes(name, a_in.shape(), b_in.shape());
-        try {
-            broadcast_shapes(name, c_in.shape(), ab);
+        try {  // one message naming all three shapes, whichever pair fails
+            broadcast_shapes(name, c_in.shape(),
+                             broadcast_shapes(name, a_in.shape(), b_in.shape()));
         } catch (const ShapeError&) {
             throw ShapeError(fmt::format("where: shapes do not broadcast; got cond={}, a={}, b={}",
                                          shape_str(c_in.shape()), shape_str(a_in.shape()),

@@ -2,6 +2,7 @@
 
 #include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 
@@ -702,10 +703,15 @@ std::vector<Tensor<T>> split(const Tensor<T>& x, const std::vector<std::size_t>&
             fmt::format("split: expected a tensor of rank >= 1; got x={}", shape_str(x.shape())));
     }
     const std::size_t d = normalize_axis("split", dim, x.shape());
+    // Summed without wrapping around: a size of −1 (2^64 − 1) must not make the total fit.
+    const std::size_t length = x.shape()[d];
     std::size_t total = 0;
-    for (const std::size_t n : sizes)
-        total += n;
-    if (sizes.empty() || total != x.shape()[d]) {
+    bool fits = !sizes.empty();
+    for (const std::size_t n : sizes) {
+        fits = fits && n <= length - total;
+        total += fits ? n : 0;
+    }
+    if (!fits || total != length) {
         throw ShapeError(
             fmt::format("split: sizes [{}] must sum to the length {} of axis {}; got "
                         "x={}",
@@ -756,10 +762,15 @@ Tensor<T> pad(const Tensor<T>& x, const std::vector<std::pair<std::size_t, std::
     }
     std::vector<std::size_t> before(rank, 0), after(rank, 0);
     const std::size_t lead = rank - pads.size();  // pads.back() belongs to the last axis
+    Shape out = x.shape();
     for (std::size_t i = 0; i < pads.size(); ++i) {
+        check_size("pad", "padding", pads[i].first);  // Note [size limit]
+        check_size("pad", "padding", pads[i].second);
         before[lead + i] = pads[i].first;
         after[lead + i] = pads[i].second;
+        out[lead + i] += pads[i].first + pads[i].second;
     }
+    checked_numel("pad", "output", out);
     return ops::pad_raw(x, std::move(before), std::move(after), value);
 }
 

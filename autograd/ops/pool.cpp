@@ -3,6 +3,7 @@
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/window.hpp"
 #include "autograd/parallel.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 
@@ -11,9 +12,46 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace xgrad {
+
+void check_pool_options(const char* op, const PoolOptions& opt, bool is_max) {
+    const Size2 k = opt.kernel_size(), s = opt.stride(), p = opt.padding(), d = opt.dilation();
+    if (k.h == 0 || k.w == 0 || s.h == 0 || s.w == 0 || d.h == 0 || d.w == 0) {
+        throw ValueError(
+            fmt::format("{}: kernel size, stride and dilation must be >= 1; got "
+                        "kernel_size={}, stride={}, dilation={}",
+                        op, size2_str(k), size2_str(s), size2_str(d)));
+    }
+    const std::pair<const char*, Size2> sizes[] = {
+        {"kernel_size", k}, {"stride", s}, {"padding", p}, {"dilation", d}};
+    for (const auto& [what, size] : sizes) {
+        check_size(op, what, size.h);  // Note [size limit]
+        check_size(op, what, size.w);
+    }
+    if (!is_max && (d.h != 1 || d.w != 1)) {
+        throw ValueError(
+            fmt::format("{}: dilation is not supported; got dilation={}", op, size2_str(d)));
+    }
+    if (2 * p.h > k.h || 2 * p.w > k.w) {
+        throw ValueError(
+            fmt::format("{}: padding must be at most half the kernel size; got "
+                        "padding={}, kernel_size={}",
+                        op, size2_str(p), size2_str(k)));
+    }
+}
+
+void check_pool_output_size(const char* op, Size2 out) {
+    if (out.h == 0 || out.w == 0) {
+        throw ValueError(
+            fmt::format("{}: output size must be >= 1; got output_size={}", op, size2_str(out)));
+    }
+    check_size(op, "output_size", out.h);  // Note [size limit]
+    check_size(op, "output_size", out.w);
+}
+
 namespace ops {
 namespace {
 
@@ -92,23 +130,8 @@ void check_rank(const char* op, const Shape& x) {
 
 WindowsPtr pool_windows(const char* op, const Shape& x, const PoolOptions& opt, bool is_max) {
     check_rank(op, x);
+    check_pool_options(op, opt, is_max);
     const Size2 k = opt.kernel_size(), s = opt.stride(), p = opt.padding(), d = opt.dilation();
-    if (k.h == 0 || k.w == 0 || s.h == 0 || s.w == 0 || d.h == 0 || d.w == 0) {
-        throw ValueError(
-            fmt::format("{}: kernel size, stride and dilation must be >= 1; got "
-                        "kernel_size={}, stride={}, dilation={}",
-                        op, size2_str(k), size2_str(s), size2_str(d)));
-    }
-    if (!is_max && (d.h != 1 || d.w != 1)) {
-        throw ValueError(
-            fmt::format("{}: dilation is not supported; got dilation={}", op, size2_str(d)));
-    }
-    if (2 * p.h > k.h || 2 * p.w > k.w) {
-        throw ValueError(
-            fmt::format("{}: padding must be at most half the kernel size; got "
-                        "padding={}, kernel_size={}",
-                        op, size2_str(p), size2_str(k)));
-    }
     const std::ptrdiff_t oh = pool_out(x[2], k.h, s.h, p.h, d.h, opt.ceil_mode());
     const std::ptrdiff_t ow = pool_out(x[3], k.w, s.w, p.w, d.w, opt.ceil_mode());
     if (oh <= 0 || ow <= 0) {
@@ -145,10 +168,7 @@ WindowsPtr pool_windows(const char* op, const Shape& x, const PoolOptions& opt, 
 WindowsPtr adaptive_windows(const Shape& x, Size2 out) {
     const char* op = "adaptive_avg_pool2d";
     check_rank(op, x);
-    if (out.h == 0 || out.w == 0) {
-        throw ValueError(
-            fmt::format("{}: output size must be >= 1; got output_size={}", op, size2_str(out)));
-    }
+    check_pool_output_size(op, out);
     auto win = std::make_shared<Windows>();
     win->h = x[2];
     win->w = x[3];

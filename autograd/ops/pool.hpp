@@ -57,6 +57,16 @@ private:
     bool has_stride_ = false, ceil_mode_ = false, count_include_pad_ = true;
 };
 
+/// Checks the attributes alone, before any input is seen: kernel size, stride and dilation >= 1,
+/// dilation 1 unless `is_max` (avg_pool2d has none), padding at most half the kernel size, every
+/// number at most max_elements (Note [size limit]). ValueError naming `op`. The pooling ops run
+/// it, and nn::MaxPool2d/AvgPool2d when they are built.
+void check_pool_options(const char* op, const PoolOptions& options, bool is_max);
+
+/// adaptive_avg_pool2d's output size: each side >= 1 and at most max_elements (ValueError naming
+/// `op`).
+void check_pool_output_size(const char* op, Size2 output_size);
+
 /// Max pooling: y[n, c, i, j] = max over the window of x[n, c, ·, ·] at rows i·sh − ph + p·dh,
 /// columns j·sw − pw + q·dw (p < kh, q < kw; padding never wins). x [n, c, h, w] →
 /// [n, c, oh, ow], oh = ⌊(h + 2·ph − dh·(kh − 1) − 1)/sh⌋ + 1 (⌈·⌉ with ceil_mode).

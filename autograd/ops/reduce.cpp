@@ -3,6 +3,7 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/shape.hpp"
 
 #include <fmt/format.h>
 
@@ -212,6 +213,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
         throw ShapeError(fmt::format("broadcast_to: x={} does not broadcast to shape {}",
                                      shape_str(x.shape()), shape_str(shape)));
     }
+    checked_numel("broadcast_to", "shape", shape);  // Note [size limit]
     return record(ops::BroadcastTo<T>{shape, {}}, x);
 }
 

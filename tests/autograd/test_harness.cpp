@@ -77,7 +77,8 @@ void collect_exercised_ops(const harness::OpSpec& spec, std::set<std::string>& n
         }
         if (!h.requires_grad()) continue;
         wrt.push_back(u);
-        collect_ops(grad<double>({h}, wrt, true, true), names);
+        // allow_unused: a linear op's first derivative does not depend on its inputs.
+        collect_ops(grad<double>({h}, wrt, GradOptions().create_graph().allow_unused()), names);
     }
 }
 

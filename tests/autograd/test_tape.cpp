@@ -107,13 +107,26 @@ TEST_CASE("backward: a VJP returning a wrong shape is named with its tape positi
                          doctest::Contains("shape [3] for an input of shape [2]"), ShapeError);
 }
 
-TEST_CASE("grad: returns gradients without touching .grad, unused inputs get zeros") {
-    auto x = scalar(3.0, true), unused = scalar(1.0, true);
-    auto y = x * x;
-    auto g = grad<double>({y}, {x, unused});
-    CHECK(g[0].item() == 6);  // 2x
-    CHECK(g[1].item() == 0);
+TEST_CASE("grad: returns gradients without touching .grad") {
+    auto x = scalar(3.0, true), w = scalar(2.0, true);
+    auto y = x * x * w;
+    auto g = grad<double>({y}, {x, w});
+    CHECK(g[0].item() == 12);  // 2xw = 2·3·2
+    CHECK(g[1].item() == 9);   // x² = 3²
     CHECK(!x.grad().defined());
+}
+
+TEST_CASE("grad: an unused input is a ValueError, and with allow_unused it gets zeros") {
+    auto x = scalar(3.0, true), unused = zeros<double>({2, 3}, true);
+    CHECK_THROWS_WITH_AS(grad<double>({x * x}, {x, unused}),
+                         doctest::Contains("grad: input 1 (shape [2, 3]) is not used"), ValueError);
+    auto g = grad<double>({x * x}, {x, unused}, GradOptions().allow_unused());
+    CHECK(g[0].item() == 6);  // 2x
+    CHECK(g[1].value() == xt::zeros<double>({2, 3}));
+    // The same with create_graph: the used input's gradient is differentiable again.
+    auto h = grad<double>({x * x}, {x, unused}, GradOptions().create_graph().allow_unused());
+    CHECK(grad(h[0], x).item() == 2);  // d(2x)/dx
+    CHECK(h[1].value() == xt::zeros<double>({2, 3}));
 }
 
 TEST_CASE("grad: create_graph gives the second derivative of tanh") {

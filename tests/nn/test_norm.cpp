@@ -72,8 +72,8 @@ TEST_CASE("LayerNorm: an input whose last axes differ, and bad options, are name
                          ShapeError);
     CHECK_THROWS_WITH_AS(
         nn::LayerNorm<double>(nn::LayerNormOptions(Shape{})),
-        "layer_norm: expected a normalized_shape of at least one axis and eps > 0; "
-        "got normalized_shape=[], eps=1e-05",
+        "layer_norm: expected a normalized_shape of at least one axis, each of length >= 1, and "
+        "eps > 0; got normalized_shape=[], eps=1e-05",
         ValueError);
     CHECK_THROWS_AS(nn::LayerNorm<double>(nn::LayerNormOptions(4).eps(0)), ValueError);
 }
