@@ -32,6 +32,8 @@ namespace xgrad::detail {
 //   has not started (it waits only for chunks a helper has already claimed).
 // - Small problems stay on the calling thread (tuning::batch_parallel_min_work).
 // - One op at a time uses the helpers; a second thread calling xgrad meanwhile runs serially.
+//   Results do not depend on which: a sum over the batch adds fixed chunks in a fixed order
+//   (Note [fixed reduction order]).
 namespace {
 
 // > 0 while the thread runs inside a batch region; always on the pool's helpers, which run
@@ -238,6 +240,32 @@ void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
     if (workers > 1 && n > grain && batch_pool().run(n, workers, grain, body)) return;
     for (std::size_t begin = 0; begin < n; begin += grain)
         body(0, begin, std::min(begin + grain, n));
+}
+
+// Note [fixed reduction order]: a sum over the batch (a convolution's weight gradient) used to
+// keep one partial sum per worker. Which images a worker takes depends on timing, so the partial
+// sums, and the last bits of their total, changed from run to run; the same seeded training
+// then drifted apart with 2 threads. The batch is now cut into chunks that depend on n alone
+// (and a memory cap that depends on the size alone), each chunk's images are summed in order
+// into that chunk's own buffer by whichever worker takes it, and the chunk sums are added in
+// chunk order. The result is the same whatever the number of workers, 1 included, and however
+// the chunks were shared out. Eight chunks keep 2-8 cores busy; their sum costs 8 partial
+// buffers of the weight's size, small next to the products (docs/reliability.md, "Threads and
+// reproducibility").
+std::size_t reduction_chunks(std::size_t n, std::size_t partial_size) {
+    constexpr std::size_t kChunks = 8, kMaxElements = std::size_t(1) << 24;
+    const std::size_t fit = kMaxElements / std::max<std::size_t>(partial_size, 1);
+    return std::max<std::size_t>(std::min({n, kChunks, fit}), 1);
+}
+
+void parallel_chunks(
+    std::size_t n, std::size_t chunks, std::size_t workers,
+    const std::function<void(std::size_t, std::size_t, std::size_t, std::size_t)>& body) {
+    chunks = std::max<std::size_t>(chunks, 1);
+    parallel_batch(chunks, workers, 1, [&](std::size_t wk, std::size_t c0, std::size_t c1) {
+        for (std::size_t c = c0; c < c1; ++c)
+            body(wk, c, c * n / chunks, (c + 1) * n / chunks);
+    });
 }
 
 }  // namespace xgrad::detail
