@@ -1,17 +1,20 @@
 // Threads and reproducibility (docs/reliability.md, "Threads and reproducibility"): a seeded
 // training gives the same bits from run to run, with 2 batch workers or 1, on either
-// convolution path.
+// convolution path; two models trained at once in two threads end exactly where the same runs
+// one after the other end. scripts/tsan.sh runs these under ThreadSanitizer.
 
 #include "autograd/random.hpp"
 #include "autograd/tuning.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/data.hpp"
 #include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/pool.hpp"
 #include "nn/sequential.hpp"
+#include "optim/adam.hpp"
 #include "optim/sgd.hpp"
 
 #include <doctest/doctest.h>
@@ -19,8 +22,12 @@
 
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <functional>
 #include <map>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace xgrad;
 
@@ -40,7 +47,7 @@ bool same_bits(const State& a, const State& b) {
     return true;
 }
 
-// Whole numbers in [0, classes), drawn from xgrad::generator().
+// Whole numbers in [0, classes), drawn from the calling thread's generator.
 Tensor<float> random_labels(std::size_t n, float classes) {
     return Tensor<float>(xt::xarray<float>(xt::floor(rand<float>({n}, 0.0f, classes).value())));
 }
@@ -70,6 +77,48 @@ State train_cnn(std::uint64_t seed, int steps) {
     return model.state_dict();
 }
 
+// 784 → 256 → tanh → dropout → 10 with Adam, two epochs of shuffled batches of 32 out of 256
+// random examples (the shuffles draw from the generator too). The first product's inner
+// dimension, 784, is one whose bits depend on OpenBLAS's thread count (Note [BLAS threads]).
+State train_mlp(std::uint64_t seed) {
+    manual_seed(seed);
+    nn::Sequential<> model;
+    model.add(nn::Linear<>(784, 256));
+    model.add(nn::Tanh<>());
+    model.add(nn::Dropout<>(0.2f));
+    model.add(nn::Linear<>(256, 10));
+    optim::Adam<> adam(model.parameters(), optim::AdamOptions(1e-3));
+    nn::Dataset<float> data{randn<float>({256, 784}).value(), random_labels(256, 10).value()};
+    nn::DataLoader<float> loader(data, nn::DataLoaderOptions(32).shuffle(true));
+    for (int epoch = 0; epoch < 2; ++epoch) {
+        for (const auto& [x, y] : loader) {
+            adam.zero_grad();
+            nn::sparse_categorical_cross_entropy(model(x), y).backward();
+            adam.step();
+        }
+    }
+    return model.state_dict();
+}
+
+// Runs the jobs at once, one thread each, and rethrows the first error.
+void run_at_once(const std::vector<std::function<void()>>& jobs) {
+    std::vector<std::exception_ptr> errors(jobs.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        threads.emplace_back([&, i] {
+            try {
+                jobs[i]();
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
 }  // namespace
 
 TEST_CASE("conv2d training: the same bits from run to run, with 2 batch workers or 1") {
@@ -93,5 +142,21 @@ TEST_CASE("conv2d training: the same bits from run to run, with 2 batch workers 
         CHECK(same_bits(two[0], two[2]));
         CHECK(same_bits(two[0], one));
         CHECK(!same_bits(one, train_cnn(4, 4)));  // another seed: the comparison can fail
+    }
+}
+
+TEST_CASE("training: two models in two threads at once end as the runs one after the other") {
+    // Two CNNs and an MLP at once: the CNNs contend for the batch workers (one runs its convs
+    // serially meanwhile), all three for OpenBLAS and the allocator.
+    const tuning::Override min_work(tuning::batch_parallel_min_work(), 0.0);
+    const State mlp = train_mlp(1), cnn = train_cnn(2, 4), cnn2 = train_cnn(5, 4);
+    for (int round = 0; round < 3; ++round) {
+        CAPTURE(round);
+        State mlp_t, cnn_t, cnn2_t;
+        run_at_once({[&] { mlp_t = train_mlp(1); }, [&] { cnn_t = train_cnn(2, 4); },
+                     [&] { cnn2_t = train_cnn(5, 4); }});
+        CHECK(same_bits(mlp, mlp_t));
+        CHECK(same_bits(cnn, cnn_t));
+        CHECK(same_bits(cnn2, cnn2_t));
     }
 }
