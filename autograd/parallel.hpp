@@ -18,9 +18,42 @@ std::size_t batch_workers(std::size_t n, double work);
 
 /// Runs body(worker, begin, end) over [0, n) in chunks of `grain` items, handed out to up to
 /// `workers` threads (the caller is worker 0; worker ids are < workers and each runs its
-/// chunks one after another); BLAS runs single-threaded meanwhile. Rethrows a worker's error.
+/// chunks one after another). BLAS runs on one thread inside, even with one worker (Note [BLAS
+/// threads]). Rethrows a worker's error. Which worker runs which chunk varies from call to call:
+/// a result that sums over chunks must not depend on it (see reduction_chunks).
 void parallel_batch(std::size_t n, std::size_t workers, std::size_t grain,
                     const std::function<void(std::size_t, std::size_t, std::size_t)>& body);
+
+/// How many partial sums a reduction over a batch of n items keeps, each `partial_size`
+/// elements (Note [fixed reduction order]): min(n, 8), fewer when they would exceed 2^24
+/// elements, at least 1. It depends on n and the size alone, never on the number of workers.
+std::size_t reduction_chunks(std::size_t n, std::size_t partial_size);
+
+/// Runs body(worker, chunk, begin, end) for each of the `chunks` fixed ranges of [0, n), chunk
+/// c = [c·n/chunks, (c + 1)·n/chunks), on up to `workers` threads (parallel_batch). A chunk is
+/// always one body call, whichever worker runs it, so a partial sum per chunk, added in chunk
+/// order, gives the same bits with any number of workers.
+void parallel_chunks(
+    std::size_t n, std::size_t chunks, std::size_t workers,
+    const std::function<void(std::size_t, std::size_t, std::size_t, std::size_t)>& body);
+
+/// The thread budget the batch workers follow when tuning::batch_threads() is 0: OpenBLAS's
+/// thread count as the program set it, also while parallel_batch holds BLAS at one thread.
+std::size_t blas_thread_budget();
+
+/// Held around a BLAS call (detail::gemm): outside a batch region, waits while another thread's
+/// region holds BLAS at one thread, so the product runs at the program's thread count; inside
+/// one (the workers' own products), does nothing: they run on one thread (Note [BLAS threads]).
+class BlasProduct {
+public:
+    BlasProduct();
+    ~BlasProduct();
+    BlasProduct(const BlasProduct&) = delete;
+    BlasProduct& operator=(const BlasProduct&) = delete;
+
+private:
+    bool entered_;
+};
 
 /// The scratch buffers of the batch workers' kernels (the convolutions), one of each per thread:
 /// a helper thread of the batch pool keeps its own between calls (a fresh multi-MB allocation

@@ -2,14 +2,25 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+
 namespace xgrad {
 
+namespace {
+// The seed of the last manual_seed, in any thread: where a new thread's generator starts.
+std::atomic<std::uint64_t>& start_seed() {
+    static std::atomic<std::uint64_t> seed{std::mt19937_64::default_seed};
+    return seed;
+}
+}  // namespace
+
 std::mt19937_64& generator() {
-    static std::mt19937_64 gen(5489u);
+    thread_local std::mt19937_64 gen(start_seed().load());
     return gen;
 }
 
 void manual_seed(std::uint64_t seed) {
+    start_seed().store(seed);
     generator().seed(seed);
 }
 

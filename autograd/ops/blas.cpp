@@ -2,6 +2,7 @@
 #include "autograd/ops/blas.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/parallel.hpp"
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -45,6 +46,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     }
     const auto ta = trans_a ? CblasTrans : CblasNoTrans;
     const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+    const BlasProduct product;  // at the program's BLAS thread count (Note [BLAS threads])
     if constexpr (std::is_same_v<T, float>) {
         cblas_sgemm(CblasRowMajor, ta, tb, to_int(m), to_int(n), to_int(k), alpha, a, to_int(lda),
                     b, to_int(ldb), beta, c, to_int(ldc));

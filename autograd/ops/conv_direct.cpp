@@ -309,9 +309,11 @@ void conv_input_grad_direct(const T* gy, const T* w, const T* b, T* dx, std::siz
 }
 
 // dw[o, (c, p, q)] = Σ_{n, pixels} g[n, o, pixel] · x_padded[n, c, corner(pixel) + (p, q)]: the
-// micro-kernel with the roles swapped (Note [direct conv]). Each worker accumulates in its own
-// buffer laid out like the packed weights, [groups, blocks, taps, W] (taps rounded up to whole
-// micro-kernel blocks, so every block adds in place); the buffers are summed into dw last.
+// micro-kernel with the roles swapped (Note [direct conv]). Each reduction chunk of the batch
+// accumulates its images in order in its own buffer laid out like the packed weights, [groups,
+// blocks, taps, W] (taps rounded up to whole micro-kernel blocks, so every block adds in place);
+// the buffers are summed into dw last, in chunk order (Note [fixed reduction order] in
+// autograd/parallel.cpp): the same bits with any number of workers.
 template <class T>
 void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n, const ConvGeometry& g) {
     constexpr std::size_t W = block_width<T>();
@@ -325,40 +327,42 @@ void conv_weight_grad_direct(const T* x, const T* gy, T* dw, std::size_t n, cons
     for (std::size_t pix = 0; pix < P; ++pix)
         corner[pix] = static_cast<std::ptrdiff_t>(k.corner(pix));
     const std::size_t workers = batch_workers(n, work_of(k, n));
-    std::vector<std::vector<T>> partial(workers, std::vector<T>(acc_size, T(0)));
-    parallel_batch(n, workers, 1, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
-        T* acc = partial[wk].data();
-        T* pad = thread_buffer<T, Scratch::padded_source>(pad_size);
-        T* gt = thread_buffer<T, Scratch::block_outputs>(
-            gt_size);  // g transposed: [groups, blocks, P, W]
-        for (std::size_t i = b0; i < b1; ++i) {
-            place(x + i * in_size, k.cs, k.src_h, k.src_w, k.top, k.left, pad, k.hs, k.ws);
-            if (og % W != 0) std::fill(gt, gt + gt_size, T(0));
-            const T* g_img = gy + i * g.o * P;
-            for (std::size_t gi = 0; gi < g.groups; ++gi)
-                for (std::size_t oc = 0; oc < og; ++oc) {
-                    const T* src = g_img + (gi * og + oc) * P;
-                    T* dst = gt + ((gi * blocks + oc / W) * P) * W + oc % W;
-                    for (std::size_t pix = 0; pix < P; ++pix)
-                        dst[pix * W] = src[pix];
-                }
-            for (std::size_t gi = 0; gi < g.groups; ++gi) {
-                const T* pad_g = pad + gi * k.in_g * k.hs * k.ws;
-                for (std::size_t t0 = 0; t0 < taps; t0 += kRows) {
-                    // Taps past the last repeat it; they add into the rounding rows of acc.
-                    const T* base[kRows];
-                    for (std::size_t r = 0; r < kRows; ++r)
-                        base[r] = pad_g + tap_off[std::min(t0 + r, taps - 1)];
-                    for (std::size_t ob = 0; ob < blocks; ++ob) {
-                        const std::size_t blk = gi * blocks + ob;
-                        micro_kernel<true>(gt + blk * P * W, base, corner.data(), P,
-                                           acc + (blk * taps_up + t0) * W, W);
+    const std::size_t chunks = reduction_chunks(n, acc_size);
+    std::vector<std::vector<T>> partial(chunks, std::vector<T>(acc_size, T(0)));
+    parallel_chunks(
+        n, chunks, workers, [&](std::size_t, std::size_t c, std::size_t b0, std::size_t b1) {
+            T* acc = partial[c].data();
+            T* pad = thread_buffer<T, Scratch::padded_source>(pad_size);
+            T* gt = thread_buffer<T, Scratch::block_outputs>(
+                gt_size);  // g transposed: [groups, blocks, P, W]
+            for (std::size_t i = b0; i < b1; ++i) {
+                place(x + i * in_size, k.cs, k.src_h, k.src_w, k.top, k.left, pad, k.hs, k.ws);
+                if (og % W != 0) std::fill(gt, gt + gt_size, T(0));
+                const T* g_img = gy + i * g.o * P;
+                for (std::size_t gi = 0; gi < g.groups; ++gi)
+                    for (std::size_t oc = 0; oc < og; ++oc) {
+                        const T* src = g_img + (gi * og + oc) * P;
+                        T* dst = gt + ((gi * blocks + oc / W) * P) * W + oc % W;
+                        for (std::size_t pix = 0; pix < P; ++pix)
+                            dst[pix * W] = src[pix];
+                    }
+                for (std::size_t gi = 0; gi < g.groups; ++gi) {
+                    const T* pad_g = pad + gi * k.in_g * k.hs * k.ws;
+                    for (std::size_t t0 = 0; t0 < taps; t0 += kRows) {
+                        // Taps past the last repeat it; they add into the rounding rows of acc.
+                        const T* base[kRows];
+                        for (std::size_t r = 0; r < kRows; ++r)
+                            base[r] = pad_g + tap_off[std::min(t0 + r, taps - 1)];
+                        for (std::size_t ob = 0; ob < blocks; ++ob) {
+                            const std::size_t blk = gi * blocks + ob;
+                            micro_kernel<true>(gt + blk * P * W, base, corner.data(), P,
+                                               acc + (blk * taps_up + t0) * W, W);
+                        }
                     }
                 }
             }
-        }
-    });
-    // [groups, blocks, taps_up, W] → dw [groups·og, taps], summed over the workers.
+        });
+    // [groups, blocks, taps_up, W] → dw [groups·og, taps], summed over the chunks in order.
     for (std::size_t gi = 0; gi < g.groups; ++gi)
         for (std::size_t oc = 0; oc < og; ++oc) {
             T* row = dw + (gi * og + oc) * taps;

@@ -2,6 +2,7 @@
 
 #include "autograd/ops/kernels.hpp"
 #include "autograd/ops/reduce.hpp"
+#include "autograd/ops/simd_math.hpp"
 
 #include <fmt/format.h>
 
@@ -30,6 +31,15 @@ template <class T, class F>
 xt::xarray<T> unary(const xt::xarray<T>& x, F f) {
     xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
     xt::noalias(out) = f(x);
+    return out;
+}
+
+// f on xsimd batches of x, so that each value gets the same bits wherever it sits: for the
+// transcendental functions (Note [one formula per value] in simd_math.hpp).
+template <class T, class F>
+xt::xarray<T> unary_simd(const xt::xarray<T>& x, F f) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    simd::map(x.data(), out.data(), x.size(), f);
     return out;
 }
 
@@ -148,7 +158,7 @@ struct PowScalar {
         x = x_in;
         const T p_ = p;
         if (p_ == T(2)) return unary(x.value(), [](const auto& v) { return v * v; });
-        return unary(x.value(), [p_](const auto& v) { return xt::pow(v, p_); });
+        return unary_simd(x.value(), [p_](auto v) { return simd::pow(v, p_); });
     }
     // y = x^p  ⇒  ∂L/∂x = g ⊙ p·x^(p−1)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
@@ -181,7 +191,7 @@ template <class T>
 struct Exp {
     static constexpr const char* name = "exp";
     xt::xarray<T> forward(const Tensor<T>& x) {
-        return unary(x.value(), [](const auto& v) { return xt::exp(v); });
+        return unary_simd(x.value(), [](auto v) { return simd::exp(v); });
     }
     // y = eˣ  ⇒  ∂L/∂x = g ⊙ y
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>& y) const { return {mul(g, y)}; }
@@ -193,7 +203,7 @@ struct Log {
     Tensor<T> x;
     xt::xarray<T> forward(const Tensor<T>& x_in) {
         x = x_in;
-        return unary(x.value(), [](const auto& v) { return xt::log(v); });
+        return unary_simd(x.value(), [](auto v) { return simd::log(v); });
     }
     // y = log x  ⇒  ∂L/∂x = g / x
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const { return {div(g, x)}; }
@@ -227,7 +237,7 @@ template <class T>
 struct Tanh {
     static constexpr const char* name = "tanh";
     xt::xarray<T> forward(const Tensor<T>& x) {
-        return unary(x.value(), [](const auto& v) { return xt::tanh(v); });
+        return unary_simd(x.value(), [](auto v) { return simd::tanh(v); });
     }
     // y = tanh x  ⇒  ∂L/∂x = g ⊙ (1 − y²)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
@@ -239,13 +249,9 @@ template <class T>
 struct Sigmoid {
     static constexpr const char* name = "sigmoid";
     xt::xarray<T> forward(const Tensor<T>& x) {
-        // NOTE: σ(x) = 1/(1+e^−x) for x ≥ 0 and e^x/(1+e^x) otherwise, so the exponential that
-        // is used never overflows and tiny outputs keep their precision (the branch not taken
-        // may overflow; where discards it).
-        return unary(x.value(), [](const auto& v) {
-            return xt::where(v >= T(0), T(1) / (T(1) + xt::exp(-v)),
-                             xt::exp(v) / (T(1) + xt::exp(v)));
-        });
+        // NOTE: σ(x) = 1/(1+e^−x) for x ≥ 0 and e^x/(1+e^x) otherwise, so the exponential
+        // never overflows and tiny outputs keep their precision (simd::stable_sigmoid).
+        return unary_simd(x.value(), [](auto v) { return simd::stable_sigmoid(v); });
     }
     // y = σ(x)  ⇒  ∂L/∂x = g ⊙ y ⊙ (1 − y)
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
@@ -309,8 +315,9 @@ struct Elu {
     xt::xarray<T> forward(const Tensor<T>& x_in) {
         x = x_in;
         const T a = alpha;
-        return unary(x.value(), [a](const auto& v) {
-            return xt::where(v > T(0), v, a * (xt::exp(v) - T(1)));
+        return unary_simd(x.value(), [a](auto v) {
+            using B = decltype(v);
+            return xsimd::select(v > B(0), v, B(a) * (simd::exp(v) - B(1)));
         });
     }
     // y = x or α(eˣ − 1)  ⇒  ∂L/∂x = g ⊙ (x > 0 ? 1 : y + α)
@@ -328,8 +335,9 @@ struct Softplus {
     xt::xarray<T> forward(const Tensor<T>& x_in) {
         x = x_in;
         // NOTE: log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), finite for every x.
-        return unary(x.value(), [](const auto& v) {
-            return xt::maximum(v, T(0)) + xt::log1p(xt::exp(-xt::abs(v)));
+        return unary_simd(x.value(), [](auto v) {
+            using B = decltype(v);
+            return xsimd::max(v, B(0)) + simd::log1p(simd::exp(-xsimd::abs(v)));
         });
     }
     // y = log(1 + eˣ)  ⇒  ∂L/∂x = g ⊙ σ(x)

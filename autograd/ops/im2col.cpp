@@ -191,7 +191,8 @@ namespace {
 
 // Scratch buffers of the calling thread, one set per worker, reused across calls (a fresh
 // multi-MB allocation per call costs page faults on every conv). Kind 0: im2col matrix; kind 1:
-// the chunk's gathered g or gemm output; kind 2: a worker's partial weight gradient.
+// the chunk's gathered g or gemm output (both per worker); kind 2: the partial weight gradient
+// of a reduction chunk (Note [fixed reduction order] in autograd/parallel.cpp).
 // Call only from the thread that runs the op, before parallel_batch starts its workers.
 template <class T>
 T* workspace(std::size_t worker, std::size_t kind, std::size_t size) {
@@ -211,13 +212,20 @@ T* workspace(std::size_t worker, std::size_t kind, std::size_t size) {
     return b.data.get();
 }
 
-// Images per chunk: as many as fit the workspace limit, at least one, and with several workers
-// at most a quarter of a worker's share, so chunks can balance between them.
-std::size_t chunk_images(const ConvGeometry& g, std::size_t n, std::size_t workers) {
+// Images per chunk: as many as fit the workspace limit, at least one, and at most `most`. The
+// chunks do not depend on the number of workers: how an image's product is cut into gemms
+// changes its last bits (a one-image chunk adds the bias inside the gemm), and results must not
+// depend on the thread count.
+std::size_t images_fitting(const ConvGeometry& g, std::size_t most) {
     const std::size_t per_image = std::max<std::size_t>(g.rows() * g.out_plane(), 1);
-    const std::size_t most = workers > 1 ? n / (4 * workers) : n;
     return std::clamp<std::size_t>(tuning::conv_workspace_limit() / per_image, 1,
                                    std::max<std::size_t>(most, 1));
+}
+
+// For the forward and input-gradient products, an eighth of the batch at most, so the chunks
+// can balance between 2-8 workers.
+std::size_t chunk_images(const ConvGeometry& g, std::size_t n) {
+    return images_fitting(g, n / 8);
 }
 
 // Multiply-adds of one of the three products over a batch of n.
@@ -291,7 +299,7 @@ void conv_forward_im2col(const T* xd, const T* wd, const T* b, T* yd, std::size_
         return;
     }
     const auto ranges = column_ranges(g);
-    const std::size_t nb_max = chunk_images(g, n, workers);
+    const std::size_t nb_max = chunk_images(g, n);
     const WorkerBuffers<T> buf(workers, g.rows() * nb_max * P, nb_max > 1 ? g.o * nb_max * P : 0);
     detail::parallel_batch(n, workers, nb_max, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
         for (std::size_t n0 = b0; n0 < b1; n0 += nb_max) {
@@ -361,7 +369,7 @@ void conv_input_grad_im2col(const T* gd, const T* wd, const T* b, T* dxd, std::s
         return;
     }
     const auto ranges = column_ranges(g);
-    const std::size_t nb_max = chunk_images(g, n, workers);
+    const std::size_t nb_max = chunk_images(g, n);
     const WorkerBuffers<T> buf(workers, g.rows() * nb_max * P, nb_max > 1 ? g.o * nb_max * P : 0);
     detail::parallel_batch(n, workers, nb_max, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
         std::fill(dxd + b0 * in_size, dxd + b1 * in_size, T(0));  // col2im adds
@@ -384,7 +392,9 @@ void conv_input_grad_im2col(const T* gd, const T* wd, const T* b, T* dxd, std::s
 }
 
 // Fw(x, g): the conv's weight gradient. x [n, c, h, w], g [n, o, oh, ow] → [o, c/G, kh, kw].
-// Each worker sums its share of the batch into its own buffer; the partial sums are added last.
+// The batch is cut into fixed reduction chunks; each sums its images in order into its own
+// buffer (chunk 0 into dw itself), and the chunk sums are added in chunk order last (Note [fixed
+// reduction order] in autograd/parallel.cpp): the same bits with any number of workers.
 template <class T>
 void conv_weight_grad_im2col(const T* xd, const T* gd, T* dwd, std::size_t n,
                              const ConvGeometry& g) {
@@ -393,29 +403,32 @@ void conv_weight_grad_im2col(const T* xd, const T* gd, T* dwd, std::size_t n,
     std::fill(dwd, dwd + w_size, T(0));
     if (n == 0) return;
     const std::size_t workers = detail::batch_workers(n, conv_work(g, n));
-    std::vector<T*> partial(workers, dwd);  // worker 0 sums into dw itself
-    for (std::size_t wk = 1; wk < workers; ++wk) {
-        partial[wk] = workspace<T>(wk, 2, w_size);
-        std::fill(partial[wk], partial[wk] + w_size, T(0));
+    const std::size_t chunks = detail::reduction_chunks(n, w_size);
+    std::vector<T*> partial(chunks, dwd);
+    for (std::size_t c = 1; c < chunks; ++c) {
+        partial[c] = workspace<T>(c, 2, w_size);
+        std::fill(partial[c], partial[c] + w_size, T(0));
     }
     if (g.pointwise()) {
-        detail::parallel_batch(n, workers, 1, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
-            for (std::size_t i = b0; i < b1; ++i) {
-                for (std::size_t gi = 0; gi < g.groups; ++gi) {
-                    // [o/G, c/G] += [o/G, P] · [c/G, P]ᵀ
-                    detail::gemm<T>(false, true, og, g.cg(), P, T(1), gd + (i * g.o + gi * og) * P,
-                                    P, xd + (i * g.c + gi * g.cg()) * P, P, T(1),
-                                    partial[wk] + gi * og * g.cg(), g.cg());
+        detail::parallel_chunks(
+            n, chunks, workers, [&](std::size_t, std::size_t c, std::size_t b0, std::size_t b1) {
+                for (std::size_t i = b0; i < b1; ++i) {
+                    for (std::size_t gi = 0; gi < g.groups; ++gi) {
+                        // [o/G, c/G] += [o/G, P] · [c/G, P]ᵀ
+                        detail::gemm<T>(false, true, og, g.cg(), P, T(1),
+                                        gd + (i * g.o + gi * og) * P, P,
+                                        xd + (i * g.c + gi * g.cg()) * P, P, T(1),
+                                        partial[c] + gi * og * g.cg(), g.cg());
+                    }
                 }
-            }
-        });
+            });
     } else {
         const auto ranges = column_ranges(g);
-        const std::size_t nb_max = chunk_images(g, n, workers);
+        const std::size_t nb_max = images_fitting(g, (n + chunks - 1) / chunks);
         const WorkerBuffers<T> buf(workers, g.rows() * nb_max * P,
                                    nb_max > 1 ? g.o * nb_max * P : 0);
-        detail::parallel_batch(
-            n, workers, nb_max, [&](std::size_t wk, std::size_t b0, std::size_t b1) {
+        detail::parallel_chunks(
+            n, chunks, workers, [&](std::size_t wk, std::size_t c, std::size_t b0, std::size_t b1) {
                 for (std::size_t n0 = b0; n0 < b1; n0 += nb_max) {
                     const std::size_t nb = std::min(nb_max, b1 - n0), ld = nb * P;
                     T* cols = buf.cols[wk];  // [c·kh·kw, nb·P]
@@ -427,13 +440,13 @@ void conv_weight_grad_im2col(const T* xd, const T* gd, T* dwd, std::size_t n,
                     for (std::size_t gi = 0; gi < g.groups; ++gi) {
                         // [o/G, k] += [o/G, nb·P] · [k, nb·P]ᵀ
                         detail::gemm<T>(false, true, og, K, ld, T(1), gchunk + gi * og * ldg, ldg,
-                                        cols + gi * K * ld, ld, T(1), partial[wk] + gi * og * K, K);
+                                        cols + gi * K * ld, ld, T(1), partial[c] + gi * og * K, K);
                     }
                 }
             });
     }
-    for (std::size_t wk = 1; wk < workers; ++wk) {
-        const T* p = partial[wk];
+    for (std::size_t c = 1; c < chunks; ++c) {
+        const T* p = partial[c];
         for (std::size_t j = 0; j < w_size; ++j)
             dwd[j] += p[j];
     }

@@ -6,6 +6,7 @@
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/ops/simd_math.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -33,42 +34,12 @@ namespace {
 
 // The gate loops below run over xsimd batches with a scalar tail, one formula for both: V is
 // xsimd::batch<T> or T, and Lanes<V> loads and stores one V. (The activations dominate a step
-// once the products are done: glibc's scalar tanh alone took 29% of an LSTM training step.)
-template <class V>
-struct Lanes {
-    template <class T>
-    static V load(const T* p) {
-        return *p;
-    }
-    template <class T>
-    static void store(T* p, V v) {
-        *p = v;
-    }
-};
-template <class T, class A>
-struct Lanes<xsimd::batch<T, A>> {
-    static xsimd::batch<T, A> load(const T* p) { return xsimd::batch<T, A>::load_unaligned(p); }
-    static void store(T* p, xsimd::batch<T, A> v) { v.store_unaligned(p); }
-};
-
-// NOTE: σ(a) = 1/(1 + e^−a): e^−a overflows to inf for a very negative a and σ is then 0, never
-// NaN.
-template <class V>
-V sigmoid_of(V a) {
-    return V(1) / (V(1) + xsimd::exp(-a));
-}
-
-// Calls step.template operator()<V>(j) for every position j of [0, n): batches, then the tail.
-// Which positions fall in the tail depends on n alone, so results do not depend on addresses.
-template <class T, class Step>
-void for_lanes(std::size_t n, Step&& step) {
-    using B = xsimd::batch<T>;
-    std::size_t j = 0;
-    for (; j + B::size <= n; j += B::size)
-        step(B(), j);
-    for (; j < n; ++j)
-        step(T(), j);
-}
+// once the products are done: glibc's scalar tanh alone took 29% of an LSTM training step.) The
+// functions come from simd_math.hpp, where a scalar gets a batch lane's bits (Note [one formula
+// per value]).
+using simd::for_lanes;
+using simd::Lanes;
+using simd::sigmoid_of;
 
 // One row of the LSTM step's forward: pre-activations a [4h] → the activations i, f, g, o into
 // act [4h] (a and act may be one buffer); the old cell c [h] → c' (c1), tanh c' (tc) and
@@ -79,14 +50,14 @@ void lstm_forward_row(std::size_t h, const T* a, const T* c, T* act, T* c1, T* t
         using V = decltype(lanes);
         using L = Lanes<V>;
         const V i = sigmoid_of(L::load(a + j)), f = sigmoid_of(L::load(a + h + j));
-        const V g = xsimd::tanh(L::load(a + 2 * h + j));
+        const V g = simd::tanh(L::load(a + 2 * h + j));
         const V o = sigmoid_of(L::load(a + 3 * h + j));
         L::store(act + j, i);
         L::store(act + h + j, f);
         L::store(act + 2 * h + j, g);
         L::store(act + 3 * h + j, o);
         const V cn = f * L::load(c + j) + i * g;
-        const V t = xsimd::tanh(cn);
+        const V t = simd::tanh(cn);
         L::store(c1 + j, cn);
         L::store(tc + j, t);
         L::store(h1 + j, o * t);
@@ -125,7 +96,7 @@ void gru_forward_row(std::size_t h, const T* gi, const T* gh, const T* hp, T* r,
         using L = Lanes<V>;
         const V rr = sigmoid_of(L::load(gi + j) + L::load(gh + j));
         const V zz = sigmoid_of(L::load(gi + h + j) + L::load(gh + h + j));
-        const V nn = xsimd::tanh(L::load(gi + 2 * h + j) + rr * L::load(gh + 2 * h + j));
+        const V nn = simd::tanh(L::load(gi + 2 * h + j) + rr * L::load(gh + 2 * h + j));
         L::store(r + j, rr);
         L::store(z + j, zz);
         L::store(n + j, nn);

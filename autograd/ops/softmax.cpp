@@ -3,6 +3,7 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
+#include "autograd/ops/simd_math.hpp"
 
 #include <fmt/format.h>
 
@@ -71,6 +72,12 @@ void normalize_slices(const T* e, T* y, const AxisSplit& s, Prep prep, Apply app
     }
 }
 
+// e^x into e (may be x): each value by the batch function (Note [one formula per value]).
+template <class T>
+void exp_values(const xt::xarray<T>& x, xt::xarray<T>& e) {
+    simd::map(x.data(), e.data(), x.size(), [](auto v) { return simd::exp(v); });
+}
+
 // x − max along the axis of each slice (see shift_by_max), as a new array.
 template <class T>
 xt::xarray<T> minus_max(const Tensor<T>& x, const AxisSplit& s) {
@@ -88,7 +95,7 @@ struct Softmax {
     xt::xarray<T> forward(const Tensor<T>& x) {
         const AxisSplit s = split_at(x.shape(), axis);
         xt::xarray<T> y = minus_max(x, s);
-        xt::noalias(y) = xt::exp(y);  // one SIMD pass over contiguous memory
+        exp_values(y, y);
         normalize_slices(
             y.data(), y.data(), s, [](T t) { return T(1) / t; },
             [](T v, T inv) { return v * inv; });
@@ -111,7 +118,7 @@ struct LogSoftmax {
         const AxisSplit s = split_at(x.shape(), axis);
         xt::xarray<T> y = minus_max(x, s);
         xt::xarray<T> e = xt::xarray<T>::from_shape(x.shape());
-        xt::noalias(e) = xt::exp(y);
+        exp_values(y, e);
         normalize_slices(
             e.data(), y.data(), s, [](T t) { return std::log(t); },
             [](T v, T log_total) { return v - log_total; });
@@ -162,10 +169,12 @@ struct LogSumExp {
             v = std::isfinite(v) ? v : T(0);
         }
         xt::xarray<T> e = xt::xarray<T>::from_shape(x.shape());
-        xt::noalias(e) = xt::exp(x.value() - m);
+        xt::noalias(e) = x.value() - m;
+        exp_values(e, e);
         xt::xarray<T> total = xt::sum(e, axes, xt::evaluation_strategy::immediate);
         total.reshape(kept);
-        xt::noalias(y) = xt::log(total) + m;
+        simd::map(total.data(), total.data(), total.size(), [](auto v) { return simd::log(v); });
+        xt::noalias(y) = total + m;
         y.reshape(out);
         return y;
     }

@@ -279,7 +279,9 @@ TEST_CASE("conv1d: a length-2 difference kernel") {
 
 TEST_CASE("conv2d: batch chunks and worker threads do not change values or gradients") {
     manual_seed(3);
-    auto x = randn<double>({5, 3, 6, 7}, 0.0, 1.0, true);
+    // 20 images, so that im2col chunks of 2 images occur (a chunk is at most an eighth of the
+    // batch, or of a weight-gradient chunk: docs/convolution.md)
+    auto x = randn<double>({20, 3, 6, 7}, 0.0, 1.0, true);
     auto w = randn<double>({4, 3, 3, 2}, 0.0, 1.0, true);
     auto b = randn<double>({4}, 0.0, 1.0, true);
     auto x1 = randn<double>({3, 4, 5, 5}, 0.0, 1.0, true);  // 1×1 kernel: no im2col
@@ -299,11 +301,14 @@ TEST_CASE("conv2d: batch chunks and worker threads do not change values or gradi
     const auto reference = run(1u << 24, 1);  // the whole batch in one chunk, one thread
     // im2col of one image: rows 3·3·2 = 18, P = 6·4 = 24, so 2·18·24 holds two images
     for (std::size_t limit : {std::size_t(1), std::size_t(2 * 18 * 24)}) {
+        const auto one_thread = run(limit, 1);
         for (std::size_t threads : {1, 2, 3}) {
             INFO("limit ", limit, ", threads ", threads);
             const auto other = run(limit, threads);
             for (std::size_t i = 0; i < other.size(); ++i) {
                 CHECK(xt::allclose(other[i].value(), reference[i].value(), 1e-12, 1e-12));
+                // and the same bits with any number of workers (Note [fixed reduction order])
+                CHECK(other[i].value() == one_thread[i].value());
             }
         }
     }

@@ -6,6 +6,7 @@
 #include <xtensor/xmath.hpp>
 
 #include <cmath>
+#include <cstring>
 
 using namespace xgrad;
 using harness::Array;
@@ -213,4 +214,54 @@ TEST_CASE("comparisons: record nothing and give 0/1") {
     auto m = a > b;
     CHECK(!m.requires_grad());
     CHECK(m.value() == xt::xarray<double>{0, 0, 1});
+}
+
+namespace {
+
+// Note [one formula per value]: 509 values in [lo, hi] as the 16 identical rows of [16, 509]
+// (row r starts 13·r elements past a multiple of 16, so each value sits at every offset modulo
+// 16 floats or 8 doubles) and one at a time as one-element tensors: every copy of a value must
+// give the same bits. Counts the values that do not.
+template <class T, class Op>
+std::size_t position_dependent(Op op, T lo, T hi) {
+    constexpr std::size_t n = 509, rows = 16;
+    xt::xarray<T> x = xt::xarray<T>::from_shape({rows, n});
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t i = 0; i < n; ++i)
+            x(r, i) = lo + (hi - lo) * static_cast<T>(i) / static_cast<T>(n - 1);
+    const xt::xarray<T> y = op(Tensor<T>(x)).value();
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const T alone = op(Tensor<T>(xt::xarray<T>{x(0, i)})).value()(0);
+        bool same = std::memcmp(&alone, &y(0, i), sizeof(T)) == 0;
+        for (std::size_t r = 1; r < rows; ++r)
+            same = same && std::memcmp(&y(r, i), &y(0, i), sizeof(T)) == 0;
+        bad += same ? 0 : 1;
+    }
+    return bad;
+}
+
+template <class T>
+void check_position_free() {
+    using Tn = Tensor<T>;
+    CHECK(position_dependent<T>([](const Tn& x) { return exp(x); }, -12, 12) == 0);
+    CHECK(position_dependent<T>([](const Tn& x) { return log(x); }, T(0.01), 100) == 0);
+    CHECK(position_dependent<T>([](const Tn& x) { return tanh(x); }, -5, 5) == 0);
+    CHECK(position_dependent<T>([](const Tn& x) { return sigmoid(x); }, -20, 20) == 0);
+    CHECK(position_dependent<T>([](const Tn& x) { return softplus(x); }, -20, 20) == 0);
+    CHECK(position_dependent<T>([](const Tn& x) { return elu(x, T(0.7)); }, -5, 5) == 0);
+    CHECK(position_dependent<T>([](const Tn& x) { return pow(x, T(1.7)); }, T(0.01), 10) == 0);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "exp, log, tanh, sigmoid, softplus, elu, pow: a value's bits do not depend on where "
+    "it sits") {
+    SUBCASE("float") {
+        check_position_free<float>();
+    }
+    SUBCASE("double") {
+        check_position_free<double>();
+    }
 }

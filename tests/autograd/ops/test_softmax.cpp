@@ -3,9 +3,11 @@
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
+#include <xtensor/xview.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -236,4 +238,49 @@ TEST_CASE("softmax: an axis out of range names the op and the shape") {
     CHECK_THROWS_WITH_AS(log_softmax(x, -3), doctest::Contains("[2, 3]"), ShapeError);
     CHECK_THROWS_WITH_AS(logsumexp(x, {1, -1}), doctest::Contains("logsumexp: an axis is repeated"),
                          ShapeError);
+}
+
+namespace {
+
+// Note [one formula per value] (simd_math.hpp): 24 tensors of 16 identical rows of 13 values
+// (row r starts 13·r elements in, so the rows sit at every offset modulo 16 floats or 8
+// doubles), each tensor its own values, and each row alone as a [1, 13] tensor: every row of the
+// result must have the same bits. Counts the tensors where one does not.
+template <class T, class Op>
+std::size_t rows_differ(Op op) {
+    constexpr std::size_t rows = 16, n = 13;
+    std::size_t bad = 0;
+    for (std::size_t t = 0; t < 24; ++t) {
+        xt::xarray<T> x = xt::xarray<T>::from_shape({rows, n});
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t i = 0; i < n; ++i)
+                x(r, i) = static_cast<T>(std::sin(0.7 * double(i) + 1.3 * double(t)) * 6);
+        const xt::xarray<T> y = op(Tensor<T>(x)).value();
+        const std::size_t m = y.size() / rows;  // a row of the result
+        xt::xarray<T> row = xt::view(x, xt::range(0, 1), xt::all());
+        const xt::xarray<T> alone = op(Tensor<T>(row)).value();
+        bool same = std::memcmp(alone.data(), y.data(), m * sizeof(T)) == 0;
+        for (std::size_t r = 1; r < rows; ++r)
+            same = same && std::memcmp(y.data() + r * m, y.data(), m * sizeof(T)) == 0;
+        bad += same ? 0 : 1;
+    }
+    return bad;
+}
+
+template <class T>
+void check_rows_alike() {
+    CHECK(rows_differ<T>([](const Tensor<T>& x) { return softmax(x, 1); }) == 0);
+    CHECK(rows_differ<T>([](const Tensor<T>& x) { return log_softmax(x, 1); }) == 0);
+    CHECK(rows_differ<T>([](const Tensor<T>& x) { return logsumexp(x, {1}); }) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("softmax, log_softmax, logsumexp: a row's bits do not depend on where it sits") {
+    SUBCASE("float") {
+        check_rows_alike<float>();
+    }
+    SUBCASE("double") {
+        check_rows_alike<double>();
+    }
 }
