@@ -327,7 +327,15 @@ std::string summary(Module<T>& model, const Shape& input_shape) {
 
 template <class T>
 void Module<T>::save(const std::string& path) const {
-    save_npz<T>(path, state_dict());
+    try {
+        save_npz<T>(path, state_dict());  // errors name the file
+    } catch (const IoError& e) {
+        // The user called save: its errors begin so, as load's do.
+        std::string what = e.what();
+        constexpr std::string_view inner = "save_npz: ";
+        if (what.compare(0, inner.size(), inner) == 0) what.replace(0, inner.size(), "save: ");
+        throw IoError(what);
+    }
 }
 
 template <class T>

@@ -91,7 +91,8 @@ public:
     void load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict = true);
 
     /// Saves state_dict() as a NumPy .npz keyed by parameter name (np.load reads it), through a
-    /// temporary file and a rename: a failure never replaces the last good file.
+    /// temporary file and a rename: a failure never replaces the last good file. Errors are
+    /// IoErrors beginning "save: " that name the file.
     void save(const std::string& path) const;
     /// Loads a file written by save() (or by NumPy's np.savez with the same names). Every error
     /// names the file: the reader's IoError, or load_state_dict's ValueError/ShapeError as
