@@ -74,7 +74,7 @@ Embedding<T> Embedding<T>::from_pretrained(const Tensor<T>& embeddings, bool fre
 
 template <class T>
 Tensor<T> Embedding<T>::forward(const Tensor<T>& indices) {
-    return forward(to_index(indices));
+    return forward(to_index(indices, "embedding"));
 }
 
 template <class T>

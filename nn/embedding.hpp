@@ -52,7 +52,7 @@ public:
                                      std::optional<std::int64_t> padding_idx = std::nullopt);
 
     /// indices: whole numbers in [0, num_embeddings) held in a tensor, as a DataLoader batch
-    /// gives them (a non-integer is a ValueError from to_index).
+    /// gives them (a non-integer is a ValueError naming embedding and the position).
     Tensor<T> forward(const Tensor<T>& indices) override;
     /// The same with the indices as an Index.
     Tensor<T> forward(const Index& indices);

@@ -94,7 +94,8 @@ Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Index&
 template <class T>
 Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Tensor<T>& labels,
                                            Reduction reduction) {
-    return sparse_categorical_cross_entropy(logits, to_index(labels), reduction);
+    return sparse_categorical_cross_entropy(
+        logits, to_index(labels, "sparse_categorical_cross_entropy"), reduction);
 }
 
 template <class T>
@@ -104,13 +105,13 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const Index& labels, Reduction re
 }
 
 template <class T>
-Index to_index(const Tensor<T>& labels) {
+Index to_index(const Tensor<T>& labels, const char* op) {
     Index out = Index::from_shape(labels.shape());
     const T* v = labels.value().data();
     for (std::size_t i = 0; i < labels.size(); ++i) {
         if (v[i] != std::floor(v[i])) {
             throw ValueError(
-                fmt::format("to_index: label {} at position {} is not a whole number", v[i], i));
+                fmt::format("{}: value {} at position {} is not a whole number", op, v[i], i));
         }
         out.data()[i] = static_cast<std::int64_t>(v[i]);
     }
@@ -129,7 +130,7 @@ Index to_index(const Tensor<T>& labels) {
     template Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>&, const Tensor<T>&, \
                                                         Reduction);                         \
     template Tensor<T> nll_loss(const Tensor<T>&, const Index&, Reduction);                 \
-    template Index to_index(const Tensor<T>&);
+    template Index to_index(const Tensor<T>&, const char*);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE

@@ -54,8 +54,9 @@ template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Index& labels,
                    Reduction reduction = Reduction::mean);
 
-/// Labels held as whole numbers in a tensor → Index (ValueError for a non-integer value).
+/// Labels held as whole numbers in a tensor → Index (ValueError for a non-integer value, its
+/// message beginning with `op`: the function the user called).
 template <class T>
-Index to_index(const Tensor<T>& labels);
+Index to_index(const Tensor<T>& labels, const char* op = "to_index");
 
 }  // namespace xgrad::nn

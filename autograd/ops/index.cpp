@@ -611,7 +611,7 @@ Tensor<T> index_select(const Tensor<T>& x, std::ptrdiff_t dim,
     idx->reserve(indices.size());
     for (const std::int64_t i : indices) {
         if (i < -n || i >= n) {
-            throw ShapeError(
+            throw ValueError(
                 fmt::format("index_select: every index must lie in [{}, {}) for "
                             "axis {}; got index {}, x={}",
                             -n, n, dim, i, shape_str(x.shape())));
@@ -641,7 +641,7 @@ Tensor<T> gather(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index) {
     const auto n = static_cast<std::int64_t>(xs[d]);
     for (const std::int64_t i : index) {
         if (i < 0 || i >= n) {
-            throw ShapeError(
+            throw ValueError(
                 fmt::format("gather: every index must lie in [0, {}) for axis {}; got "
                             "index value {}, x={}, index={}",
                             n, dim, i, shape_str(xs), shape_str(is)));

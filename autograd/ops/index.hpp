@@ -23,13 +23,15 @@ Tensor<T> slice(const Tensor<T>& x, std::ptrdiff_t dim, std::ptrdiff_t start, st
 template <class T>
 Tensor<T> narrow(const Tensor<T>& x, std::ptrdiff_t dim, std::ptrdiff_t start, std::size_t length);
 /// Picks entries `indices` (repeats allowed, negative from the end) along `dim`: the result has
-/// indices.size() entries there. Repeated entries sum their gradients.
+/// indices.size() entries there. Repeated entries sum their gradients. An index out of range is a
+/// ValueError (as in embedding and the losses); a bad axis a ShapeError.
 template <class T>
 Tensor<T> index_select(const Tensor<T>& x, std::ptrdiff_t dim,
                        const std::vector<std::int64_t>& indices);
 /// y[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (PyTorch's gather): `index` has x's rank, is
 /// no longer than x on the other axes, and its shape is the result's; its values lie in
-/// [0, x.shape[dim]) (no negative indices, so a −1 "ignore" label is an error, not the last entry).
+/// [0, x.shape[dim]) (no negative indices, so a −1 "ignore" label is an error, not the last entry):
+/// a value outside is a ValueError, a shape that does not fit a ShapeError.
 template <class T>
 Tensor<T> gather(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index);
 /// Joins tensors along an existing axis; all other axes must agree (ShapeError naming every

@@ -56,7 +56,7 @@ TEST_CASE("Embedding: indices held in a tensor, as a DataLoader batch gives them
           xt::xarray<double>{{{20, 21}, {0, 1}, {20, 21}}, {{10, 11}, {10, 11}, {0, 1}}});
     CHECK(emb.forward(Index{1}).value() == xt::xarray<double>{{10, 11}});
     CHECK_THROWS_WITH_AS(emb(Tensor<double>(xt::xarray<double>{0.5})),
-                         doctest::Contains("to_index: label 0.5 at position 0"), ValueError);
+                         doctest::Contains("embedding: value 0.5 at position 0"), ValueError);
     CHECK_THROWS_WITH_AS(emb(Tensor<double>(xt::xarray<double>{0, 3})),
                          doctest::Contains("embedding: every index must lie in [0, 3)"),
                          ValueError);

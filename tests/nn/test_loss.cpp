@@ -248,7 +248,7 @@ TEST_CASE("categorical_cross_entropy: one-hot targets on probabilities, worked b
 
 TEST_CASE("to_index: whole numbers become indices, a fraction is named") {
     CHECK(nn::to_index(Tensor<float>(xt::xarray<float>{3, 0, 9})) == Index{3, 0, 9});
-    CHECK_THROWS_WITH_AS(nn::to_index(Tensor<float>(xt::xarray<float>{1, 2.5f})),
-                         doctest::Contains("label 2.5 at position 1 is not a whole number"),
-                         ValueError);
+    CHECK_THROWS_WITH_AS(
+        nn::to_index(Tensor<float>(xt::xarray<float>{1, 2.5f})),
+        doctest::Contains("to_index: value 2.5 at position 1 is not a whole number"), ValueError);
 }
