@@ -37,6 +37,22 @@ std::string read_file(const std::string& path);
 /// from the compile definition XGRAD_TEST_DATA_DIR that tests/CMakeLists.txt sets).
 std::string data_path(const std::string& name);
 
+// True in a build with AddressSanitizer, whose malloc is its own: glibc's mallopt and mallinfo2
+// then describe an allocator nobody uses, and freed memory waits in ASan's quarantine (256 MB)
+// before reuse, so the resident size grows by design.
+#if defined(__SANITIZE_ADDRESS__)
+#define XGRAD_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XGRAD_TEST_ASAN 1
+#endif
+#endif
+#ifdef XGRAD_TEST_ASAN
+inline constexpr bool under_asan = true;
+#else
+inline constexpr bool under_asan = false;
+#endif
+
 /// What a test prints when it skips; tests/CMakeLists.txt makes ctest report a test whose output
 /// holds it as skipped, not passed.
 inline constexpr const char* skip_marker = "XGRAD_TEST_SKIPPED";

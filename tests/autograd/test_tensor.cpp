@@ -1,4 +1,5 @@
 #include "autograd/tensor.hpp"
+#include "testing.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,16 +11,8 @@
 
 using namespace xgrad;
 
-// Under AddressSanitizer malloc is ASan's own: glibc's mallopt and mallinfo2 then describe an
-// allocator nobody uses, so the test below only runs in normal builds.
-#if defined(__SANITIZE_ADDRESS__)
-#define XGRAD_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XGRAD_TEST_ASAN 1
-#endif
-#endif
-
+// Under AddressSanitizer (XGRAD_TEST_ASAN, testing.hpp) malloc is not glibc's: the test
+// below only runs in normal builds.
 #if defined(__GLIBC__) && !defined(XGRAD_TEST_ASAN)
 TEST_CASE("malloc_tuned: a freed 16 MiB value stays in the heap for the next one") {
     REQUIRE(malloc_tuned());  // ctest runs without XGRAD_MALLOC_TUNING=0

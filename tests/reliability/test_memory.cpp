@@ -11,6 +11,7 @@
 #include "nn/loss.hpp"
 #include "nn/sequential.hpp"
 #include "optim/sgd.hpp"
+#include "testing.hpp"
 #include "train/fit.hpp"
 
 #include <doctest/doctest.h>
@@ -39,6 +40,17 @@ std::int64_t resident_bytes() {
 // 20 KB of activations alive through its graph, so a loop that kept its graphs would grow by
 // about 40 MB.
 constexpr std::int64_t kAllowedGrowth = 1 << 20;
+
+// Under AddressSanitizer freed memory waits in its quarantine, so the resident size grows by
+// design there; that build checks the same loops for leaks with LeakSanitizer instead
+// (scripts/sanitize.sh), and the live node count still here.
+void check_resident_growth(std::int64_t before) {
+    if (testing::under_asan) {
+        MESSAGE("AddressSanitizer build: the resident size is not checked");
+        return;
+    }
+    CHECK(resident_bytes() - before < kAllowedGrowth);
+}
 
 std::shared_ptr<nn::Sequential<float>> small_mlp() {
     manual_seed(0);
@@ -72,7 +84,7 @@ TEST_CASE("training: 2000 steps keep the live node count and the resident size f
     MESSAGE("live nodes ", nodes, " -> ", live_nodes(), ", resident ", rss / 1024, " KiB -> ",
             resident_bytes() / 1024, " KiB");
     CHECK(live_nodes() == nodes);
-    CHECK(resident_bytes() - rss < kAllowedGrowth);
+    check_resident_growth(rss);
 }
 
 TEST_CASE("fit: 2000 steps keep the live node count and the resident size flat") {
@@ -97,5 +109,5 @@ TEST_CASE("fit: 2000 steps keep the live node count and the resident size flat")
     MESSAGE("live nodes ", nodes, " -> ", live_nodes(), ", resident ", rss / 1024, " KiB -> ",
             resident_bytes() / 1024, " KiB");
     CHECK(live_nodes() == nodes);
-    CHECK(resident_bytes() - rss < kAllowedGrowth);
+    check_resident_growth(rss);
 }
