@@ -12,6 +12,7 @@
 #include "autograd/ops/dropout.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/embedding.hpp"
+#include "autograd/ops/hook.hpp"
 #include "autograd/ops/index.hpp"
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/loss.hpp"

@@ -276,11 +276,13 @@ private:
         }
     }
 
-    // The final gradient of `n`, taken off it: captured for grad(), kept by retain_grad().
+    // The final gradient of `n`, taken off it: through its hooks, then captured for grad(), kept
+    // by retain_grad().
     Tensor<T> take(Node<T>& n) {
         n.queued = false;
         Tensor<T> g = std::move(n.pending);
         n.pending = Tensor<T>();
+        if (n.hooks && !n.hooks->empty()) g = run_hooks(n, std::move(g));
         if (capturing_) {
             auto it = captured_.find(&n);
             if (it != captured_.end()) {
@@ -291,6 +293,35 @@ private:
             accumulate_leaf(n, Tensor<T>(g), create_graph_);
         }
         return g;
+    }
+
+    // Note [gradient hooks]
+    // A tensor's hooks (Tensor::register_hook) run when the engine takes its gradient off the
+    // node: once per backward or grad(), with the gradient summed over every consumer (Note
+    // [reverse tape order]), before anything else sees it, so a replacement is what .grad,
+    // retain_grad, grad() and the tensor's own VJP get. For an output of an op with several
+    // outputs that backward never reached, the VJP gets zeros and no hook runs (nothing was
+    // computed for it). The list is copied first: a hook may remove itself or register another,
+    // which then runs from the next backward on.
+    Tensor<T> run_hooks(const Node<T>& n, Tensor<T>&& g) const {
+        const auto hooks = *n.hooks;
+        for (const auto& [id, hook] : hooks) {
+            Tensor<T> r = hook(g);
+            if (!r.defined()) continue;
+            if (r.shape() != n.value.shape()) {
+                throw ShapeError(fmt::format(
+                    "{}: a hook of {} returned a gradient of shape {} for a tensor of shape {}",
+                    fn_, describe(n), shape_str(r.shape()), shape_str(n.value.shape())));
+            }
+            g = std::move(r);
+        }
+        return std::move(g);
+    }
+
+    static std::string describe(const Node<T>& n) {
+        std::string d = n.op ? fmt::format("{} (tape #{})", n.op, n.seq) : std::string("a leaf");
+        if (!n.name.empty()) d = fmt::format("'{}', {}", n.name, d);
+        return d;
     }
 
     [[noreturn]] void throw_released(const Node<T>& n) const {

@@ -8,6 +8,8 @@
 
 #include <xtensor/xbuilder.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -129,6 +131,28 @@ template <class T>
 Tensor<T>& Tensor<T>::retain_grad() {
     checked().retains_grad = true;
     return *this;
+}
+
+template <class T>
+HookHandle Tensor<T>::add_hook(GradHook hook) {
+    Node<T>& n = checked();
+    if (!n.requires_grad) {
+        throw ValueError(
+            "register_hook: cannot register a hook on a tensor that does not require grad");
+    }
+    if (!hook) throw ValueError("register_hook: the hook is empty");
+    if (!n.hooks) n.hooks = std::make_unique<typename decltype(n.hooks)::element_type>();
+    static std::atomic<std::uint64_t> next_id{0};
+    const std::uint64_t id = ++next_id;
+    n.hooks->emplace_back(id, std::move(hook));
+    return HookHandle([weak = std::weak_ptr<Node<T>>(node_), id] {
+        const std::shared_ptr<Node<T>> node = weak.lock();
+        if (!node || !node->hooks) return;
+        auto& list = *node->hooks;
+        list.erase(std::remove_if(list.begin(), list.end(),
+                                  [id](const auto& entry) { return entry.first == id; }),
+                   list.end());
+    });
 }
 
 template <class T>

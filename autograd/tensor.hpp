@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace xgrad {
@@ -45,6 +47,29 @@ struct OutputSet {
     std::unique_ptr<FunctionBase<T>> fn;        // saved values + VJP; null once released
     std::vector<std::weak_ptr<Node<T>>> nodes;  // the outputs, in order
     std::vector<Shape> shapes;                  // their shapes (zeros for a missing gradient)
+};
+
+/// What register_hook (and nn::Module's hook registrations) return: remove() unregisters the
+/// hook. Removing twice, or after the tensor or module is gone, does nothing. Copies share the
+/// registration; dropping a handle does not remove its hook (as in PyTorch).
+class HookHandle {
+public:
+    HookHandle() = default;
+    explicit HookHandle(std::function<void()> remover)
+        : state_(std::make_shared<std::function<void()>>(std::move(remover))) {}
+    /// Unregisters the hook (once).
+    void remove() {
+        if (state_ && *state_) {
+            auto f = std::move(*state_);
+            *state_ = nullptr;
+            f();
+        }
+    }
+    /// True until remove() was called (on this handle or a copy).
+    bool active() const { return state_ && *state_; }
+
+private:
+    std::shared_ptr<std::function<void()>> state_;
 };
 
 /// A cheap, copyable handle (shared ownership) to a node of the graph: a value, its gradient and,
@@ -92,6 +117,30 @@ public:
     /// Keeps the gradient of a non-leaf tensor after backward (for teaching and debugging).
     Tensor& retain_grad();
 
+    /// A gradient hook: sees the gradient of a tensor and returns a replacement (same shape) or
+    /// an undefined Tensor to leave it as it is.
+    using GradHook = std::function<Tensor(const Tensor& grad)>;
+    /// Calls `hook` with this tensor's gradient every time backward() or grad() computes it
+    /// (PyTorch's Tensor.register_hook; Note [gradient hooks] in tape.cpp): the whole gradient,
+    /// summed over every use of the tensor, before it is accumulated into .grad (a leaf, or
+    /// retain_grad), captured by grad(), or passed on to the op that made the tensor. `hook`
+    /// returns a Tensor (the replacement, or undefined to keep the gradient) or nothing (it only
+    /// looks). Hooks run in registration order, each seeing the result of the one before. Under
+    /// create_graph the gradient carries a graph and a replacement built from it is
+    /// differentiated too. ValueError on a tensor that does not require grad; ShapeError, from
+    /// backward, for a replacement of another shape.
+    template <class F>
+    HookHandle register_hook(F hook) {
+        if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>) {
+            return add_hook([hook = std::move(hook)](const Tensor& g) mutable {
+                hook(g);
+                return Tensor();
+            });
+        } else {
+            return add_hook(GradHook(std::move(hook)));
+        }
+    }
+
     /// Backpropagates from this tensor: a scalar, or any shape with an explicit gradient `g` of
     /// the same shape. Gradients accumulate into every leaf that requires grad.
     void backward(const Tensor& g = Tensor(), bool retain_graph = false,
@@ -122,6 +171,7 @@ public:
 
 private:
     Node<T>& checked() const;
+    HookHandle add_hook(GradHook hook);
     std::shared_ptr<Node<T>> node_;
 };
 
@@ -160,6 +210,8 @@ struct Node {
     bool retains_grad = false;
     bool released = false;  // saved values freed by a backward without retain_graph
     detail::LiveNodeCount counted;
+    // Gradient hooks in registration order, with the id their handle removes (null: none).
+    std::unique_ptr<std::vector<std::pair<std::uint64_t, typename Tensor<T>::GradHook>>> hooks;
     std::string name;
     const char* site = nullptr;  // anomaly mode: the AnomalyLabel it was recorded under
 

@@ -1,6 +1,7 @@
 #include "nn/module.hpp"
 
 #include "autograd/io.hpp"
+#include "autograd/ops/hook.hpp"
 
 #include <fmt/format.h>
 
@@ -113,14 +114,140 @@ auto Module<T>::recorded(Run&& run) {
     return y;
 }
 
+// Note [module hooks]
+// A module runs its hooks around forward in PyTorch's order: the forward pre-hooks (which may
+// replace the inputs), forward, the forward hooks (which may replace the outputs). With backward
+// hooks registered (and grad mode on) it also wraps the inputs and then the outputs in one
+// backward_hook op each (autograd/ops/hook.hpp; PyTorch's BackwardHookFunction): the outputs'
+// op runs first in backward, with every output's gradient, calls the backward pre-hooks and
+// keeps the gradients; the inputs' op runs once the gradients of all the inputs are in, and calls
+// the full backward hooks with them and the kept output gradients. When no input requires grad
+// there is no inputs' op, and the full hooks run from the outputs' op with undefined input
+// gradients (PyTorch passes None). Both ops show on the tape. A hook of each kind runs in
+// registration order; removing one (HookHandle::remove) takes effect from the next call.
+template <class T>
+struct Module<T>::Hooks {
+    template <class F>
+    using List = std::vector<std::pair<std::uint64_t, F>>;
+    List<ForwardPreHook> forward_pre;
+    List<ForwardHook> forward;
+    List<BackwardPreHook> backward_pre;
+    List<BackwardHook> backward;
+    std::uint64_t next_id = 0;
+
+    bool empty() const {
+        return forward_pre.empty() && forward.empty() && backward_pre.empty() && backward.empty();
+    }
+};
+
+namespace {
+template <class Hooks, class List, class F>
+HookHandle add_hook(const std::shared_ptr<Hooks>& hooks, List Hooks::*list, F hook,
+                    const char* fn) {
+    if (!hook) throw ValueError(fmt::format("{}: the hook is empty", fn));
+    const std::uint64_t id = ++hooks->next_id;
+    ((*hooks).*list).emplace_back(id, std::move(hook));
+    return HookHandle([weak = std::weak_ptr<Hooks>(hooks), list, id] {
+        if (const auto h = weak.lock()) {
+            auto& l = (*h).*list;
+            l.erase(
+                std::remove_if(l.begin(), l.end(), [id](const auto& e) { return e.first == id; }),
+                l.end());
+        }
+    });
+}
+}  // namespace
+
+template <class T>
+HookHandle Module<T>::register_forward_pre_hook(ForwardPreHook hook) {
+    if (!hooks_) hooks_ = std::make_shared<Hooks>();
+    return add_hook(hooks_, &Hooks::forward_pre, std::move(hook), "register_forward_pre_hook");
+}
+
+template <class T>
+HookHandle Module<T>::register_forward_hook(ForwardHook hook) {
+    if (!hooks_) hooks_ = std::make_shared<Hooks>();
+    return add_hook(hooks_, &Hooks::forward, std::move(hook), "register_forward_hook");
+}
+
+template <class T>
+HookHandle Module<T>::register_full_backward_pre_hook(BackwardPreHook hook) {
+    if (!hooks_) hooks_ = std::make_shared<Hooks>();
+    return add_hook(hooks_, &Hooks::backward_pre, std::move(hook),
+                    "register_full_backward_pre_hook");
+}
+
+template <class T>
+HookHandle Module<T>::register_full_backward_hook(BackwardHook hook) {
+    if (!hooks_) hooks_ = std::make_shared<Hooks>();
+    return add_hook(hooks_, &Hooks::backward, std::move(hook), "register_full_backward_hook");
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::hooked(std::vector<Tensor<T>> inputs, bool single) {
+    const std::shared_ptr<Hooks> hooks = hooks_;  // a hook may remove hooks meanwhile
+    for (const auto& [id, hook] : typename Hooks::template List<ForwardPreHook>(hooks->forward_pre))
+        hook(*this, inputs);
+    const bool on_backward =
+        grad_enabled() && !(hooks->backward_pre.empty() && hooks->backward.empty());
+    // The gradients of the outputs, kept by the outputs' op for the full hooks.
+    auto grad_outputs = std::make_shared<std::vector<Tensor<T>>>();
+    const auto full_hooks = [this, hooks, grad_outputs](std::vector<Tensor<T>>& grad_inputs) {
+        for (const auto& [id, hook] : typename Hooks::template List<BackwardHook>(hooks->backward))
+            hook(*this, grad_inputs, *grad_outputs);
+    };
+    bool inputs_wrapped = false;
+    if (on_backward) {
+        for (const auto& x : inputs)
+            inputs_wrapped = inputs_wrapped || (x.defined() && x.requires_grad());
+        inputs = backward_hook<T>(inputs, full_hooks);
+    }
+    std::vector<Tensor<T>> outputs;
+    if (single) {
+        if (inputs.size() != 1) {
+            throw ValueError(fmt::format("{}: a forward pre-hook left {} inputs for forward(x)",
+                                         snake_case(type_name()), inputs.size()));
+        }
+        outputs = {forward(inputs[0])};
+    } else {
+        outputs = forward_list(inputs);
+    }
+    for (const auto& [id, hook] : typename Hooks::template List<ForwardHook>(hooks->forward))
+        hook(*this, inputs, outputs);
+    if (on_backward) {
+        const std::size_t n_inputs = inputs.size();
+        outputs = backward_hook<T>(outputs, [this, hooks, grad_outputs, full_hooks, inputs_wrapped,
+                                             n_inputs](std::vector<Tensor<T>>& grads) {
+            for (const auto& [id, hook] :
+                 typename Hooks::template List<BackwardPreHook>(hooks->backward_pre))
+                hook(*this, grads);
+            *grad_outputs = grads;
+            if (!inputs_wrapped) {
+                std::vector<Tensor<T>> none(n_inputs);
+                full_hooks(none);
+            }
+        });
+    }
+    return outputs;
+}
+
 template <class T>
 Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
-    return recorded([&] { return forward(x); });
+    if (!hooks_ || hooks_->empty()) return recorded([&] { return forward(x); });
+    return recorded([&] {
+        std::vector<Tensor<T>> ys = hooked({x}, true);
+        if (ys.size() != 1) {
+            throw ValueError(fmt::format("{}: a forward hook left {} outputs for forward(x)",
+                                         snake_case(type_name()), ys.size()));
+        }
+        return ys[0];
+    });
 }
 
 template <class T>
 std::vector<Tensor<T>> Module<T>::operator()(const std::vector<Tensor<T>>& inputs) {
-    return recorded([&] { return forward_list(inputs); });
+    if (!hooks_ || hooks_->empty()) return recorded([&] { return forward_list(inputs); });
+    return recorded([&] { return hooked(inputs, false); });
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 
 #include "autograd/tensor.hpp"
 
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -62,6 +63,35 @@ public:
         return (*this)(std::vector<Tensor<T>>(inputs));
     }
 
+    // ---- hooks (Note [module hooks] in module.cpp; PyTorch's names and order) ----
+
+    /// Called before forward with the inputs, which it may replace in place.
+    using ForwardPreHook = std::function<void(Module& module, std::vector<Tensor<T>>& inputs)>;
+    /// Called after forward with the inputs and the outputs, which it may replace in place.
+    using ForwardHook = std::function<void(Module& module, const std::vector<Tensor<T>>& inputs,
+                                           std::vector<Tensor<T>>& outputs)>;
+    /// Called during backward with the gradients of the module's outputs (zeros for an output
+    /// backward did not reach), which it may replace in place before they flow into the module.
+    using BackwardPreHook =
+        std::function<void(Module& module, std::vector<Tensor<T>>& grad_outputs)>;
+    /// Called during backward once the gradients of the module's inputs are computed, with them
+    /// (undefined for an input that does not require grad) and the gradients of its outputs;
+    /// it may replace the input gradients in place.
+    using BackwardHook = std::function<void(Module& module, std::vector<Tensor<T>>& grad_inputs,
+                                            const std::vector<Tensor<T>>& grad_outputs)>;
+
+    /// Registers a hook run before every forward of this module (PyTorch's
+    /// register_forward_pre_hook). Hooks of one kind run in registration order.
+    HookHandle register_forward_pre_hook(ForwardPreHook hook);
+    /// Registers a hook run after every forward (register_forward_hook): to look at or record
+    /// activations, or to replace the outputs.
+    HookHandle register_forward_hook(ForwardHook hook);
+    /// Registers a hook on the gradients of the outputs (register_full_backward_pre_hook).
+    HookHandle register_full_backward_pre_hook(BackwardPreHook hook);
+    /// Registers a hook on the gradients of the inputs and outputs (register_full_backward_hook).
+    /// The module must outlive the backward of every graph it made while the hook was there.
+    HookHandle register_full_backward_hook(BackwardHook hook);
+
     /// Parameters of this module and its children, depth first, in registration order.
     std::vector<Tensor<T>> parameters() const;
     /// The same with dotted names: "weight", "0.bias", "encoder.fc1.weight".
@@ -117,6 +147,11 @@ private:
     // Runs `run` (a forward) and reports its output shapes to an active summary().
     template <class Run>
     auto recorded(Run&& run);
+    // Runs forward (single: forward(inputs[0])) or forward_list through the hooks.
+    std::vector<Tensor<T>> hooked(std::vector<Tensor<T>> inputs, bool single);
+
+    struct Hooks;
+    std::shared_ptr<Hooks> hooks_;  // null until a hook is registered
 
     std::vector<std::pair<std::string, Tensor<T>>> params_;
     std::vector<std::pair<std::string, Tensor<T>>> buffers_;

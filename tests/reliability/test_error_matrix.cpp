@@ -9,6 +9,7 @@
 #include "autograd/ops/dropout.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/embedding.hpp"
+#include "autograd/ops/hook.hpp"
 #include "autograd/ops/index.hpp"
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/loss.hpp"
@@ -584,6 +585,13 @@ std::vector<Row> engine_rows() {
     using State = std::map<std::string, xt::xarray<T>>;
     return {
         // backward
+        {"backward_hook: a hook that leaves a gradient of another shape",
+         [] {
+             auto ys = backward_hook<T>({t({2, 3})},
+                                        [](std::vector<Tensor<T>>& gs) { gs[0] = ones<T>({3}); });
+             sum(ys[0]).backward();
+         },
+         shape_error, {"backward_hook:", "[3]", "[2, 3]"}},
         {"backward: a non-scalar output without a gradient",
          [] { mul(t({2, 3}), t({2, 3})).backward(); },
          plain_error, {"backward:", "[2, 3]", "pass a gradient"}},
