@@ -17,6 +17,7 @@ cases also record the momentum (SGD) or beta1 (Adam) of each group.
 """
 
 import os
+import subprocess
 import warnings
 
 import torch
@@ -122,6 +123,7 @@ def main():
     lines.append("}  // namespace schedule_fixtures")
     with open(OUT, "w") as f:
         f.write("\n".join(lines) + "\n")
+    subprocess.run(["clang-format", "-i", OUT], check=True)  # as scripts/check-style.sh wants
 
 
 if __name__ == "__main__":
