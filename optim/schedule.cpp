@@ -238,6 +238,16 @@ OneCycleLR<T>::OneCycleLR(Optimizer<T>& optimizer, const OneCycleLROptions& opti
     } else {
         phases_ = {{pct * total - 1, 0, 1, 1, 0}, {total - 1, 1, 2, 0, 1}};
     }
+    double previous_end = 0;  // a phase of no steps divides by 0 (PyTorch: ZeroDivisionError)
+    for (std::size_t i = 0; i < phases_.size(); ++i) {
+        if (!(phases_[i].end_step > previous_end)) {
+            throw ValueError(fmt::format(
+                "{}: every phase needs more than 0 steps; got phase {} ending at step {} (from {}) "
+                "with pct_start={}, total_steps={}",
+                name, i + 1, phases_[i].end_step, previous_end, pct, total));
+        }
+        previous_end = phases_[i].end_step;
+    }
     for (std::size_t g = 0; g < groups; ++g) {
         const double max_lr = max_lrs.size() == 1 ? max_lrs[0] : max_lrs[g];
         check_at_least(name, "max_lr", max_lr, 0);
@@ -281,10 +291,13 @@ void OneCycleLR<T>::apply() {
                     anneal(lrs_[g][std::size_t(p.start_lr)], lrs_[g][std::size_t(p.end_lr)], pct);
                 this->optimizer_->set_group_lr(g, std::max(lr, 0.0));
                 if (options_.cycle_momentum()) {
-                    // start_momentum / end_momentum: 1 = max_momentum, 0 = base_momentum
+                    // start_momentum / end_momentum: 1 = max_momentum, 0 = base_momentum. The
+                    // same extrapolation kept between the two (Adam's beta1 must stay < 1).
+                    const double m = anneal(momenta[p.start_momentum == 1 ? 0 : 1],
+                                            momenta[p.end_momentum == 1 ? 0 : 1], pct);
                     this->optimizer_->set_group_momentum(
-                        g, anneal(momenta[p.start_momentum == 1 ? 0 : 1],
-                                  momenta[p.end_momentum == 1 ? 0 : 1], pct));
+                        g, std::clamp(m, std::min(momenta[0], momenta[1]),
+                                      std::max(momenta[0], momenta[1])));
                 }
                 break;
             }

@@ -263,9 +263,9 @@ private:
 /// moves the opposite way between max_momentum and base_momentum. Sets each group's
 /// initial_lr, lr and momentum at construction. The step after the last batch (step
 /// total_steps) extrapolates past the last phase, as PyTorch's; where a linear anneal would go
-/// below 0 there, the lr is 0. Stepping more than total_steps times is a ValueError, as are
-/// arguments out of range and cycle_momentum with an optimizer that has no momentum (Adagrad,
-/// L-BFGS).
+/// below 0 there, the lr is 0 (and the momentum stays between base_momentum and max_momentum).
+/// Stepping more than total_steps times is a ValueError, as are arguments out of range and
+/// cycle_momentum with an optimizer that has no momentum (Adagrad, L-BFGS).
 template <class T = float>
 class OneCycleLR : public LRScheduler<T> {
 public:

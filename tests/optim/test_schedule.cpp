@@ -270,3 +270,20 @@ TEST_CASE("ReduceLROnPlateau: state_dict restores the counters, so the reduction
                          "value)",
                          ValueError);
 }
+
+TEST_CASE("OneCycleLR: the step after the last batch keeps lr >= 0 and beta1 < 1") {
+    TwoGroups t(0.1, 0.02);
+    // linear, 3 steps: the last phase is 0.99 steps long, so step 3 extrapolates two phases
+    CHECK_THROWS_WITH_AS(OneCycleLR(t.adam, OneCycleLROptions(0.01, 2).pct_start(0.5)),
+                         doctest::Contains("one_cycle_lr: every phase needs more than 0 steps"),
+                         ValueError);
+    OneCycleLR scheduler(t.adam, OneCycleLROptions(0.01, 3)
+                                     .pct_start(0.67)
+                                     .anneal_strategy(Anneal::linear)
+                                     .max_momentum(0.99)
+                                     .base_momentum(0.5));
+    for (int step = 0; step < 3; ++step)
+        scheduler.step();  // PyTorch, at step 3: lr < 0, beta1 = 0.5 + 0.49·2.01 > 1
+    CHECK(t.adam.group_lr(0) == 0);
+    CHECK(t.adam.group_momentum(0) == 0.99);
+}
