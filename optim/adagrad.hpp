@@ -58,14 +58,23 @@ private:
 ///   g ← ∇θ + λ·θ
 ///   sum ← sum + g²
 ///   θ ← θ − γ̃·g / (√sum + ε)
-/// Parameters: leaves of any shape. Throws ValueError for any option < 0.
+/// Parameters: leaves of any shape, in one list or in groups (Note [parameter groups]). Throws
+/// ValueError for any option < 0. State: state.<i>.sum, step.
 template <class T = float>
 class Adagrad : public Optimizer<T> {
 public:
+    using Group = ParamGroup<T, AdagradOptions>;
+
+    /// One group: every parameter with `options`.
     Adagrad(std::vector<Tensor<T>> params, const AdagradOptions& options = AdagradOptions());
+    /// Several groups; a group without options of its own takes `defaults`.
+    Adagrad(std::vector<Group> groups, const AdagradOptions& defaults = AdagradOptions());
 
     using Optimizer<T>::step;
     void step() override;
+
+    /// The options of group g (its lr is group_lr(g), which schedules change).
+    const AdagradOptions& group_options(std::size_t g) const { return options_.at(g); }
 
 private:
     struct State {
@@ -73,8 +82,12 @@ private:
         std::int64_t step = 0;
     };
 
-    AdagradOptions options_;
-    std::vector<State> state_;
+    void check(const AdagradOptions& options, std::size_t g) const;
+    void save_state(typename Optimizer<T>::StateDict& out) const override;
+    std::function<void()> load_state(detail::StateReader<T>& in) override;
+
+    std::vector<AdagradOptions> options_;  // per group
+    std::vector<State> state_;             // per parameter
 };
 
 }  // namespace xgrad::optim

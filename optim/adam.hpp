@@ -78,28 +78,59 @@ struct AdamHyper {
 template <class T>
 void adam_update(T* theta, const T* grad, std::size_t n, AdamState<T>& s, const AdamHyper& h);
 
+/// The hyperparameters of `options` (decoupled: AdamW's weight decay).
+template <class Options>
+AdamHyper hyper_of(const AdamOptionsBase<Options>& options, bool decoupled) {
+    return AdamHyper{options.lr(),  options.betas().first,  options.betas().second,
+                     options.eps(), options.weight_decay(), options.amsgrad(),
+                     decoupled};
+}
+
 /// What Adam and AdamW share: the update (see Adam) and its per-parameter state. With
 /// `decoupled` (AdamW) the weight decay shrinks θ instead of entering the gradient. Throws
-/// ValueError for lr, eps or weight_decay < 0 and for betas outside [0, 1).
+/// ValueError for lr, eps or weight_decay < 0 and for betas outside [0, 1). State:
+/// state.<i>.exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad), step.
 template <class T>
 class AdamBase : public Optimizer<T> {
 public:
     using Optimizer<T>::step;
     void step() override;
 
+    bool has_momentum() const override { return true; }
+    /// β1 of group g.
+    double group_momentum(std::size_t g) const override { return hyper_.at(g).beta1; }
+    /// Sets β1 of group g, in [0, 1).
+    void set_group_momentum(std::size_t g, double beta1) override;
+
 protected:
     template <class Options>
-    AdamBase(const char* name, std::vector<Tensor<T>> params,
-             const AdamOptionsBase<Options>& options, bool decoupled)
-        : AdamBase(name, std::move(params),
-                   AdamHyper{options.lr(), options.betas().first, options.betas().second,
-                             options.eps(), options.weight_decay(), options.amsgrad(), decoupled}) {
-    }
+    AdamBase(const char* name, const std::vector<ParamGroup<T, Options>>& groups,
+             const Options& defaults, bool decoupled)
+        : AdamBase(name, Optimizer<T>::params_of(groups),
+                   hypers_of(Optimizer<T>::options_of(groups, defaults), decoupled)) {}
 
 private:
-    AdamBase(const char* name, std::vector<Tensor<T>> params, const AdamHyper& hyper);
+    template <class Options>
+    static std::vector<AdamHyper> hypers_of(const std::vector<Options>& options, bool decoupled) {
+        std::vector<AdamHyper> out;
+        for (const auto& o : options)
+            out.push_back(hyper_of(o, decoupled));
+        return out;
+    }
+    static std::vector<double> lrs(const std::vector<AdamHyper>& hyper) {
+        std::vector<double> out;
+        for (const auto& h : hyper)
+            out.push_back(h.lr);
+        return out;
+    }
 
-    AdamHyper hyper_;  // lr is the optimizer's, read at each step (schedules change it)
+    AdamBase(const char* name, std::vector<std::vector<Tensor<T>>> groups,
+             std::vector<AdamHyper> hyper);
+    void check(const AdamHyper& h, std::size_t g) const;
+    void save_state(typename Optimizer<T>::StateDict& out) const override;
+    std::function<void()> load_state(StateReader<T>& in) override;
+
+    std::vector<AdamHyper> hyper_;  // per group; lr is the base class's (schedules change it)
     std::vector<AdamState<T>> state_;
 };
 
@@ -118,12 +149,18 @@ public:
 ///   m̂ = m / (1 − β1^t)
 ///   v̂ = v / (1 − β2^t), or with amsgrad v_max ← max(v_max, v), v̂ = v_max / (1 − β2^t)
 ///   θ ← θ − γ·m̂ / (√v̂ + ε)
-/// Parameters: leaves of any shape. Throws ValueError for lr, eps or weight_decay < 0 and for
-/// betas outside [0, 1).
+/// Parameters: leaves of any shape, in one list or in groups. Throws ValueError for lr, eps or
+/// weight_decay < 0 and for betas outside [0, 1).
 template <class T = float>
 class Adam : public detail::AdamBase<T> {
 public:
+    using Group = ParamGroup<T, AdamOptions>;
+
+    /// One group: every parameter with `options`.
     Adam(std::vector<Tensor<T>> params, const AdamOptions& options = AdamOptions());
+    /// Several groups (Note [parameter groups]); a group without options of its own takes
+    /// `defaults`.
+    Adam(const std::vector<Group>& groups, const AdamOptions& defaults = AdamOptions());
 };
 
 }  // namespace xgrad::optim

@@ -16,12 +16,18 @@ public:
 /// AdamW (PyTorch's torch.optim.AdamW): Adam's update (see Adam) with the weight decay
 /// decoupled from the gradient, so it reaches neither moment:
 ///   θ ← θ − γ·λ·θ, then Adam's step with g = ∇θ (no λ·θ term).
-/// Parameters: leaves of any shape. Throws ValueError for lr, eps or weight_decay < 0 and for
-/// betas outside [0, 1).
+/// Parameters: leaves of any shape, in one list or in groups. Throws ValueError for lr, eps or
+/// weight_decay < 0 and for betas outside [0, 1).
 template <class T = float>
 class AdamW : public detail::AdamBase<T> {
 public:
+    using Group = ParamGroup<T, AdamWOptions>;
+
+    /// One group: every parameter with `options`.
     AdamW(std::vector<Tensor<T>> params, const AdamWOptions& options = AdamWOptions());
+    /// Several groups (Note [parameter groups]); a group without options of its own takes
+    /// `defaults`.
+    AdamW(const std::vector<Group>& groups, const AdamWOptions& defaults = AdamWOptions());
 };
 
 }  // namespace xgrad::optim

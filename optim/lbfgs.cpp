@@ -208,7 +208,27 @@ LineSearchResult strong_wolfe(Obj&& obj, double t, const std::vector<T>& d, doub
 
 template <class T>
 LBFGS<T>::LBFGS(std::vector<Tensor<T>> params, const LBFGSOptions& options)
-    : Optimizer<T>("lbfgs", std::move(params), options.lr()), options_(options) {
+    : LBFGS(std::vector<Group>{Group(std::move(params))}, options) {}
+
+template <class T>
+LBFGS<T>::LBFGS(std::vector<Group> groups, const LBFGSOptions& defaults)
+    : Optimizer<T>("lbfgs", Optimizer<T>::params_of(groups),
+                   Optimizer<T>::lrs_of(groups, defaults)),
+      options_(groups.empty() || !groups[0].options ? defaults : *groups[0].options) {
+    if (groups.size() != 1) {
+        throw ValueError(
+            fmt::format("lbfgs: takes one parameter group (as PyTorch's L-BFGS); got {}; pass "
+                        "every parameter in one list",
+                        groups.size()));
+    }
+    check(options_);
+    for (const auto& p : this->params_)
+        numel_ += p.size();
+    al_.resize(std::size_t(options_.history_size()));
+}
+
+template <class T>
+void LBFGS<T>::check(const LBFGSOptions& options) const {
     auto at_least_one = [](const char* what, int v) {
         if (v < 1) {
             throw ValueError(fmt::format("lbfgs: {} must be >= 1; got {}={}", what, what, v));
@@ -219,9 +239,103 @@ LBFGS<T>::LBFGS(std::vector<Tensor<T>> params, const LBFGSOptions& options)
     at_least_one("history_size", options.history_size());
     this->check_non_negative("tolerance_grad", options.tolerance_grad());
     this->check_non_negative("tolerance_change", options.tolerance_change());
-    for (const auto& p : this->params_)
-        numel_ += p.size();
-    al_.resize(std::size_t(options.history_size()));
+}
+
+template <class T>
+void LBFGS<T>::save_state(typename Optimizer<T>::StateDict& out) const {
+    const LBFGSOptions& o = options_;
+    out["param_groups.0.max_iter"] = detail::scalar_array(o.max_iter());
+    out["param_groups.0.max_eval"] = detail::scalar_array(o.max_eval());
+    out["param_groups.0.tolerance_grad"] = detail::scalar_array(o.tolerance_grad());
+    out["param_groups.0.tolerance_change"] = detail::scalar_array(o.tolerance_change());
+    out["param_groups.0.history_size"] = detail::scalar_array(o.history_size());
+    out["param_groups.0.line_search"] =
+        detail::scalar_array(o.line_search() == LineSearch::strong_wolfe);
+    if (this->params_.empty() || func_evals_ == 0) return;
+    auto vec = [](const Vec& v) {
+        xt::xarray<double> a = xt::xarray<double>::from_shape({v.size()});
+        std::copy(v.begin(), v.end(), a.begin());
+        return a;
+    };
+    auto mat = [&](const std::deque<Vec>& rows) {
+        xt::xarray<double> a = xt::xarray<double>::from_shape({rows.size(), numel_});
+        for (std::size_t r = 0; r < rows.size(); ++r)
+            std::copy(rows[r].begin(), rows[r].end(), a.begin() + std::ptrdiff_t(r * numel_));
+        return a;
+    };
+    out["state.0.func_evals"] = detail::scalar_array(double(func_evals_));
+    out["state.0.n_iter"] = detail::scalar_array(double(n_iter_));
+    out["state.0.t"] = detail::scalar_array(t_);
+    out["state.0.H_diag"] = detail::scalar_array(h_diag_);
+    out["state.0.d"] = vec(d_);
+    out["state.0.prev_flat_grad"] = vec(prev_flat_grad_);
+    out["state.0.old_dirs"] = mat(old_dirs_);
+    out["state.0.old_stps"] = mat(old_stps_);
+    xt::xarray<double> ro = xt::xarray<double>::from_shape({ro_.size()});
+    std::copy(ro_.begin(), ro_.end(), ro.begin());
+    out["state.0.ro"] = std::move(ro);
+}
+
+template <class T>
+std::function<void()> LBFGS<T>::load_state(detail::StateReader<T>& in) {
+    LBFGSOptions o;
+    o.lr(this->lr())
+        .max_iter(int(in.group(0, "max_iter")))
+        .max_eval(int(in.group(0, "max_eval")))
+        .tolerance_grad(in.group(0, "tolerance_grad"))
+        .tolerance_change(in.group(0, "tolerance_change"))
+        .history_size(int(in.group(0, "history_size")))
+        .line_search(in.group(0, "line_search") != 0 ? LineSearch::strong_wolfe : LineSearch::none);
+    check(o);
+    struct Loaded {
+        std::int64_t n_iter = 0, func_evals = 0;
+        Vec d, prev_flat_grad;
+        double t = 0, h_diag = 1;
+        std::deque<Vec> old_dirs, old_stps;
+        std::deque<double> ro;
+    } s;
+    if (!this->params_.empty() && in.has_state(0, "func_evals")) {
+        auto vec = [&](const xt::xarray<T>& a) { return Vec(a.begin(), a.end()); };
+        s.func_evals = in.count(0, "func_evals");
+        s.n_iter = in.count(0, "n_iter");
+        s.t = in.scalar(in.state_key(0, "t"));
+        s.h_diag = in.scalar(in.state_key(0, "H_diag"));
+        // d and prev_flat_grad are empty when no iteration has run yet
+        const std::size_t n = s.n_iter > 0 ? numel_ : 0;
+        s.d = vec(in.array(0, "d", {n}));
+        s.prev_flat_grad = vec(in.array(0, "prev_flat_grad", {n}));
+        const std::size_t m = in.length(0, "ro");
+        if (m > std::size_t(o.history_size())) {
+            throw ValueError(
+                fmt::format("lbfgs: load_state_dict: the state holds {} pairs, more than "
+                            "history_size={}",
+                            m, o.history_size()));
+        }
+        const auto ro = in.array(0, "ro", {m});
+        s.ro.assign(ro.begin(), ro.end());
+        const auto dirs = in.array(0, "old_dirs", {m, numel_});
+        const auto stps = in.array(0, "old_stps", {m, numel_});
+        for (std::size_t r = 0; r < m; ++r) {
+            const auto row = std::ptrdiff_t(r * numel_);
+            s.old_dirs.emplace_back(dirs.begin() + row,
+                                    dirs.begin() + row + std::ptrdiff_t(numel_));
+            s.old_stps.emplace_back(stps.begin() + row,
+                                    stps.begin() + row + std::ptrdiff_t(numel_));
+        }
+    }
+    return [this, o, s = std::move(s)]() mutable {
+        options_ = o;
+        n_iter_ = s.n_iter;
+        func_evals_ = s.func_evals;
+        d_ = std::move(s.d);
+        prev_flat_grad_ = std::move(s.prev_flat_grad);
+        t_ = s.t;
+        h_diag_ = s.h_diag;
+        old_dirs_ = std::move(s.old_dirs);
+        old_stps_ = std::move(s.old_stps);
+        ro_ = std::move(s.ro);
+        al_.assign(std::size_t(o.history_size()), 0);
+    };
 }
 
 template <class T>

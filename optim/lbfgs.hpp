@@ -82,14 +82,21 @@ private:
 /// below tolerance_change. The history persists across steps. Where the L-BFGS direction is not
 /// a descent direction (round-off), the history is dropped and the step restarts from −g
 /// instead of stalling.
-/// Parameters: leaves of any shape. The closure zeroes the grads, computes the loss (one
-/// element), calls backward and returns the loss; it is called with grad mode on.
+/// Parameters: leaves of any shape, in one group (as PyTorch's, L-BFGS takes one group: a
+/// second is a ValueError). The closure zeroes the grads, computes the loss (one element), calls
+/// backward and returns the loss; it is called with grad mode on. State (under the first
+/// parameter, as PyTorch): state.0.d, t, old_dirs [m, n], old_stps [m, n], ro [m], H_diag,
+/// prev_flat_grad, n_iter, func_evals, n the number of elements of all parameters.
 template <class T = float>
 class LBFGS : public Optimizer<T> {
 public:
     using typename Optimizer<T>::Closure;
 
+    using Group = ParamGroup<T, LBFGSOptions>;
+
     LBFGS(std::vector<Tensor<T>> params, const LBFGSOptions& options = LBFGSOptions());
+    /// One group only; ValueError for more.
+    LBFGS(std::vector<Group> groups, const LBFGSOptions& defaults = LBFGSOptions());
 
     /// Runs one L-BFGS step (several iterations); returns the loss at the starting point.
     T step(const Closure& closure) override;
@@ -103,6 +110,10 @@ public:
 
 private:
     using Vec = std::vector<T>;
+
+    void check(const LBFGSOptions& options) const;
+    void save_state(typename Optimizer<T>::StateDict& out) const override;
+    std::function<void()> load_state(detail::StateReader<T>& in) override;
 
     double evaluate(const Closure& closure);
     void gather_flat_grad(Vec& out) const;

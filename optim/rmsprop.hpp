@@ -64,26 +64,43 @@ private:
 ///   with centered: g_avg ← α·g_avg + (1 − α)·g,   ṽ = v − g_avg²
 ///   with μ > 0: b ← μ·b + g / (√ṽ + ε),  θ ← θ − γ·b
 ///   else:       θ ← θ − γ·g / (√ṽ + ε)
-/// Parameters: leaves of any shape. Throws ValueError for lr, alpha, eps, weight_decay or
-/// momentum < 0.
+/// Parameters: leaves of any shape, in one list or in groups (Note [parameter groups]). Throws
+/// ValueError for lr, alpha, eps, weight_decay or momentum < 0. State: state.<i>.square_avg,
+/// grad_avg (centered), momentum_buffer (momentum > 0).
 template <class T = float>
 class RMSprop : public Optimizer<T> {
 public:
+    using Group = ParamGroup<T, RMSpropOptions>;
+
+    /// One group: every parameter with `options`.
     RMSprop(std::vector<Tensor<T>> params, const RMSpropOptions& options = RMSpropOptions());
+    /// Several groups; a group without options of its own takes `defaults`.
+    RMSprop(std::vector<Group> groups, const RMSpropOptions& defaults = RMSpropOptions());
 
     using Optimizer<T>::step;
     void step() override;
+
+    bool has_momentum() const override { return true; }
+    double group_momentum(std::size_t g) const override { return options_.at(g).momentum(); }
+    void set_group_momentum(std::size_t g, double momentum) override;
+
+    /// The options of group g (its lr is group_lr(g), which schedules change).
+    const RMSpropOptions& group_options(std::size_t g) const { return options_.at(g); }
 
 private:
     struct State {
         xt::xarray<T> square_avg;       // v
         xt::xarray<T> grad_avg;         // g_avg (centered only)
         xt::xarray<T> momentum_buffer;  // b (momentum only)
-        bool started = false;
+        bool started = false, has_grad_avg = false, has_momentum_buffer = false;
     };
 
-    RMSpropOptions options_;
-    std::vector<State> state_;
+    void check(const RMSpropOptions& options, std::size_t g) const;
+    void save_state(typename Optimizer<T>::StateDict& out) const override;
+    std::function<void()> load_state(detail::StateReader<T>& in) override;
+
+    std::vector<RMSpropOptions> options_;  // per group
+    std::vector<State> state_;             // per parameter
 };
 
 }  // namespace xgrad::optim

@@ -56,15 +56,28 @@ private:
 ///   b ← g on the first step, μ·b + (1 − τ)·g after          (when μ ≠ 0)
 ///   g ← g + μ·b with nesterov, b without                    (when μ ≠ 0)
 ///   θ ← θ − γ·g
-/// Parameters: leaves of any shape. Throws ValueError for lr, momentum or weight_decay < 0 and
-/// for nesterov without momentum > 0 and dampening 0.
+/// Parameters: leaves of any shape, in one list or in groups with options of their own (Note
+/// [parameter groups]). Throws ValueError for lr, momentum or weight_decay < 0 and for nesterov
+/// without momentum > 0 and dampening 0. State: state.<i>.momentum_buffer.
 template <class T = float>
 class SGD : public Optimizer<T> {
 public:
+    using Group = ParamGroup<T, SGDOptions>;
+
+    /// One group: every parameter with `options`.
     SGD(std::vector<Tensor<T>> params, const SGDOptions& options);
+    /// Several groups; a group without options of its own takes `defaults`.
+    SGD(std::vector<Group> groups, const SGDOptions& defaults);
 
     using Optimizer<T>::step;
     void step() override;
+
+    bool has_momentum() const override { return true; }
+    double group_momentum(std::size_t g) const override { return options_.at(g).momentum(); }
+    void set_group_momentum(std::size_t g, double momentum) override;
+
+    /// The options of group g (its lr is group_lr(g), which schedules change).
+    const SGDOptions& group_options(std::size_t g) const { return options_.at(g); }
 
 private:
     struct State {
@@ -72,8 +85,12 @@ private:
         bool started = false;
     };
 
-    SGDOptions options_;
-    std::vector<State> state_;
+    void check(const SGDOptions& options, std::size_t g) const;
+    void save_state(typename Optimizer<T>::StateDict& out) const override;
+    std::function<void()> load_state(detail::StateReader<T>& in) override;
+
+    std::vector<SGDOptions> options_;  // per group
+    std::vector<State> state_;         // per parameter
 };
 
 }  // namespace xgrad::optim
