@@ -313,6 +313,14 @@ std::vector<Row> op_rows() {
          value_error, {"gather:", "3", "[2, 3]"}},
         {"gather: negative index", [] { gather(t({2, 3}), 1, column({0, -1})); },
          value_error, {"gather:", "-1", "[2, 3]"}},
+        {"scatter_add: index out of range",
+         [] { scatter_add(t({2, 3}), 1, column({0, 3}), t({2, 1})); },
+         value_error, {"scatter_add:", "3", "[2, 3]"}},
+        {"scatter_add: src shorter than index",
+         [] { scatter_add(t({2, 3}), 1, Index{{0, 1}, {1, 2}}, t({2, 1})); },
+         shape_error, {"scatter_add:", "[2, 3]", "[2, 2]", "[2, 1]"}},
+        {"scatter_add: ranks", [] { scatter_add(t({2, 3}), 1, Index{0, 1}, t({2})); },
+         shape_error, {"scatter_add:", "[2, 3]", "[2]"}},
         {"index_select: out of range", [] { index_select(t({2, 3}), 1, {5}); },
          value_error, {"index_select:", "5", "[2, 3]"}},
         {"slice: step 0", [] { slice(t({4}), 0, 0, 4, 0); }, value_error, {"slice:", "step"}},
@@ -716,7 +724,7 @@ const std::set<std::string> no_bad_input = {
     "tanh",  // unary elementwise
     // inside VJPs
     "avg_pool2d_backward", "crop", "embedding_backward", "index_add", "max_pool2d_gather",
-    "max_unpool2d", "prod_others", "scatter_add", "slice_backward"};
+    "max_unpool2d", "prod_others", "slice_backward"};
 
 TEST_CASE("error matrix: every op the library records has a row, or a reason for none") {
     std::set<std::string> covered;
