@@ -19,6 +19,7 @@
 #include "autograd/ops/shape.hpp"
 #include "autograd/ops/softmax.hpp"
 #include "autograd/tape.hpp"
+#include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/dropout.hpp"
 #include "nn/embedding.hpp"
@@ -154,6 +155,11 @@ std::vector<Row> op_rows() {
         {"where: three shapes", [] { where(t({2, 1}), t({2, 3}), t({4, 3})); },
          shape_error, {"where:", "[2, 1]", "[2, 3]", "[4, 3]"}},
         {"clamp: lo > hi", [] { clamp(t({2}), T(1), T(0)); }, value_error, {"clamp:", "lo=1"}},
+        {"gelu: approximate", [] { gelu(t({2}), "fast"); }, value_error, {"gelu:", "\"fast\""}},
+        {"prelu: a slope per channel, wrong count", [] { prelu(t({2, 3}), t({4})); },
+         shape_error, {"prelu:", "[2, 3]", "[4]"}},
+        {"prelu: slopes for a 1-D input", [] { prelu(t({3}), t({3})); },
+         shape_error, {"prelu:", "[3]"}},
         // products
         {"matmul: inner sizes", [] { matmul(t({2, 3}), t({4, 5})); },
          shape_error, {"matmul:", "[2, 3]", "[4, 5]"}},
@@ -542,6 +548,15 @@ std::vector<Row> layer_rows() {
         {"LayerNorm: forward with the wrong width", [] { nn::LayerNorm<T>(3)(t({2, 4})); },
          shape_error, {"layer_norm:", "[2, 4]", "[3]"}},
         {"Dropout: p 1", [] { nn::Dropout<T>(T(1)); }, value_error, {"dropout:", "p=1"}},
+        // activations with attributes or parameters
+        {"GELU: approximate", [] { nn::GELU<T>("fast"); }, value_error, {"gelu:", "\"fast\""}},
+        {"PReLU: 0 parameters", [] { nn::PReLU<T>(0); },
+         value_error, {"prelu:", "num_parameters=0"}},
+        {"PReLU: forward with the wrong channels", [] { nn::PReLU<T>(3)(t({2, 4})); },
+         shape_error, {"prelu:", "[2, 4]", "[3]"}},
+        {"Dropout: p -0.1", [] { nn::Dropout<T>(T(-0.1)); }, value_error, {"dropout:", "p=-0.1"}},
+        {"Dropout2d: p 1.5", [] { nn::Dropout2d<T>(T(1.5)); },
+         value_error, {"dropout2d:", "p=1.5"}},
         // recurrent layers and cells
         {"RNN: hidden 0", [] { nn::RNN<T>(RNNOptions(3, 0)); },
          value_error, {"rnn:", "hidden_size=0"}},
@@ -720,7 +735,7 @@ std::vector<Row> engine_rows() {
 // Ops with no row of their own, and why: any input is valid (unary elementwise ops take every
 // shape), or the op is only called by the engine, inside another op's VJP.
 const std::set<std::string> no_bad_input = {
-    "abs", "elu", "exp", "leaky_relu", "log", "neg", "relu", "sigmoid", "softplus", "sqrt",
+    "abs", "elu", "erf", "exp", "leaky_relu", "log", "neg", "relu", "sigmoid", "softplus", "sqrt",
     "tanh",  // unary elementwise
     // inside VJPs
     "avg_pool2d_backward", "crop", "embedding_backward", "index_add", "max_pool2d_gather",
