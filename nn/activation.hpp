@@ -3,6 +3,7 @@
 #include "nn/module.hpp"
 
 #include <cstddef>
+#include <string>
 
 // Activation layers: stateless modules around the elementwise ops (no parameters).
 namespace xgrad::nn {
@@ -52,6 +53,52 @@ public:
 
 private:
     T alpha_;
+};
+
+/// GELU, x·Φ(x); approximate "tanh" uses the tanh formula (xgrad::gelu), "none" the exact erf one.
+template <class T = float>
+class GELU : public Module<T> {
+public:
+    explicit GELU(std::string approximate = "none");
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "GELU"; }
+    std::string extra_repr() const override;
+
+private:
+    std::string approximate_;
+};
+
+/// SiLU (swish), x·σ(x).
+template <class T = float>
+class SiLU : public Module<T> {
+public:
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "SiLU"; }
+};
+
+/// SELU, scale·elu(x, alpha) with PyTorch's constants.
+template <class T = float>
+class SELU : public Module<T> {
+public:
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "SELU"; }
+};
+
+/// PReLU: x for x > 0, w·x otherwise, with learnable slopes: one shared (num_parameters = 1, the
+/// default) or one per channel of axis 1 (num_parameters = C), each initialised to `init` (0.25,
+/// as PyTorch). Parameters: weight [num_parameters].
+template <class T = float>
+class PReLU : public Module<T> {
+public:
+    explicit PReLU(std::size_t num_parameters = 1, T init = T(0.25));
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string type_name() const override { return "PReLU"; }
+    std::string extra_repr() const override;
+
+    const Tensor<T>& weight() const { return weight_; }
+
+private:
+    Tensor<T> weight_;
 };
 
 /// softmax along `axis` (the last by default).

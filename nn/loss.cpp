@@ -22,6 +22,9 @@ Tensor<T> reduce(const Tensor<T>& losses, Reduction reduction) {
             return sum(losses);
         case Reduction::none:
             return losses;
+        case Reduction::batchmean:  // Σ / batch size (axis 0; 1 for a 0-d input)
+            return div(sum(losses),
+                       scalar<T>(static_cast<T>(losses.dim() == 0 ? 1 : losses.shape()[0])));
     }
     return losses;
 }
@@ -51,6 +54,49 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
     check_same_shape("mse_loss", pred, "pred", target, "target");
     auto d = pred - target;
     return reduce(d * d, reduction);
+}
+
+template <class T>
+Tensor<T> l1_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction) {
+    check_same_shape("l1_loss", pred, "pred", target, "target");
+    return reduce(abs(pred - target), reduction);
+}
+
+template <class T>
+Tensor<T> huber_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction, T delta) {
+    check_same_shape("huber_loss", pred, "pred", target, "target");
+    if (!(delta > 0)) {
+        throw ValueError(fmt::format("huber_loss: delta must be > 0; got delta={}", delta));
+    }
+    auto d = pred - target;
+    auto a = abs(d);
+    // NOTE: the two pieces meet with equal value and slope at |d| = delta.
+    return reduce(where(le(a, scalar(delta)), T(0.5) * d * d, delta * (a - T(0.5) * delta)),
+                  reduction);
+}
+
+template <class T>
+Tensor<T> smooth_l1_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction,
+                         T beta) {
+    check_same_shape("smooth_l1_loss", pred, "pred", target, "target");
+    if (!(beta >= 0)) {
+        throw ValueError(fmt::format("smooth_l1_loss: beta must be >= 0; got beta={}", beta));
+    }
+    auto d = pred - target;
+    auto a = abs(d);
+    if (beta == T(0)) return reduce(a, reduction);
+    return reduce(where(lt(a, scalar(beta)), (T(0.5) / beta) * d * d, a - T(0.5) * beta),
+                  reduction);
+}
+
+template <class T>
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
+                 bool log_target) {
+    check_same_shape("kl_div", input, "input", target, "target");
+    if (log_target) return reduce(exp(target) * (target - input), reduction);
+    // NOTE: p·log p is 0 at p = 0 (PyTorch's xlogy): log reads 1 there, so no 0·(−inf).
+    const auto safe = where(gt(target, scalar(T(0))), target, scalar(T(1)));
+    return reduce(target * log(safe) - target * input, reduction);
 }
 
 template <class T>
@@ -99,6 +145,22 @@ Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Tensor
 }
 
 template <class T>
+Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Index& labels,
+                                           const CrossEntropyOptions& options) {
+    // cross_entropy checks too, but an error should name the function the user called.
+    check_class_labels("sparse_categorical_cross_entropy", logits, labels, options.ignore_index());
+    check_cross_entropy_options("sparse_categorical_cross_entropy", logits.shape(), options);
+    return xgrad::cross_entropy(logits, labels, options);
+}
+
+template <class T>
+Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Tensor<T>& labels,
+                                           const CrossEntropyOptions& options) {
+    return sparse_categorical_cross_entropy(
+        logits, to_index(labels, "sparse_categorical_cross_entropy"), options);
+}
+
+template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Index& labels, Reduction reduction) {
     check_class_labels("nll_loss", log_probs, labels);
     return reduce(pick_negative(log_probs, labels), reduction);
@@ -120,6 +182,14 @@ Index to_index(const Tensor<T>& labels, const char* op) {
 
 #define XGRAD_INSTANTIATE(T)                                                                \
     template Tensor<T> mse_loss(const Tensor<T>&, const Tensor<T>&, Reduction);             \
+    template Tensor<T> l1_loss(const Tensor<T>&, const Tensor<T>&, Reduction);              \
+    template Tensor<T> huber_loss(const Tensor<T>&, const Tensor<T>&, Reduction, T);        \
+    template Tensor<T> smooth_l1_loss(const Tensor<T>&, const Tensor<T>&, Reduction, T);    \
+    template Tensor<T> kl_div(const Tensor<T>&, const Tensor<T>&, Reduction, bool);         \
+    template Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>&, const Index&,     \
+                                                        const CrossEntropyOptions&);        \
+    template Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>&, const Tensor<T>&, \
+                                                        const CrossEntropyOptions&);        \
     template Tensor<T> binary_cross_entropy(const Tensor<T>&, const Tensor<T>&, Reduction); \
     template Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>&, const Tensor<T>&, \
                                                         Reduction);                         \

@@ -11,13 +11,42 @@
 // default), sums, or returns the per-element/per-example losses (none).
 namespace xgrad::nn {
 
-/// mean, sum or none (autograd/ops/loss.hpp).
+/// mean, sum, none or batchmean (autograd/ops/loss.hpp).
 using Reduction = xgrad::Reduction;
+/// weight, ignore_index, label_smoothing, reduction (autograd/ops/loss.hpp).
+using CrossEntropyOptions = xgrad::CrossEntropyOptions;
 
 /// Mean squared error: (pred − target)²; shapes must match.
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target,
                    Reduction reduction = Reduction::mean);
+
+/// Mean absolute error: |pred − target|; shapes must match.
+template <class T>
+Tensor<T> l1_loss(const Tensor<T>& pred, const Tensor<T>& target,
+                  Reduction reduction = Reduction::mean);
+
+/// Huber loss with d = pred − target: ½d² where |d| ≤ delta, delta·(|d| − ½delta) elsewhere;
+/// shapes must match, delta > 0 (ValueError).
+template <class T>
+Tensor<T> huber_loss(const Tensor<T>& pred, const Tensor<T>& target,
+                     Reduction reduction = Reduction::mean, T delta = T(1));
+
+/// Smooth L1 loss with d = pred − target: ½d²/beta where |d| < beta, |d| − ½beta elsewhere;
+/// beta = 0 is l1_loss, beta < 0 a ValueError. huber_loss(delta) = delta·smooth_l1_loss(beta =
+/// delta).
+template <class T>
+Tensor<T> smooth_l1_loss(const Tensor<T>& pred, const Tensor<T>& target,
+                         Reduction reduction = Reduction::mean, T beta = T(1));
+
+/// Kullback-Leibler divergence KL(target ‖ input), PyTorch's kl_div: `input` holds
+/// log-probabilities log q, `target` probabilities p (or log p when log_target); pointwise p·(log p
+/// − log q), 0 where p = 0 (log_target: e^t·(t − input)). Shapes must match. Use
+/// Reduction::batchmean for the true KL divergence per example (the sum over classes, averaged over
+/// the batch); mean, the default as in PyTorch, averages over every element.
+template <class T>
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target,
+                 Reduction reduction = Reduction::mean, bool log_target = false);
 
 /// Binary cross-entropy on probabilities p ∈ [0, 1]: −(y·log p + (1 − y)·log(1 − p)); p is clipped
 /// to [1e-7, 1 − 1e-7] as Keras does, so p = 0 or 1 gives a large finite loss, not inf.
@@ -48,6 +77,14 @@ Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Index&
 template <class T>
 Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Tensor<T>& labels,
                                            Reduction reduction = Reduction::mean);
+/// With class weights, ignore_index and label smoothing (CrossEntropyOptions, PyTorch's meanings):
+/// `sparse_categorical_cross_entropy(z, y, CrossEntropyOptions().label_smoothing(0.1))`.
+template <class T>
+Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Index& labels,
+                                           const CrossEntropyOptions& options);
+template <class T>
+Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Tensor<T>& labels,
+                                           const CrossEntropyOptions& options);
 
 /// Negative log-likelihood of class indices given log-probabilities [n, classes].
 template <class T>

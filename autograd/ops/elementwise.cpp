@@ -2,12 +2,15 @@
 
 #include "autograd/ops/kernels.hpp"
 #include "autograd/ops/reduce.hpp"
+#include "autograd/ops/shape.hpp"
 #include "autograd/ops/simd_math.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -345,6 +348,26 @@ struct Softplus {
 };
 
 template <class T>
+struct Erf {
+    static constexpr const char* name = "erf";
+    Tensor<T> x;
+    xt::xarray<T> forward(const Tensor<T>& x_in) {
+        x = x_in;
+        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+        const T* xv = x.value().data();
+        T* yv = y.data();
+        for (std::size_t i = 0; i < y.size(); ++i)
+            yv[i] = std::erf(xv[i]);
+        return y;
+    }
+    // y = erf(x)  ⇒  ∂L/∂x = g ⊙ (2/√π)·e^(−x²)
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        const T two_over_sqrt_pi = T(1.1283791670955126);  // 2/√π
+        return {mul(g, mul(exp(neg(mul(x, x))), scalar<T>(two_over_sqrt_pi)))};
+    }
+};
+
+template <class T>
 struct Clamp {
     static constexpr const char* name = "clamp";
     T lo, hi;
@@ -506,6 +529,54 @@ Tensor<T> softplus(const Tensor<T>& x) {
     return record(ops::Softplus<T>{}, x);
 }
 template <class T>
+Tensor<T> erf(const Tensor<T>& x) {
+    return record(ops::Erf<T>{}, x);
+}
+template <class T>
+Tensor<T> gelu(const Tensor<T>& x, const std::string& approximate) {
+    if (approximate == "none") {
+        const T inv_sqrt2 = T(0.70710678118654752);  // 1/√2
+        return mul(mul(x, scalar<T>(T(0.5))), add(scalar<T>(1), erf(mul(x, scalar(inv_sqrt2)))));
+    }
+    if (approximate == "tanh") {
+        const T sqrt_2_over_pi = T(0.79788456080286536);  // √(2/π)
+        const Tensor<T> inner =
+            mul(add(x, mul(pow(x, T(3)), scalar<T>(T(0.044715)))), scalar(sqrt_2_over_pi));
+        return mul(mul(x, scalar<T>(T(0.5))), add(scalar<T>(1), tanh(inner)));
+    }
+    throw ValueError(
+        fmt::format("gelu: approximate must be \"none\" or \"tanh\"; got \"{}\"", approximate));
+}
+template <class T>
+Tensor<T> silu(const Tensor<T>& x) {
+    return mul(x, sigmoid(x));
+}
+template <class T>
+Tensor<T> selu(const Tensor<T>& x) {
+    const T alpha = T(1.6732632423543772848170429916717);
+    const T scale = T(1.0507009873554804934193349852946);
+    return mul(elu(x, alpha), scalar(scale));
+}
+template <class T>
+Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& weight) {
+    const bool single = weight.size() == 1 && weight.dim() <= 1;
+    const bool per_channel = weight.dim() == 1 && x.dim() >= 2 && weight.shape()[0] == x.shape()[1];
+    if (!single && !per_channel) {
+        throw ShapeError(fmt::format(
+            "prelu: weight must hold one slope or one per channel (x.shape[1]); got x={}, "
+            "weight={}",
+            shape_str(x.shape()), shape_str(weight.shape())));
+    }
+    // [C, 1, ..., 1]: the slopes along axis 1 of x; a single slope as a scalar
+    std::vector<std::ptrdiff_t> w_shape;
+    if (!single) {
+        w_shape.assign(x.dim() - 1, 1);
+        w_shape[0] = static_cast<std::ptrdiff_t>(weight.shape()[0]);
+    }
+    const Tensor<T> w = reshape(weight, w_shape);
+    return sub(relu(x), mul(w, relu(neg(x))));  // max(x, 0) + w·min(x, 0)
+}
+template <class T>
 Tensor<T> clamp(const Tensor<T>& x, T lo, T hi) {
     return record(ops::Clamp<T>{lo, hi, {}}, x);
 }
@@ -570,6 +641,11 @@ Tensor<T> ge(const Tensor<T>& a, const Tensor<T>& b) {
     template Tensor<T> elu(const Tensor<T>&, T);                                    \
     template Tensor<T> softplus(const Tensor<T>&);                                  \
     template Tensor<T> clamp(const Tensor<T>&, T, T);                               \
+    template Tensor<T> erf(const Tensor<T>&);                                       \
+    template Tensor<T> gelu(const Tensor<T>&, const std::string&);                  \
+    template Tensor<T> silu(const Tensor<T>&);                                      \
+    template Tensor<T> selu(const Tensor<T>&);                                      \
+    template Tensor<T> prelu(const Tensor<T>&, const Tensor<T>&);                   \
     template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&);                 \
     template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&);                 \
     template Tensor<T> where(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&); \

@@ -2,6 +2,7 @@
 
 #include "autograd/tape.hpp"
 
+#include <string>
 #include <type_traits>
 
 namespace xgrad {
@@ -57,6 +58,25 @@ Tensor<T> elu(const Tensor<T>& x, T alpha = T(1));
 /// log(1 + e^x), computed without overflow.
 template <class T>
 Tensor<T> softplus(const Tensor<T>& x);
+/// The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt.
+template <class T>
+Tensor<T> erf(const Tensor<T>& x);
+/// GELU, PyTorch's gelu: x·Φ(x) = ½x(1 + erf(x/√2)) with approximate = "none" (the default), or
+/// ½x(1 + tanh(√(2/π)(x + 0.044715x³))) with approximate = "tanh"; anything else is a
+/// ValueError. Composed of erf (or tanh) and arithmetic, so differentiable to any order.
+template <class T>
+Tensor<T> gelu(const Tensor<T>& x, const std::string& approximate = "none");
+/// SiLU (swish): x·σ(x).
+template <class T>
+Tensor<T> silu(const Tensor<T>& x);
+/// SELU: scale·elu(x, alpha) with PyTorch's constants scale ≈ 1.0507, alpha ≈ 1.6733.
+template <class T>
+Tensor<T> selu(const Tensor<T>& x);
+/// PReLU: x for x > 0, w·x otherwise, with a learnable slope w: weight holds one slope (shape
+/// [1] or []) or one per channel (shape [C], C = x.shape[1], broadcast along axis 1 as PyTorch).
+/// ShapeError naming x and weight otherwise. Differentiable in x and weight.
+template <class T>
+Tensor<T> prelu(const Tensor<T>& x, const Tensor<T>& weight);
 /// min(max(x, lo), hi); the gradient passes where lo ≤ x ≤ hi. Requires lo ≤ hi.
 template <class T>
 Tensor<T> clamp(const Tensor<T>& x, T lo, T hi);

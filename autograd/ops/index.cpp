@@ -1,5 +1,6 @@
 #include "autograd/ops/index.hpp"
 
+#include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/kernels.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/shape.hpp"
@@ -652,6 +653,43 @@ Tensor<T> gather(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index) {
 }
 
 template <class T>
+Tensor<T> scatter_add(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index,
+                      const Tensor<T>& src) {
+    const Shape& xs = x.shape();
+    const Shape& is = index.shape();
+    const Shape& ss = src.shape();
+    auto shape_error = [&](const char* what) {
+        return ShapeError(fmt::format("scatter_add: {}; got x={}, index={}, src={}", what,
+                                      shape_str(xs), shape_str(is), shape_str(ss)));
+    };
+    if (is.size() != xs.size() || ss.size() != xs.size()) {
+        throw shape_error("x, index and src must have one rank");
+    }
+    if (xs.empty()) throw shape_error("expected tensors of rank >= 1");
+    const std::size_t d = normalize_axis("scatter_add", dim, xs);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        if (is[i] > ss[i] || (i != d && is[i] > xs[i])) {
+            throw shape_error(
+                "index must not be longer than src on any axis, nor than x on any axis but dim");
+        }
+    }
+    const auto n = static_cast<std::int64_t>(xs[d]);
+    for (const std::int64_t i : index) {
+        if (i < 0 || i >= n) {
+            throw ValueError(
+                fmt::format("scatter_add: every index must lie in [0, {}) for axis {}; got "
+                            "index value {}, x={}, index={}",
+                            n, dim, i, shape_str(xs), shape_str(is)));
+        }
+    }
+    Tensor<T> part = src;  // the part of src that index covers: index's shape
+    for (std::size_t i = 0; i < ss.size(); ++i) {
+        if (ss[i] != is[i]) part = ops::slice_raw(part, i, 0, is[i], 1);
+    }
+    return add(x, ops::scatter_add(part, xs, d, std::make_shared<const Index>(index)));
+}
+
+template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& xs, std::ptrdiff_t dim) {
     if (xs.empty()) throw ValueError("concat: expected at least one tensor; got an empty list");
     const Shape& first = xs[0].shape();
@@ -781,6 +819,8 @@ Tensor<T> pad(const Tensor<T>& x, const std::vector<std::pair<std::size_t, std::
     template Tensor<T> index_select(const Tensor<T>&, std::ptrdiff_t,                          \
                                     const std::vector<std::int64_t>&);                         \
     template Tensor<T> gather(const Tensor<T>&, std::ptrdiff_t, const Index&);                 \
+    template Tensor<T> scatter_add(const Tensor<T>&, std::ptrdiff_t, const Index&,             \
+                                   const Tensor<T>&);                                          \
     template Tensor<T> concat(const std::vector<Tensor<T>>&, std::ptrdiff_t);                  \
     template Tensor<T> stack(const std::vector<Tensor<T>>&, std::ptrdiff_t);                   \
     template std::vector<Tensor<T>> split(const Tensor<T>&, const std::vector<std::size_t>&,   \

@@ -34,6 +34,15 @@ Tensor<T> index_select(const Tensor<T>& x, std::ptrdiff_t dim,
 /// a value outside is a ValueError, a shape that does not fit a ShapeError.
 template <class T>
 Tensor<T> gather(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index);
+/// x with src added at the places `index` names along `dim` (PyTorch's scatter_add): for dim = 1,
+/// out[i][index[i][j]] += src[i][j] (repeated indices add up). x, index and src have one rank;
+/// index is no longer than src on any axis and than x on any axis but `dim` (ShapeError naming
+/// every shape otherwise), only the part of src that index covers is read; index values lie in
+/// [0, x.shape[dim]) (ValueError). Differentiable in x (∂L/∂x = g) and in src (∂L/∂src =
+/// gather(g, dim, index) where index reaches, 0 elsewhere).
+template <class T>
+Tensor<T> scatter_add(const Tensor<T>& x, std::ptrdiff_t dim, const Index& index,
+                      const Tensor<T>& src);
 /// Joins tensors along an existing axis; all other axes must agree (ShapeError naming every
 /// shape). An empty list is a ValueError; a single tensor is returned as it is.
 template <class T>

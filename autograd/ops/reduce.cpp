@@ -11,6 +11,8 @@
 #include <xtensor/xsort.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace xgrad {
 namespace ops {
@@ -155,6 +157,222 @@ struct BroadcastTo {
     Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const { return {sum_to(g, in_shape)}; }
 };
 
+// Note [prod with zeros]
+// y = Π_i x_i along an axis. Its gradient ∂y/∂x_i = Π_{j≠i} x_j is not y / x_i: that divides by
+// zero when x holds a zero. prod_others computes Π_{j≠i} x_j for each i from a prefix product
+// L_i = Π_{j<i} x_j and a suffix product R_i = Π_{j>i} x_j (out_i = L_i·R_i), so one zero leaves
+// the gradient at its own position and two zeros make it zero everywhere, with no division.
+// prod_others' own VJP, ∂L/∂x_k = Σ_{i≠k} h_i Π_{j≠i,k} x_j, runs in one pass each way with the
+// recurrences A_{k+1} = A_k·x_k + h_k·L_k (terms i < k) and B_{k−1} = B_k·x_k + h_k·R_k (terms
+// i > k): out_k = A_k·R_k + B_k·L_k. It is computed on raw values, so prod is exactly twice
+// differentiable (gradgradcheck), not three times.
+template <class T>
+struct ProdOthers {
+    static constexpr const char* name = "prod_others";
+    std::size_t axis;
+    Tensor<T> x;
+
+    std::string attributes() const { return fmt::format("axis={}", axis); }
+    xt::xarray<T> forward(const Tensor<T>& x_in) {
+        x = x_in;
+        const auto s = kernels::split_at(x.shape(), axis);
+        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+        const T* xv = x.value().data();
+        T* yv = y.data();
+        for (std::size_t o = 0; o < s.outer; ++o) {
+            for (std::size_t r = 0; r < s.inner; ++r) {
+                const std::size_t base = o * s.n * s.inner + r;
+                T left = 1;  // L_i
+                for (std::size_t i = 0; i < s.n; ++i) {
+                    yv[base + i * s.inner] = left;
+                    left *= xv[base + i * s.inner];
+                }
+                T right = 1;  // R_i
+                for (std::size_t i = s.n; i-- > 0;) {
+                    yv[base + i * s.inner] *= right;
+                    right *= xv[base + i * s.inner];
+                }
+            }
+        }
+        return y;
+    }
+    // y_i = Π_{j≠i} x_j  ⇒  ∂L/∂x_k = Σ_{i≠k} h_i Π_{j≠i,k} x_j (Note [prod with zeros])
+    Grads<T, 1> vjp(const Tensor<T>& h, const Tensor<T>&) const {
+        const auto s = kernels::split_at(x.shape(), axis);
+        const T* xv = x.value().data();
+        const T* hv = h.value().data();
+        xt::xarray<T> d = xt::xarray<T>::from_shape(x.shape());
+        T* dv = d.data();
+        std::vector<T> left(s.n), right(s.n);
+        for (std::size_t o = 0; o < s.outer; ++o) {
+            for (std::size_t r = 0; r < s.inner; ++r) {
+                const std::size_t base = o * s.n * s.inner + r;
+                auto at = [&](std::size_t i) { return base + i * s.inner; };
+                T p = 1;
+                for (std::size_t i = 0; i < s.n; ++i) {
+                    left[i] = p;
+                    p *= xv[at(i)];
+                }
+                p = 1;
+                for (std::size_t i = s.n; i-- > 0;) {
+                    right[i] = p;
+                    p *= xv[at(i)];
+                }
+                T a = 0;  // A_k
+                for (std::size_t k = 0; k < s.n; ++k) {
+                    dv[at(k)] = a * right[k];
+                    a = a * xv[at(k)] + hv[at(k)] * left[k];
+                }
+                T b = 0;  // B_k
+                for (std::size_t k = s.n; k-- > 0;) {
+                    dv[at(k)] += b * left[k];
+                    b = b * xv[at(k)] + hv[at(k)] * right[k];
+                }
+            }
+        }
+        return {Tensor<T>(std::move(d))};
+    }
+};
+
+template <class T>
+Tensor<T> prod_others(const Tensor<T>& x, std::size_t axis) {
+    return record(ProdOthers<T>{axis, {}}, x);
+}
+
+template <class T>
+struct Prod {
+    static constexpr const char* name = "prod";
+    std::size_t axis;
+    bool keepdim;
+    Tensor<T> x;
+
+    std::string attributes() const { return fmt::format("dim={}, keepdim={}", axis, keepdim); }
+    xt::xarray<T> forward(const Tensor<T>& x_in) {
+        x = x_in;
+        const auto s = kernels::split_at(x.shape(), axis);
+        xt::xarray<T> y(reduced_shape(x.shape(), {axis}, keepdim), T(1));
+        const T* xv = x.value().data();
+        T* yv = y.data();
+        for (std::size_t o = 0; o < s.outer; ++o)
+            for (std::size_t i = 0; i < s.n; ++i)
+                for (std::size_t r = 0; r < s.inner; ++r)
+                    yv[o * s.inner + r] *= xv[(o * s.n + i) * s.inner + r];
+        return y;
+    }
+    // y = Π_axis x  ⇒  ∂L/∂x = broadcast(g) ⊙ prod_others(x) (Note [prod with zeros])
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        const Shape kept = kept_shape(x.shape(), {axis});
+        return {mul(broadcast_to(reshape(g, signed_shape(kept)), x.shape()), prod_others(x, axis))};
+    }
+};
+
+// The 2-norm sqrt(Σ x²) over `axes`: one op, so that its gradient x / y can be defined as 0
+// where y = 0 (the composed sqrt(sum(x²)) would give 0·∞ = NaN there).
+template <class T>
+struct Norm2 {
+    static constexpr const char* name = "norm";
+    std::vector<std::size_t> axes;
+    bool keepdims;
+    Tensor<T> x;
+
+    std::string attributes() const {
+        return fmt::format("p=2, axes=[{}], keepdims={}", fmt::join(axes, ", "), keepdims);
+    }
+    xt::xarray<T> forward(const Tensor<T>& x_in) {
+        x = x_in;
+        xt::xarray<T> squares = x.value() * x.value();
+        xt::xarray<T> y = sum_over(squares, axes, reduced_shape(x.shape(), axes, keepdims));
+        for (auto& v : y)
+            v = std::sqrt(v);
+        return y;
+    }
+    // y = sqrt(Σ x²)  ⇒  ∂L/∂x = broadcast(g) ⊙ x / broadcast(y); NOTE: 0 where y = 0
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>& y) const {
+        const auto kept = signed_shape(kept_shape(x.shape(), axes));
+        const Tensor<T> safe_y = where(eq(y, scalar<T>(0)), scalar<T>(1), y);  // x = 0 where y = 0
+        return {mul(broadcast_to(reshape(g, kept), x.shape()),
+                    div(x, broadcast_to(reshape(safe_y, kept), x.shape())))};
+    }
+};
+
+// Running sum along `axis`, from the front or (reverse) from the back: each is the other's VJP.
+template <class T>
+struct CumSum {
+    static constexpr const char* name = "cumsum";
+    std::size_t axis;
+    bool reverse;
+
+    std::string attributes() const { return fmt::format("dim={}, reverse={}", axis, reverse); }
+    xt::xarray<T> forward(const Tensor<T>& x) {
+        const auto s = kernels::split_at(x.shape(), axis);
+        xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
+        const T* xv = x.value().data();
+        T* yv = y.data();
+        for (std::size_t o = 0; o < s.outer; ++o) {
+            for (std::size_t r = 0; r < s.inner; ++r) {
+                T acc = 0;
+                for (std::size_t k = 0; k < s.n; ++k) {
+                    const std::size_t i = reverse ? s.n - 1 - k : k;
+                    const std::size_t at = (o * s.n + i) * s.inner + r;
+                    acc += xv[at];
+                    yv[at] = acc;
+                }
+            }
+        }
+        return y;
+    }
+    // y_i = Σ_{j≤i} x_j  ⇒  ∂L/∂x_j = Σ_{i≥j} g_i: the running sum of g from the back
+    Grads<T, 1> vjp(const Tensor<T>& g, const Tensor<T>&) const {
+        return {record(CumSum<T>{axis, !reverse}, g)};
+    }
+};
+
+// The first index of the extreme along `axis` (sense +1: max, −1: min); NaN wins, as PyTorch.
+template <class T>
+Index arg_extreme(const xt::xarray<T>& x, std::size_t axis, const Shape& out_shape, int sense) {
+    const auto s = kernels::split_at(x.shape(), axis);
+    Index out = Index::from_shape(out_shape);
+    const T* xv = x.data();
+    for (std::size_t o = 0; o < s.outer; ++o) {
+        for (std::size_t r = 0; r < s.inner; ++r) {
+            std::size_t best = 0;
+            T b = xv[o * s.n * s.inner + r];
+            for (std::size_t i = 1; i < s.n && !std::isnan(b); ++i) {
+                const T v = xv[(o * s.n + i) * s.inner + r];
+                if (std::isnan(v) || (sense > 0 ? v > b : v < b)) {
+                    best = i;
+                    b = v;
+                }
+            }
+            out.data()[o * s.inner + r] = static_cast<std::int64_t>(best);
+        }
+    }
+    return out;
+}
+
+template <class T>
+Index arg_extreme_checked(const char* op, const Tensor<T>& x, std::ptrdiff_t dim, bool keepdim,
+                          int sense) {
+    if (x.dim() == 0 && (dim == 0 || dim == -1)) return Index(std::int64_t(0));  // as PyTorch
+    const std::size_t d = normalize_axis(op, dim, x.shape());
+    if (x.shape()[d] == 0) {
+        throw ShapeError(fmt::format("{}: cannot take the {} of an empty axis {}; got x={}", op,
+                                     sense > 0 ? "argmax" : "argmin", dim, shape_str(x.shape())));
+    }
+    return arg_extreme(x.value(), d, reduced_shape(x.shape(), {d}, keepdim), sense);
+}
+
+template <class T>
+Index arg_extreme_all(const char* op, const Tensor<T>& x, int sense) {
+    if (x.size() == 0) {
+        throw ShapeError(fmt::format("{}: cannot take the {} of an empty tensor; got x={}", op,
+                                     sense > 0 ? "argmax" : "argmin", shape_str(x.shape())));
+    }
+    xt::xarray<T> flat = x.value();
+    flat.reshape({x.size()});
+    return arg_extreme(flat, 0, Shape{}, sense);
+}
+
 // True when `from` broadcasts to exactly `to`.
 bool broadcasts_to(const Shape& from, const Shape& to) {
     if (from.size() > to.size()) return false;
@@ -197,6 +415,84 @@ Tensor<T> min(const Tensor<T>& x, const Axes& axes, bool keepdims) {
 }
 
 template <class T>
+Tensor<T> prod(const Tensor<T>& x) {
+    const auto flat = reshape(x, {static_cast<std::ptrdiff_t>(x.size())});  // [numel]
+    return record(ops::Prod<T>{0, false, {}}, flat);
+}
+
+template <class T>
+Tensor<T> prod(const Tensor<T>& x, std::ptrdiff_t dim, bool keepdim) {
+    if (x.dim() == 0 && (dim == 0 || dim == -1)) return x;  // PyTorch takes dim 0 of a 0-d tensor
+    return record(ops::Prod<T>{normalize_axis("prod", dim, x.shape()), keepdim, {}}, x);
+}
+
+namespace {
+template <class T>
+Tensor<T> variance(const char* op, const Tensor<T>& x, const Axes& axes, bool unbiased,
+                   bool keepdims) {
+    const auto ax = normalize_axes(op, axes, x.shape());
+    std::size_t n = 1;
+    for (auto a : ax)
+        n *= x.shape()[a];
+    if (n == 0) {
+        throw ShapeError(fmt::format("{}: cannot take the variance over an empty axis; got x={}",
+                                     op, shape_str(x.shape())));
+    }
+    const Tensor<T> d = sub(x, mean(x, axes, true));
+    // NOTE: n − 1 = 0 divides 0 by 0: NaN, as PyTorch.
+    return div(sum(mul(d, d), axes, keepdims), scalar<T>(static_cast<T>(unbiased ? n - 1 : n)));
+}
+}  // namespace
+
+template <class T>
+Tensor<T> var(const Tensor<T>& x, const Axes& axes, bool unbiased, bool keepdims) {
+    return variance("var", x, axes, unbiased, keepdims);
+}
+
+template <class T>
+Tensor<T> std(const Tensor<T>& x, const Axes& axes, bool unbiased, bool keepdims) {
+    return sqrt(variance("std", x, axes, unbiased, keepdims));
+}
+
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p, const Axes& axes, bool keepdims) {
+    const auto ax = normalize_axes("norm", axes, x.shape());
+    if (!(p > 0)) {
+        throw ValueError(fmt::format("norm: p must be > 0 or inf; got p={}", p));
+    }
+    if (p == 2) return record(ops::Norm2<T>{ax, keepdims, {}}, x);
+    if (p == 1) return sum(abs(x), axes, keepdims);
+    if (std::isinf(p)) {
+        if (x.size() == 0) return sum(abs(x), axes, keepdims);  // 0, as PyTorch's empty norm
+        return max(abs(x), axes, keepdims);
+    }
+    const T pt = static_cast<T>(p);
+    return pow(sum(pow(abs(x), pt), axes, keepdims), T(1) / pt);
+}
+
+template <class T>
+Tensor<T> cumsum(const Tensor<T>& x, std::ptrdiff_t dim) {
+    return record(ops::CumSum<T>{normalize_axis("cumsum", dim, x.shape()), false}, x);
+}
+
+template <class T>
+Index argmax(const Tensor<T>& x) {
+    return ops::arg_extreme_all("argmax", x, 1);
+}
+template <class T>
+Index argmax(const Tensor<T>& x, std::ptrdiff_t dim, bool keepdim) {
+    return ops::arg_extreme_checked("argmax", x, dim, keepdim, 1);
+}
+template <class T>
+Index argmin(const Tensor<T>& x) {
+    return ops::arg_extreme_all("argmin", x, -1);
+}
+template <class T>
+Index argmin(const Tensor<T>& x, std::ptrdiff_t dim, bool keepdim) {
+    return ops::arg_extreme_checked("argmin", x, dim, keepdim, -1);
+}
+
+template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     if (x.shape() == shape) return x;
     if (!ops::broadcasts_to(shape, x.shape())) {
@@ -217,12 +513,22 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     return record(ops::BroadcastTo<T>{shape, {}}, x);
 }
 
-#define XGRAD_INSTANTIATE(T)                                      \
-    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);  \
-    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool); \
-    template Tensor<T> max(const Tensor<T>&, const Axes&, bool);  \
-    template Tensor<T> min(const Tensor<T>&, const Axes&, bool);  \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);    \
+#define XGRAD_INSTANTIATE(T)                                              \
+    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);          \
+    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool);         \
+    template Tensor<T> max(const Tensor<T>&, const Axes&, bool);          \
+    template Tensor<T> min(const Tensor<T>&, const Axes&, bool);          \
+    template Tensor<T> prod(const Tensor<T>&);                            \
+    template Tensor<T> prod(const Tensor<T>&, std::ptrdiff_t, bool);      \
+    template Tensor<T> var(const Tensor<T>&, const Axes&, bool, bool);    \
+    template Tensor<T> std(const Tensor<T>&, const Axes&, bool, bool);    \
+    template Tensor<T> norm(const Tensor<T>&, double, const Axes&, bool); \
+    template Tensor<T> cumsum(const Tensor<T>&, std::ptrdiff_t);          \
+    template Index argmax(const Tensor<T>&);                              \
+    template Index argmax(const Tensor<T>&, std::ptrdiff_t, bool);        \
+    template Index argmin(const Tensor<T>&);                              \
+    template Index argmin(const Tensor<T>&, std::ptrdiff_t, bool);        \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);            \
     template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

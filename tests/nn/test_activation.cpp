@@ -1,5 +1,6 @@
 #include "nn/activation.hpp"
 
+#include "autograd/ops/reduce.hpp"
 #include "harness.hpp"
 #include "nn/module.hpp"
 
@@ -64,6 +65,38 @@ XGRAD_REGISTER_OP(
         .cases(unary_cases)
         .samplers({harness::away_from({0.0})})
         .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("nn::GELU", [](const Tensors& x) { return nn::GELU<double>()(x[0]); })
+                      .reference(harness::map([](double v) {
+                          return 0.5 * v * std::erfc(-v / std::sqrt(2.0));
+                      }))
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("nn::GELU(tanh)",
+                         [](const Tensors& x) { return nn::GELU<double>("tanh")(x[0]); })
+                      .reference(harness::map([](double v) {
+                          const double u = std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v);
+                          return 0.5 * v * (1 + std::tanh(u));
+                      }))
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("nn::SiLU", [](const Tensors& x) { return nn::SiLU<double>()(x[0]); })
+                      .reference(harness::map([](double v) { return v / (1 + std::exp(-v)); }))
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("nn::SELU", [](const Tensors& x) { return nn::SELU<double>()(x[0]); })
+                      .reference(harness::map([](double v) {
+                          return 1.0507009873554805 *
+                                 (v > 0 ? v : 1.6732632423543772 * (std::exp(v) - 1));
+                      }))
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({0.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("nn::PReLU(3) prelu",
+                         [](const Tensors& x) { return nn::PReLU<double>(3)(x[0]); })
+                      .reference(harness::map([](double v) { return v > 0 ? v : 0.25 * v; }))
+                      .cases({{{2, 3}}, {{2, 3, 4}}})
+                      .samplers({harness::away_from({0.0})})
+                      .bad_shapes({{2, 4}}));  // 4 channels for 3 slopes
 XGRAD_REGISTER_OP(OpSpec("nn::Softmax(axis=0) softmax",
                          [](const Tensors& x) { return nn::Softmax<double>(0)(x[0]); })
                       .reference(softmax_axis0(false))
@@ -115,6 +148,21 @@ TEST_CASE("activations: no parameters, names and attributes for summary()") {
     CHECK(elu.extra_repr() == "alpha=1.5");
     CHECK(nn::Sigmoid<>().type_name() == "Sigmoid");
     CHECK(nn::LogSoftmax<>().type_name() == "LogSoftmax");
+}
+
+TEST_CASE("PReLU: a parameter named weight, 0.25 by default, that learns") {
+    nn::PReLU<double> one;
+    nn::PReLU<double> per_channel(2, 0.1);
+    REQUIRE(one.named_parameters().size() == 1);
+    CHECK(one.named_parameters()[0].first == "weight");
+    CHECK(one.weight().value() == xt::xarray<double>{0.25});
+    CHECK(per_channel.weight().value() == xt::xarray<double>{0.1, 0.1});
+    CHECK(per_channel.extra_repr() == "num_parameters=2");
+    const Tensor<double> x(xt::xarray<double>{{-2, 1}, {-1, -3}});
+    sum(per_channel(x)).backward();
+    CHECK(per_channel.weight().grad().value() == xt::xarray<double>{-3, -3});  // Σ min(x, 0)
+    CHECK_THROWS_AS(nn::GELU<double>("quick"), ValueError);
+    CHECK(nn::GELU<>("tanh").extra_repr() == "approximate=tanh");
 }
 
 TEST_CASE("activations: float modules give the double results to float precision") {

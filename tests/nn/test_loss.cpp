@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <xtensor/xmath.hpp>
+
 #include <cmath>
+#include <random>
 
 using namespace xgrad;
 using harness::Array;
@@ -46,6 +49,139 @@ XGRAD_REGISTER_OP(OpSpec("mse_loss", [](const Tensors& x) { return nn::mse_loss(
                       })
                       .cases({{{3, 2}, {3, 2}}, {{5}, {5}}})
                       .bad_shapes({{3, 2}, {2, 3}}));
+namespace {
+// The mean over elements of f(pred − target), in plain loops.
+template <class F>
+Array mean_of_differences(const A& a, F f) {
+    double s = 0;
+    for (std::size_t i = 0; i < a[0].size(); ++i)
+        s += f(a[0].data()[i] - a[1].data()[i]);
+    return Array(s / static_cast<double>(a[0].size()));
+}
+// Targets near 0, so pred − target keeps pred's distance from the kinks the pred sampler avoids.
+const harness::Sampler small = harness::uniform(-0.05, 0.05);
+// Σ over elements of p·(log p − q) (0 where p = 0), or e^t·(t − q) for log targets.
+double kl_sum(const A& a, bool log_target) {
+    double s = 0;
+    for (std::size_t i = 0; i < a[0].size(); ++i) {
+        const double q = a[0].data()[i], t = a[1].data()[i];
+        s += log_target ? std::exp(t) * (t - q) : (t > 0 ? t * (std::log(t) - q) : 0.0);
+    }
+    return s;
+}
+// Uniform probabilities in [0.05, 1) with exact zeros at the even flat positions.
+harness::Sampler probabilities_with_zeros() {
+    return [](const Shape& shape, std::mt19937_64& rng) {
+        Array p = harness::uniform(0.05, 1.0)(shape, rng);
+        for (std::size_t i = 0; i < p.size(); i += 2)
+            p.data()[i] = 0;
+        return p;
+    };
+}
+}  // namespace
+
+XGRAD_REGISTER_OP(OpSpec("l1_loss", [](const Tensors& x) { return nn::l1_loss(x[0], x[1]); })
+                      .reference([](const A& a) {
+                          return mean_of_differences(a, [](double d) { return std::abs(d); });
+                      })
+                      .cases({{{3, 2}, {3, 2}}, {{5}, {5}}, {{}, {}}})
+                      .samplers({harness::away_from({0.0}, 0.2), small})
+                      .bad_shapes({{3, 2}, {2, 3}}));
+XGRAD_REGISTER_OP(OpSpec("huber_loss",
+                         [](const Tensors& x) {
+                             return nn::huber_loss(x[0], x[1], Reduction::mean, 0.8);
+                         })
+                      .reference([](const A& a) {
+                          return mean_of_differences(a, [](double d) {
+                              return std::abs(d) <= 0.8 ? 0.5 * d * d : 0.8 * (std::abs(d) - 0.4);
+                          });
+                      })
+                      .cases({{{4, 3}, {4, 3}}, {{6}, {6}}})
+                      .samplers({harness::away_from({-0.8, 0.8}, 0.2), small})
+                      .bad_shapes({{4, 3}, {3}}));
+XGRAD_REGISTER_OP(OpSpec("smooth_l1_loss",
+                         [](const Tensors& x) {
+                             return nn::smooth_l1_loss(x[0], x[1], Reduction::sum, 0.5);
+                         })
+                      .reference([](const A& a) {
+                          const double n = static_cast<double>(a[0].size());
+                          return Array(n * mean_of_differences(a, [](double d) {
+                                           return std::abs(d) < 0.5 ? d * d : std::abs(d) - 0.25;
+                                       })());  // ½d²/0.5 = d², |d| − ½·0.5
+                      })
+                      .cases({{{4, 3}, {4, 3}}, {{6}, {6}}})
+                      .samplers({harness::away_from({-0.5, 0.5}, 0.2), small})
+                      .bad_shapes({{4, 3}, {4, 2}}));
+XGRAD_REGISTER_OP(
+    OpSpec("kl_div", [](const Tensors& x) { return nn::kl_div(x[0], x[1], Reduction::batchmean); })
+        .reference([](const A& a) {
+            return Array(kl_sum(a, false) / static_cast<double>(a[0].shape()[0]));
+        })
+        .cases({{{3, 4}, {3, 4}}, {{5}, {5}}})
+        .samplers({harness::uniform(-3, -0.1), harness::uniform(0.05, 1.0)})
+        .bad_shapes({{3, 4}, {4, 3}}));
+XGRAD_REGISTER_OP(OpSpec("kl_div_mean_zero_targets",
+                         [](const Tensors& x) { return nn::kl_div(x[0], x[1]); })
+                      .reference([](const A& a) {
+                          return Array(kl_sum(a, false) / static_cast<double>(a[0].size()));
+                      })
+                      .cases({{{3, 4}, {3, 4}}})
+                      .samplers({harness::uniform(-3, -0.1), probabilities_with_zeros()})
+                      .constant_inputs({1})  // p·log p has no derivative at p = 0
+                      .bad_shapes({{3, 4}, {3}}));
+XGRAD_REGISTER_OP(OpSpec("kl_div_log_target",
+                         [](const Tensors& x) {
+                             return nn::kl_div(x[0], x[1], Reduction::sum, true);
+                         })
+                      .reference([](const A& a) { return Array(kl_sum(a, true)); })
+                      .cases({{{3, 4}, {3, 4}}, {{}, {}}})
+                      .samplers({harness::uniform(-3, -0.1)})
+                      .bad_shapes({{3, 4}, {3, 5}}));
+XGRAD_REGISTER_OP(OpSpec("sparse_categorical_cross_entropy_options",
+                         [](const Tensors& x) {
+                             return nn::sparse_categorical_cross_entropy(
+                                 x[0], Index{2, -1, 1},
+                                 nn::CrossEntropyOptions().ignore_index(-1).label_smoothing(0.1));
+                         })
+                      .reference([](const A& a) {
+                          // rows 0 and 2 count: (1 − ε)(−log p_y) + (ε/4)·Σ_c (−log p_c), over 2
+                          double s = 0;
+                          for (std::size_t i : {0, 2}) {
+                              const auto y = i == 0 ? 2u : 1u;
+                              double smooth = 0;
+                              for (std::size_t c = 0; c < 4; ++c)
+                                  smooth -= log_softmax_at(a[0], i, c);
+                              s += -0.9 * log_softmax_at(a[0], i, y) + 0.1 / 4 * smooth;
+                          }
+                          return Array(s / 2);
+                      })
+                      .cases({{{3, 4}}})
+                      .bad_shapes({{4, 4}}));
+
+TEST_CASE("l1, huber, smooth_l1: values worked by hand") {
+    Tensor<double> pred(xt::xarray<double>{0.5, 3.0}), target(xt::xarray<double>{0.0, 0.0});
+    CHECK(nn::l1_loss(pred, target).item() == doctest::Approx(1.75));  // (0.5 + 3) / 2
+    // huber δ = 1: ½·0.25 = 0.125 and 1·(3 − ½) = 2.5
+    CHECK(nn::huber_loss(pred, target, Reduction::sum).item() == doctest::Approx(2.625));
+    // smooth_l1 β = 2: ½·0.25/2 = 0.0625 and 3 − 1 = 2
+    CHECK(nn::smooth_l1_loss(pred, target, Reduction::sum, 2.0).item() == doctest::Approx(2.0625));
+    CHECK(nn::smooth_l1_loss(pred, target, Reduction::mean, 0.0).item() == doctest::Approx(1.75));
+    CHECK_THROWS_WITH_AS(nn::huber_loss(pred, target, Reduction::mean, 0.0),
+                         "huber_loss: delta must be > 0; got delta=0", ValueError);
+}
+
+TEST_CASE("kl_div: zero for equal distributions, batchmean divides by the batch") {
+    const xt::xarray<double> p{{0.25, 0.75}, {0.5, 0.5}};
+    Tensor<double> log_p(xt::xarray<double>(xt::log(p))), target(p);
+    CHECK(nn::kl_div(log_p, target).item() == doctest::Approx(0.0));
+    // KL((1, 0) ‖ (¼, ¾)) = log 4 in row 0, and 0 in row 1 for a target equal to the input
+    Tensor<double> t(xt::xarray<double>{{1, 0}, {0.5, 0.5}});
+    CHECK(nn::kl_div(log_p, t, Reduction::batchmean).item() == doctest::Approx(std::log(4.0) / 2));
+    CHECK(nn::kl_div(log_p, t, Reduction::mean).item() == doctest::Approx(std::log(4.0) / 4));
+    CHECK(nn::kl_div(log_p, Tensor<double>(xt::xarray<double>(xt::log(p))), Reduction::sum, true)
+              .item() == doctest::Approx(0.0));
+}
+
 XGRAD_REGISTER_OP(OpSpec("binary_cross_entropy",
                          [](const Tensors& x) { return nn::binary_cross_entropy(x[0], x[1]); })
                       .reference([](const A& a) {

@@ -20,6 +20,7 @@
 #include "autograd/ops/shape.hpp"
 #include "autograd/ops/softmax.hpp"
 #include "autograd/tape.hpp"
+#include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/dropout.hpp"
 #include "nn/embedding.hpp"
@@ -155,6 +156,11 @@ std::vector<Row> op_rows() {
         {"where: three shapes", [] { where(t({2, 1}), t({2, 3}), t({4, 3})); },
          shape_error, {"where:", "[2, 1]", "[2, 3]", "[4, 3]"}},
         {"clamp: lo > hi", [] { clamp(t({2}), T(1), T(0)); }, value_error, {"clamp:", "lo=1"}},
+        {"gelu: approximate", [] { gelu(t({2}), "fast"); }, value_error, {"gelu:", "\"fast\""}},
+        {"prelu: a slope per channel, wrong count", [] { prelu(t({2, 3}), t({4})); },
+         shape_error, {"prelu:", "[2, 3]", "[4]"}},
+        {"prelu: slopes for a 1-D input", [] { prelu(t({3}), t({3})); },
+         shape_error, {"prelu:", "[3]"}},
         // products
         {"matmul: inner sizes", [] { matmul(t({2, 3}), t({4, 5})); },
          shape_error, {"matmul:", "[2, 3]", "[4, 5]"}},
@@ -295,6 +301,43 @@ std::vector<Row> op_rows() {
         {"sparse_categorical_cross_entropy: a fraction in a tensor of labels",
          [] { nn::sparse_categorical_cross_entropy(t({2, 3}), Tensor<T>(xt::xarray<T>{0, 0.5})); },
          value_error, {"sparse_categorical_cross_entropy:", "value 0.5", "position 1"}},
+        {"cross_entropy: weight",
+         [] { cross_entropy(t({2, 3}), Index{0, 1}, CrossEntropyOptions().weight({1.0, 2.0})); },
+         shape_error, {"cross_entropy:", "[2, 3]", "weight=[2]"}},
+        {"cross_entropy: weight from a tensor",
+         [] { cross_entropy(t({2, 3}), Index{0, 1}, CrossEntropyOptions().weight(t({3, 1}))); },
+         shape_error, {"cross_entropy:", "[2, 3]", "weight=[3, 1]"}},
+        {"cross_entropy: a negative weight",
+         [] { cross_entropy(t({2, 3}), Index{0, 1}, CrossEntropyOptions().weight({1, -2.0, 1})); },
+         value_error, {"cross_entropy:", "weight -2", "class 1"}},
+        {"cross_entropy: label_smoothing 1.5",
+         [] { cross_entropy(t({2, 3}), Index{0, 1}, CrossEntropyOptions().label_smoothing(1.5)); },
+         value_error, {"cross_entropy:", "label_smoothing=1.5"}},
+        {"cross_entropy: reduction batchmean",
+         [] { cross_entropy(t({2, 3}), Index{0, 1},
+                            CrossEntropyOptions().reduction(Reduction::batchmean)); },
+         value_error, {"cross_entropy:", "batchmean"}},
+        {"cross_entropy: a label out of range that is not ignore_index",
+         [] { cross_entropy(t({2, 3}), Index{-100, -1},
+                            CrossEntropyOptions().ignore_index(-100)); },
+         value_error, {"cross_entropy:", "label -1", "position 1"}},
+        {"sparse_categorical_cross_entropy: weight",
+         [] { nn::sparse_categorical_cross_entropy(t({2, 3}), Index{0, 1},
+                                                   nn::CrossEntropyOptions().weight({1.0})); },
+         shape_error, {"sparse_categorical_cross_entropy:", "[2, 3]", "weight=[1]"}},
+        {"l1_loss: shapes", [] { nn::l1_loss(t({2, 3}), t({4, 5})); },
+         shape_error, {"l1_loss:", "[2, 3]", "[4, 5]"}},
+        {"huber_loss: shapes", [] { nn::huber_loss(t({2, 3}), t({3})); },
+         shape_error, {"huber_loss:", "[2, 3]", "[3]"}},
+        {"huber_loss: delta 0", [] { nn::huber_loss(t({2}), t({2}), Reduction::mean, T(0)); },
+         value_error, {"huber_loss:", "delta=0"}},
+        {"smooth_l1_loss: shapes", [] { nn::smooth_l1_loss(t({2, 3}), t({2, 4})); },
+         shape_error, {"smooth_l1_loss:", "[2, 3]", "[2, 4]"}},
+        {"smooth_l1_loss: beta -1",
+         [] { nn::smooth_l1_loss(t({2}), t({2}), Reduction::mean, T(-1)); },
+         value_error, {"smooth_l1_loss:", "beta=-1"}},
+        {"kl_div: shapes", [] { nn::kl_div(t({2, 3}), t({3, 2})); },
+         shape_error, {"kl_div:", "[2, 3]", "[3, 2]"}},
         {"nll_loss: shapes", [] { nn::nll_loss(t({2, 3}), Index{0}); },
          shape_error, {"nll_loss:", "[2, 3]", "[1]"}},
         {"nll_loss: label out of range", [] { nn::nll_loss(t({2, 3}), Index{3, 0}); },
@@ -314,6 +357,14 @@ std::vector<Row> op_rows() {
          value_error, {"gather:", "3", "[2, 3]"}},
         {"gather: negative index", [] { gather(t({2, 3}), 1, column({0, -1})); },
          value_error, {"gather:", "-1", "[2, 3]"}},
+        {"scatter_add: index out of range",
+         [] { scatter_add(t({2, 3}), 1, column({0, 3}), t({2, 1})); },
+         value_error, {"scatter_add:", "3", "[2, 3]"}},
+        {"scatter_add: src shorter than index",
+         [] { scatter_add(t({2, 3}), 1, Index{{0, 1}, {1, 2}}, t({2, 1})); },
+         shape_error, {"scatter_add:", "[2, 3]", "[2, 2]", "[2, 1]"}},
+        {"scatter_add: ranks", [] { scatter_add(t({2, 3}), 1, Index{0, 1}, t({2})); },
+         shape_error, {"scatter_add:", "[2, 3]", "[2]"}},
         {"index_select: out of range", [] { index_select(t({2, 3}), 1, {5}); },
          value_error, {"index_select:", "5", "[2, 3]"}},
         {"slice: step 0", [] { slice(t({4}), 0, 0, 4, 0); }, value_error, {"slice:", "step"}},
@@ -355,6 +406,18 @@ std::vector<Row> op_rows() {
         {"flatten: axes", [] { flatten(t({2, 3}), 0, 5); }, shape_error, {"flatten:", "[2, 3]"}},
         {"sum: axis", [] { sum(t({2, 3}), {2}); }, shape_error, {"sum:", "[2, 3]"}},
         {"mean: axis", [] { mean(t({2, 3}), {-3}); }, shape_error, {"mean:", "[2, 3]"}},
+        {"prod: axis", [] { prod(t({2, 3}), 2); }, shape_error, {"prod:", "[2, 3]"}},
+        {"var: axis", [] { var(t({2, 3}), {3}); }, shape_error, {"var:", "[2, 3]"}},
+        {"var: empty axis", [] { var(t({2, 0}), {1}); }, shape_error, {"var:", "[2, 0]"}},
+        {"std: axis", [] { xgrad::std(t({2, 3}), {-3}); }, shape_error, {"std:", "[2, 3]"}},
+        {"norm: axis", [] { norm(t({2, 3}), 2, {2}); }, shape_error, {"norm:", "[2, 3]"}},
+        {"norm: p 0", [] { norm(t({2, 3}), 0.0); }, value_error, {"norm:", "p=0"}},
+        {"norm: p NaN", [] { norm(t({2, 3}), std::nan("")); }, value_error, {"norm:", "p=nan"}},
+        {"cumsum: axis", [] { cumsum(t({2, 3}), 2); }, shape_error, {"cumsum:", "[2, 3]"}},
+        {"cumsum: a 0-d tensor", [] { cumsum(t({}), 0); }, shape_error, {"cumsum:", "[]"}},
+        {"argmax: axis", [] { argmax(t({2, 3}), 2); }, shape_error, {"argmax:", "[2, 3]"}},
+        {"argmax: empty", [] { argmax(t({0, 3})); }, shape_error, {"argmax:", "[0, 3]"}},
+        {"argmin: empty axis", [] { argmin(t({3, 0}), 1); }, shape_error, {"argmin:", "[3, 0]"}},
         {"max: repeated axis", [] { max(t({2, 3}), {1, 1}); }, shape_error, {"max:", "[2, 3]"}},
         {"min: axis", [] { min(t({2, 3}), {2}); }, shape_error, {"min:", "[2, 3]"}},
         {"softmax: axis", [] { softmax(t({2, 3}), 2); }, shape_error, {"softmax:", "[2, 3]"}},
@@ -523,6 +586,12 @@ std::vector<Row> layer_rows() {
         {"LayerNorm: forward with the wrong width", [] { nn::LayerNorm<T>(3)(t({2, 4})); },
          shape_error, {"layer_norm:", "[2, 4]", "[3]"}},
         {"Dropout: p 1", [] { nn::Dropout<T>(T(1)); }, value_error, {"dropout:", "p=1"}},
+        // activations with attributes or parameters
+        {"GELU: approximate", [] { nn::GELU<T>("fast"); }, value_error, {"gelu:", "\"fast\""}},
+        {"PReLU: 0 parameters", [] { nn::PReLU<T>(0); },
+         value_error, {"prelu:", "num_parameters=0"}},
+        {"PReLU: forward with the wrong channels", [] { nn::PReLU<T>(3)(t({2, 4})); },
+         shape_error, {"prelu:", "[2, 4]", "[3]"}},
         {"Dropout: p -0.1", [] { nn::Dropout<T>(T(-0.1)); }, value_error, {"dropout:", "p=-0.1"}},
         {"Dropout2d: p 1.5", [] { nn::Dropout2d<T>(T(1.5)); },
          value_error, {"dropout2d:", "p=1.5"}},
@@ -711,10 +780,11 @@ std::vector<Row> engine_rows() {
 // Ops with no row of their own, and why: any input is valid (unary elementwise ops take every
 // shape), or the op is only called by the engine, inside another op's VJP.
 const std::set<std::string> no_bad_input = {
-    "abs", "elu", "exp", "leaky_relu", "log", "neg", "relu", "sigmoid", "softplus", "sqrt", "tanh",
+    "abs", "elu", "erf", "exp", "leaky_relu", "log", "neg", "relu", "sigmoid", "softplus", "sqrt",
+    "tanh",  // unary elementwise
     // inside VJPs
     "avg_pool2d_backward", "crop", "embedding_backward", "index_add", "max_pool2d_gather",
-    "max_unpool2d", "scatter_add", "slice_backward"};
+    "max_unpool2d", "prod_others", "slice_backward"};
 
 TEST_CASE("error matrix: every op the library records has a row, or a reason for none") {
     std::set<std::string> covered;

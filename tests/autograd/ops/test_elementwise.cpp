@@ -1,5 +1,6 @@
 #include "autograd/ops/elementwise.hpp"
 
+#include "autograd/ops/reduce.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -114,6 +115,62 @@ XGRAD_REGISTER_OP(OpSpec("clamp", [](const Tensors& x) { return clamp(x[0], -0.5
                       .cases(unary_cases)
                       .samplers({harness::away_from({-0.5, 1.0})})
                       .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("erf", [](const Tensors& x) { return erf(x[0]); })
+                      .reference(harness::map([](double v) { return 1 - std::erfc(v); }))
+                      .cases(unary_cases)
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("gelu", [](const Tensors& x) { return gelu(x[0]); })
+                      .reference(harness::map([](double v) {
+                          return v * 0.5 * std::erfc(-v / std::sqrt(2.0));  // x·Φ(x)
+                      }))
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(-4, 4)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("gelu_tanh", [](const Tensors& x) { return gelu(x[0], "tanh"); })
+                      .reference(harness::map([](double v) {
+                          const double u = std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v);
+                          return 0.5 * v * (1 + std::tanh(u));
+                      }))
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(-4, 4)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("silu", [](const Tensors& x) { return silu(x[0]); })
+                      .reference(harness::map([](double v) { return v / (1 + std::exp(-v)); }))
+                      .cases(unary_cases)
+                      .samplers({harness::uniform(-5, 5)})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("selu", [](const Tensors& x) { return selu(x[0]); })
+                      .reference(harness::map([](double v) {
+                          const double alpha = 1.6732632423543772, scale = 1.0507009873554805;
+                          return scale * (v > 0 ? v : alpha * (std::exp(v) - 1));
+                      }))
+                      .cases(unary_cases)
+                      .samplers({harness::away_from({0.0})})
+                      .any_shape(elementwise));
+XGRAD_REGISTER_OP(OpSpec("prelu", [](const Tensors& x) { return prelu(x[0], x[1]); })
+                      .reference([](const A& a) {
+                          // per channel: the slope of x's position along axis 1
+                          Array y = a[0];
+                          for (std::size_t e = 0; e < y.size(); ++e) {
+                              const auto c = harness::unravel(e, y.shape())[1];
+                              const double v = y.data()[e];
+                              y.data()[e] = v > 0 ? v : a[1](c) * v;
+                          }
+                          return y;
+                      })
+                      .cases({{{2, 3}, {3}}, {{2, 3, 4}, {3}}, {{2, 3, 2, 2}, {3}}, {{0, 3}, {3}}})
+                      .samplers({harness::away_from({0.0}), harness::uniform(0.05, 0.5)})
+                      .bad_shapes({{2, 3}, {4}}));  // 4 slopes for 3 channels
+XGRAD_REGISTER_OP(OpSpec("prelu_single", [](const Tensors& x) { return prelu(x[0], x[1]); })
+                      .reference([](const A& a) {
+                          Array y = a[0];
+                          for (auto& v : y)
+                              v = v > 0 ? v : a[1].data()[0] * v;
+                          return y;
+                      })
+                      .cases({{{2, 3}, {1}}, {{4}, {1}}, {{}, {1}}, {{2, 3, 2}, {}}})
+                      .samplers({harness::away_from({0.0}), harness::uniform(0.05, 0.5)})
+                      .bad_shapes({{4}, {2}}));  // a 1-D x has no channels: one slope only
 XGRAD_REGISTER_OP(OpSpec("maximum", [](const Tensors& x) { return maximum(x[0], x[1]); })
                       .reference([](const A& a) {
                           return Array(xt::where(a[0] > a[1], a[0], a[1]));
@@ -150,6 +207,31 @@ XGRAD_REGISTER_COMPARISON(lt, a[0] < a[1]);
 XGRAD_REGISTER_COMPARISON(le, a[0] <= a[1]);
 XGRAD_REGISTER_COMPARISON(gt, a[0] > a[1]);
 XGRAD_REGISTER_COMPARISON(ge, a[0] >= a[1]);
+
+TEST_CASE("gelu, silu, selu: values at a few points") {
+    Tensor<double> x(xt::xarray<double>{-1, 0, 1});
+    // gelu(1) = Φ(1) = 0.841345, gelu(−1) = −(1 − Φ(1)) = −0.158655
+    CHECK(xt::allclose(gelu(x).value(), xt::xarray<double>{-0.158655, 0, 0.841345}, 1e-5));
+    // tanh form: ½(1 + tanh(0.797885·1.044715)) = 0.841192
+    CHECK(xt::allclose(gelu(x, "tanh").value(), xt::xarray<double>{-0.158808, 0, 0.841192}, 1e-5));
+    // silu(1) = 1·σ(1) = 0.731059
+    CHECK(xt::allclose(silu(x).value(), xt::xarray<double>{-0.268941, 0, 0.731059}, 1e-5));
+    // selu(−1) = 1.0507·1.6733·(e^−1 − 1) = −1.111330; selu(1) = 1.0507
+    CHECK(xt::allclose(selu(x).value(), xt::xarray<double>{-1.111330, 0, 1.050701}, 1e-5));
+    CHECK_THROWS_WITH_AS(gelu(x, "fast"),
+                         "gelu: approximate must be \"none\" or \"tanh\"; got \"fast\"",
+                         ValueError);
+}
+
+TEST_CASE("prelu: one slope per channel, and its gradient") {
+    Tensor<double> x(xt::xarray<double>{{-1, 2}, {-3, -4}}, true);
+    Tensor<double> w(xt::xarray<double>{0.1, 0.5}, true);
+    auto y = prelu(x, w);
+    CHECK(xt::allclose(y.value(), xt::xarray<double>{{-0.1, 2}, {-0.3, -2}}));
+    sum(y).backward();
+    CHECK(xt::allclose(x.grad().value(), xt::xarray<double>{{0.1, 1}, {0.1, 0.5}}));
+    CHECK(xt::allclose(w.grad().value(), xt::xarray<double>{-4, -4}));  // Σ min(x, 0) per channel
+}
 
 TEST_CASE("mul: forward broadcasts a row") {
     Tensor<double> a(xt::xarray<double>{{1, 2}, {3, 4}});

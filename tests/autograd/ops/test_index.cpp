@@ -218,6 +218,50 @@ XGRAD_REGISTER_OP(OpSpec("gather",
                       .cases({{{3}}, {{2, 3}}, {{3, 2}}, {{3, 4, 2}}, {{2, 3, 1}}})
                       .bad_shapes({{3, 2, 2}}));  // the index [5, 3, 2] is longer on axis 1
 
+namespace {
+// scatter_add's index for x [3, 5] along axis 1: [3, 4], with repeats (row 0 hits column 1
+// twice, row 2 column 4 three times) and columns no one hits.
+const Index scatter_index{{1, 3, 1, 0}, {2, 2, 4, 0}, {4, 4, 4, 1}};
+// out = x; out[i][index[i][j]] += src[i][j] for each (i, j) of index, in plain loops; `dim`
+// picks which coordinate the index replaces.
+Array scatter_add_ref(const Array& x, const Index& index, const Array& src, std::size_t dim) {
+    Array out = x;
+    for (std::size_t e = 0; e < index.size(); ++e) {
+        Pos p = unravel(e, index.shape());
+        const double v = src.data()[ravel(p, src.shape())];
+        p[dim] = static_cast<std::size_t>(index.data()[e]);
+        out.data()[ravel(p, x.shape())] += v;
+    }
+    return out;
+}
+}  // namespace
+
+XGRAD_REGISTER_OP(OpSpec("scatter_add",
+                         [](const Tensors& x) { return scatter_add(x[0], 1, scatter_index, x[1]); })
+                      .reference([](const A& a) {
+                          return scatter_add_ref(a[0], scatter_index, a[1], 1);
+                      })
+                      .cases({{{3, 5}, {3, 4}}, {{3, 5}, {4, 6}}})  // src as index, src larger
+                      .bad_shapes({{3, 5}, {2, 4}}));  // src shorter than the index [3, 4]
+XGRAD_REGISTER_OP(OpSpec("scatter_add_dim0",
+                         [](const Tensors& x) {
+                             // along axis 0 of x [5, 3]: the transposed index [4, 3]
+                             const Index index = xt::transpose(scatter_index);
+                             return scatter_add(x[0], 0, index, x[1]);
+                         })
+                      .reference([](const A& a) {
+                          return scatter_add_ref(a[0], xt::transpose(scatter_index), a[1], 0);
+                      })
+                      .cases({{{5, 3}, {4, 3}}, {{5, 4}, {4, 3}}})  // x wider than index
+                      .bad_shapes({{5, 2}, {4, 3}}));               // index wider than x on axis 1
+XGRAD_REGISTER_OP(OpSpec("scatter_add_empty_index",
+                         [](const Tensors& x) {
+                             return scatter_add(x[0], 1, Index::from_shape({2, 0}), x[1]);
+                         })
+                      .reference([](const A& a) { return a[0]; })
+                      .cases({{{2, 3}, {2, 0}}, {{2, 3}, {2, 2}}})
+                      .bad_shapes({{2}, {2, 2}}));  // ranks differ
+
 XGRAD_REGISTER_OP(OpSpec("concat",
                          [](const Tensors& x) { return concat(x, concat_dim(x[0].dim())); })
                       .reference([](const A& a) {
@@ -334,6 +378,27 @@ TEST_CASE("gather: one entry per position along the axis") {
     CHECK(y.value() == xt::xarray<double>{{3, 1}, {5, 5}});
     y.backward(Tensor<double>(xt::xarray<double>{{1, 2}, {3, 4}}));
     CHECK(x.grad().value() == xt::xarray<double>{{2, 0, 1}, {0, 7, 0}});  // x[1][1]: 3 + 4
+}
+
+TEST_CASE("scatter_add: adds src at the indexed places, and differentiates x and src") {
+    Tensor<double> x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}}, true);
+    Tensor<double> src(xt::xarray<double>{{10, 20, 30}, {40, 50, 60}}, true);
+    const Index idx{{2, 2}, {0, 1}};  // src's last column is not read
+    auto y = scatter_add(x, 1, idx, src);
+    // row 0: x[0][2] += 10 + 20;  row 1: x[1][0] += 40, x[1][1] += 50
+    CHECK(y.value() == xt::xarray<double>{{1, 2, 33}, {44, 55, 6}});
+    y.backward(Tensor<double>(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}}));
+    CHECK(x.grad().value() == xt::xarray<double>{{1, 2, 3}, {4, 5, 6}});
+    CHECK(src.grad().value() == xt::xarray<double>{{3, 3, 0}, {4, 5, 0}});  // gather(g), 0 unread
+}
+
+TEST_CASE("scatter_add: a bad index is named with every shape") {
+    Tensor<double> x(xt::zeros<double>({2, 3})), src(xt::zeros<double>({2, 2}));
+    CHECK_THROWS_WITH_AS(scatter_add(x, 1, Index{{0, 3}, {0, 0}}, src),
+                         doctest::Contains("scatter_add: every index must lie in [0, 3)"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(scatter_add(x, 1, Index{{0, 1, 2}, {0, 0, 0}}, src),
+                         doctest::Contains("x=[2, 3], index=[2, 3], src=[2, 2]"), ShapeError);
 }
 
 TEST_CASE("concat: joins three pieces along the last axis and splits the gradient") {

@@ -8,6 +8,10 @@
 #include <xtensor/xsort.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 using namespace xgrad;
 using harness::Array;
 using harness::OpSpec;
@@ -45,6 +49,80 @@ double total(const Array& x) {
     return s;
 }
 const std::vector<Shape> bad_axis = {{3}};  // axis 1 does not exist in a 1-D tensor
+
+// f applied to each line of x along axis 1 (any rank ≥ 2), kept as length 1: plain loops over
+// positions, independent of the library's axis arithmetic.
+template <class F>
+Array along_axis1(const Array& x, F f) {
+    Shape out_shape = x.shape();
+    out_shape[1] = 1;
+    Array r = Array::from_shape(out_shape);
+    for (std::size_t e = 0; e < r.size(); ++e) {
+        harness::Pos p = harness::unravel(e, out_shape);
+        std::vector<double> line;
+        for (std::size_t j = 0; j < x.shape()[1]; ++j) {
+            p[1] = j;
+            line.push_back(x.data()[harness::ravel(p, x.shape())]);
+        }
+        r.data()[e] = f(line);
+    }
+    return r;
+}
+// The same over every element: a 0-d result.
+template <class F>
+Array over_all(const Array& x, F f) {
+    return Array(f(std::vector<double>(x.begin(), x.end())));
+}
+double product(const std::vector<double>& v) {
+    double p = 1;
+    for (double e : v)
+        p *= e;
+    return p;
+}
+// Σ (v − mean)² / (n − correction)
+double variance_of(const std::vector<double>& v, double correction) {
+    double m = 0, s = 0;
+    for (double e : v)
+        m += e / static_cast<double>(v.size());
+    for (double e : v)
+        s += (e - m) * (e - m);
+    return s / (static_cast<double>(v.size()) - correction);
+}
+double p_norm(const std::vector<double>& v, double p) {
+    double s = 0, largest = 0;
+    for (double e : v) {
+        s += std::pow(std::abs(e), p);
+        largest = std::max(largest, std::abs(e));
+    }
+    return std::isinf(p) ? largest : std::pow(s, 1 / p);
+}
+// Uniform values in [-1.5, 1.5) with exact zeros at the flat positions `at` (those inside the
+// shape): lines of prod with no zero, one zero and two zeros (Note [prod with zeros]).
+harness::Sampler with_zeros(std::vector<std::size_t> at) {
+    return [at](const Shape& shape, std::mt19937_64& rng) {
+        Array a = harness::uniform(-1.5, 1.5)(shape, rng);
+        for (std::size_t i : at)
+            if (i < a.size()) a.data()[i] = 0;
+        return a;
+    };
+}
+// argmax/argmin as a tensor of doubles, for the harness (not differentiable).
+Tensor<double> as_tensor(const Index& i) {
+    return Tensor<double>(xt::xarray<double>(xt::cast<double>(i)));
+}
+// The index of the first extreme of each line along axis 1 (sense +1 max, −1 min), as doubles.
+Array arg_along_axis1(const Array& x, int sense) {
+    Array r = along_axis1(x, [sense](const std::vector<double>& v) {
+        std::size_t best = 0;
+        for (std::size_t i = 1; i < v.size(); ++i)
+            if (sense > 0 ? v[i] > v[best] : v[i] < v[best]) best = i;
+        return static_cast<double>(best);
+    });
+    Shape s = x.shape();
+    s.erase(s.begin() + 1);
+    r.reshape(s);
+    return r;
+}
 }  // namespace
 
 XGRAD_REGISTER_OP(OpSpec("sum", [](const Tensors& x) { return sum(x[0], {1}, true); })
@@ -103,6 +181,161 @@ XGRAD_REGISTER_OP(OpSpec("broadcast_to",
                       })
                       .cases({{{3, 1}}})
                       .bad_shapes({{2, 1}}));
+
+// Rows of the [3, 4] cases: row 0 no zero, row 1 one zero (flat 6), row 2 two zeros (8, 11).
+XGRAD_REGISTER_OP(OpSpec("prod", [](const Tensors& x) { return prod(x[0], 1, true); })
+                      .reference([](const A& a) { return along_axis1(a[0], product); })
+                      .cases({{{3, 4}}, {{2, 3, 4}}, {{3, 0}}})
+                      .samplers({with_zeros({6, 8, 11})})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("prod_all", [](const Tensors& x) { return prod(x[0]); })
+                      .reference([](const A& a) { return over_all(a[0], product); })
+                      .cases({{{3, 4}}, {{}}, {{0, 2}}, {{5}}})
+                      .samplers({with_zeros({2})})  // one zero: the gradient lives there only
+                      .any_shape("reduces every axis of any shape"));
+XGRAD_REGISTER_OP(OpSpec("prod_all_two_zeros", [](const Tensors& x) { return prod(x[0]); })
+                      .reference([](const A& a) { return over_all(a[0], product); })
+                      .cases({{{2, 3}}})
+                      .samplers({with_zeros({1, 4})})  // the gradient is zero everywhere
+                      .any_shape("reduces every axis of any shape"));
+XGRAD_REGISTER_OP(OpSpec("var", [](const Tensors& x) { return var(x[0], {1}, true, true); })
+                      .reference([](const A& a) {
+                          return along_axis1(a[0], [](const auto& v) { return variance_of(v, 1); });
+                      })
+                      .cases({{{3, 4}}, {{2, 3, 4}}})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("var_all_biased", [](const Tensors& x) { return var(x[0], {}, false); })
+                      .reference([](const A& a) {
+                          return over_all(a[0], [](const auto& v) { return variance_of(v, 0); });
+                      })
+                      .cases({{{3, 4}}, {{5}}})
+                      .any_shape("reduces every axis of any non-empty shape"));
+XGRAD_REGISTER_OP(OpSpec("std", [](const Tensors& x) { return xgrad::std(x[0], {1}, true, true); })
+                      .reference([](const A& a) {
+                          return along_axis1(
+                              a[0], [](const auto& v) { return std::sqrt(variance_of(v, 1)); });
+                      })
+                      .cases({{{3, 4}}, {{2, 3, 4}}})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("norm", [](const Tensors& x) { return norm(x[0], 2, {1}, true); })
+                      .reference([](const A& a) {
+                          return along_axis1(a[0], [](const auto& v) { return p_norm(v, 2); });
+                      })
+                      .cases({{{3, 4}}, {{2, 3, 4}}, {{2, 0}}})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("norm_all", [](const Tensors& x) { return norm(x[0]); })
+                      .reference([](const A& a) {
+                          return over_all(a[0], [](const auto& v) { return p_norm(v, 2); });
+                      })
+                      .cases({{{3, 4}}, {{}}, {{5}}})
+                      .samplers({harness::away_from({0.0})})  // 0-d: |x| has a kink at 0
+                      .any_shape("reduces every axis of any shape"));
+XGRAD_REGISTER_OP(OpSpec("norm_p1", [](const Tensors& x) { return norm(x[0], 1, {1}, true); })
+                      .reference([](const A& a) {
+                          return along_axis1(a[0], [](const auto& v) { return p_norm(v, 1); });
+                      })
+                      .cases({{{3, 4}}, {{2, 3, 4}}})
+                      .samplers({harness::away_from({0.0})})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("norm_inf",
+                         [](const Tensors& x) { return norm(x[0], INFINITY, {1}, true); })
+                      .reference([](const A& a) {
+                          return along_axis1(a[0],
+                                             [](const auto& v) { return p_norm(v, INFINITY); });
+                      })
+                      .cases({{{3, 4}}, {{2, 3, 4}}})
+                      .samplers({harness::distinct(0.03)})  // |x| distinct: 0.03, 0.07, 0.13, ...
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("norm_p3", [](const Tensors& x) { return norm(x[0], 3, {1}, true); })
+                      .reference([](const A& a) {
+                          return along_axis1(a[0], [](const auto& v) { return p_norm(v, 3); });
+                      })
+                      .cases({{{3, 4}}})
+                      .samplers({harness::away_from({0.0})})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("cumsum", [](const Tensors& x) { return cumsum(x[0], 1); })
+                      .reference([](const A& a) {
+                          Array r = a[0];
+                          for (std::size_t e = 0; e < r.size(); ++e) {
+                              harness::Pos p = harness::unravel(e, r.shape());
+                              if (p[1] == 0) continue;
+                              --p[1];  // the running sum one step back along axis 1
+                              r.data()[e] += r.data()[harness::ravel(p, r.shape())];
+                          }
+                          return r;
+                      })
+                      .cases({{{2, 3, 4}}, {{3, 5}}, {{3, 0}}, {{0, 2}}})
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("argmax", [](const Tensors& x) { return as_tensor(argmax(x[0], 1)); })
+                      .reference([](const A& a) { return arg_along_axis1(a[0], 1); })
+                      .cases({{{3, 4}}, {{2, 3, 4}}})
+                      .samplers({harness::distinct()})
+                      .not_differentiable()
+                      .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("argmin", [](const Tensors& x) { return as_tensor(argmin(x[0], 1)); })
+                      .reference([](const A& a) { return arg_along_axis1(a[0], -1); })
+                      .cases({{{3, 4}}, {{2, 3, 4}}})
+                      .samplers({harness::distinct()})
+                      .not_differentiable()
+                      .bad_shapes(bad_axis));
+
+TEST_CASE("prod: the gradient with no zero, one zero and two zeros in a row") {
+    Tensor<double> x(xt::xarray<double>{{2, 3, 4}, {2, 0, 4}, {0, 3, 0}}, true);
+    auto y = prod(x, 1);
+    CHECK(y.value() == xt::xarray<double>{24, 0, 0});
+    y.backward(ones<double>({3}));
+    // row 0: the product of the others (12, 8, 6); row 1: only the zero gets 2·4 = 8; row 2: 0
+    CHECK(x.grad().value() == xt::xarray<double>{{12, 8, 6}, {0, 8, 0}, {0, 0, 0}});
+}
+
+TEST_CASE("prod: of all, of a 0-d tensor, of an empty tensor") {
+    CHECK(prod(Tensor<double>(xt::xarray<double>{{1, 2}, {3, 4}})).item() == 24);
+    CHECK(prod(scalar(5.0)).item() == 5);
+    CHECK(prod(zeros<double>({0, 3})).item() == 1);  // the empty product
+    CHECK(prod(zeros<double>({0, 3}), 0).value() == xt::xarray<double>{1, 1, 1});
+}
+
+TEST_CASE("var and std: unbiased by default, biased on request") {
+    Tensor<double> x(xt::xarray<double>{1, 2, 3, 4});
+    // mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5
+    CHECK(var(x).item() == doctest::Approx(5.0 / 3));
+    CHECK(var(x, {}, false).item() == doctest::Approx(1.25));
+    CHECK(xgrad::std(x, {0}, false).item() == doctest::Approx(std::sqrt(1.25)));
+    CHECK(std::isnan(var(Tensor<double>(xt::xarray<double>{7})).item()));  // n − 1 = 0
+}
+
+TEST_CASE("norm: p = 2, 1 and inf, and the gradient of the 2-norm at 0 is 0") {
+    Tensor<double> x(xt::xarray<double>{3, -4});
+    CHECK(norm(x).item() == 5);            // sqrt(9 + 16)
+    CHECK(norm(x, 1).item() == 7);         // 3 + 4
+    CHECK(norm(x, INFINITY).item() == 4);  // max |x|
+    Tensor<double> z(xt::zeros<double>({3}), true);
+    norm(z).backward();
+    CHECK(z.grad().value() == xt::zeros<double>({3}));
+    CHECK_THROWS_WITH_AS(norm(x, 0.0), "norm: p must be > 0 or inf; got p=0", ValueError);
+}
+
+TEST_CASE("cumsum: running sums along an axis") {
+    Tensor<double> x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}}, true);
+    CHECK(cumsum(x, 1).value() == xt::xarray<double>{{1, 3, 6}, {4, 9, 15}});
+    CHECK(cumsum(x, 0).value() == xt::xarray<double>{{1, 2, 3}, {5, 7, 9}});
+    sum(cumsum(x, 1)).backward();
+    CHECK(x.grad().value() == xt::xarray<double>{{3, 2, 1}, {3, 2, 1}});  // entries counted
+}
+
+TEST_CASE("argmax and argmin: the first of ties, NaN as the largest, keepdim, all") {
+    Tensor<double> x(xt::xarray<double>{{1, 5, 5}, {2, 2, 0}});
+    CHECK(argmax(x, 1) == Index{1, 0});
+    CHECK(argmin(x, 1) == Index{0, 2});
+    CHECK(argmax(x, 0, true) == Index{{1, 0, 0}});
+    CHECK(argmax(x)() == 1);  // flat position of the first 5
+    CHECK(argmin(x)() == 5);
+    Tensor<double> n(xt::xarray<double>{1, NAN, 3});
+    CHECK(argmax(n)() == 1);
+    CHECK_THROWS_WITH_AS(argmax(zeros<double>({0})),
+                         doctest::Contains("argmax: cannot take the argmax of an empty tensor"),
+                         ShapeError);
+}
 
 TEST_CASE("sum: over all axes, over one axis, keepdims") {
     Tensor<double> x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}});
