@@ -1,7 +1,7 @@
 #pragma once
 
 // Raw OpenBLAS calls for xgrad_bench. Declared here without <cblas.h>: xtensor-blas declares its
-// own CBLAS prototypes, so <cblas.h> lives alone in raw_blas.cpp (see DESIGN.md, traps).
+// own CBLAS prototypes, which clash with <cblas.h>, so <cblas.h> lives alone in raw_blas.cpp.
 
 #include <string>
 

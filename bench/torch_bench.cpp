@@ -1,6 +1,7 @@
 // LibTorch side of the engine benchmark: the same workloads as xgrad_bench.cpp, written the way a
 // LibTorch user would. Run it with Debian's OpenMP OpenBLAS (LD_LIBRARY_PATH=
-// /usr/lib/x86_64-linux-gnu/openblas-openmp), LibTorch's best configuration (DESIGN.md, Speed).
+// /usr/lib/x86_64-linux-gnu/openblas-openmp), LibTorch's best configuration
+// (docs/performance.md, "How LibTorch is run").
 //
 //   ./torch_bench [--threads N] [--only GROUP]
 //   XGRAD_BENCH_SECONDS=S sets the time per workload (default 1); --only: see timing.hpp

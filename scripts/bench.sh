@@ -7,8 +7,9 @@
 # lstm, conv, mlp, matmul); without matmul workloads the pthread OpenBLAS is used for xgrad.
 # Both sides run with the same thread count (default 2): OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = N,
 # and each binary also sets it itself (openblas_set_num_threads / torch::set_num_threads).
-# LibTorch runs in its best configuration (DESIGN.md, Speed): Debian's OpenMP OpenBLAS through
-# LD_LIBRARY_PATH. xgrad runs twice, with the default pthread OpenBLAS and with the OpenMP one;
+# LibTorch runs in its best configuration (docs/performance.md, "How LibTorch is run"): Debian's
+# OpenMP OpenBLAS through LD_LIBRARY_PATH. The script installs both first (install-deps.sh --bench:
+# libtorch-dev and libopenblas0-openmp, with the build's own dependencies). xgrad runs twice, with the default pthread OpenBLAS and with the OpenMP one;
 # the table uses the faster of the two (geometric mean over the matmul workloads) and says which.
 # Every binary runs R times (default 3, interleaved); each workload reports the round with the
 # lowest median (this VM has slow spells, e.g. a 1024 sgemm at 10.5 ms in one process and 12-22 ms
@@ -29,6 +30,8 @@ while [[ $# -gt 0 ]]; do
         *) echo "usage: scripts/bench.sh [--threads N] [--seconds S] [--rounds R] [--only GROUP]" >&2; exit 2 ;;
     esac
 done
+
+bash scripts/install-deps.sh --bench  # the LibTorch peer and the OpenMP OpenBLAS, if missing
 
 openmp_blas=/usr/lib/x86_64-linux-gnu/openblas-openmp
 build=build-bench
