@@ -5,6 +5,7 @@
 // training loop (train/) and the pictures (plot/).
 
 #include "autograd/errors.hpp"
+#include "autograd/functional.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
 #include "autograd/io.hpp"
