@@ -6,11 +6,13 @@
 #include "autograd/errors.hpp"
 
 #include <doctest/doctest.h>
+#include <xtensor/xarray.hpp>
 
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <string>
 
 namespace testing {
@@ -82,6 +84,21 @@ void put(std::string& s, std::uint64_t v, int bytes);
 /// zlib's deflate of `in` at level 6 with `window_bits`: −15 for the raw stream of a zip entry,
 /// 15 + 16 for gzip (RFC 1952) as gzip(1) makes it.
 std::string deflate_bytes(const std::string& in, int window_bits);
+
+/// True when the two state dicts hold the same names, shapes and bits (a resumed or reloaded
+/// model against the one it should equal).
+inline bool bit_equal(const std::map<std::string, xt::xarray<float>>& a,
+                      const std::map<std::string, xt::xarray<float>>& b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [name, x] : a) {
+        const auto it = b.find(name);
+        if (it == b.end() || it->second.shape() != x.shape() ||
+            std::memcmp(it->second.data(), x.data(), x.size() * sizeof(float)) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
 
 }  // namespace testing
 

@@ -39,19 +39,6 @@ int run_helper(std::vector<std::string> args) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool bit_equal(const std::map<std::string, xt::xarray<float>>& a,
-               const std::map<std::string, xt::xarray<float>>& b) {
-    if (a.size() != b.size()) return false;
-    for (const auto& [name, x] : a) {
-        const auto it = b.find(name);
-        if (it == b.end() || it->second.shape() != x.shape() ||
-            std::memcmp(it->second.data(), x.data(), x.size() * sizeof(float)) != 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
 void check_resume(const std::string& kind) {
     testing::TempDir dir;
     const int k = 7, n = 16;
@@ -61,9 +48,9 @@ void check_resume(const std::string& kind) {
     resume_training::Run whole(kind, 7);
     whole.train(0, n);
     const auto final_state = load_npz<float>(dir / "final.npz");
-    CHECK(bit_equal(final_state, whole.model.state_dict()));
+    CHECK(testing::bit_equal(final_state, whole.model.state_dict()));
     // and the run did move the weights: the checkpoint at k differs from the end
-    CHECK(!bit_equal(load_npz<float>(dir / "model.npz"), whole.model.state_dict()));
+    CHECK(!testing::bit_equal(load_npz<float>(dir / "model.npz"), whole.model.state_dict()));
 }
 
 }  // namespace

@@ -29,7 +29,7 @@
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-using namespace testing;  // TempDir, read_file
+using namespace testing;  // TempDir, read_file, bit_equal
 
 namespace {
 
@@ -39,18 +39,6 @@ using State = std::map<std::string, xt::xarray<float>>;
 State model_state(std::size_t in, std::size_t out, std::uint64_t seed) {
     manual_seed(seed);
     return nn::Linear<float>(in, out).state_dict();
-}
-
-bool bit_equal(const State& a, const State& b) {
-    if (a.size() != b.size()) return false;
-    for (const auto& [name, x] : a) {
-        const auto it = b.find(name);
-        if (it == b.end() || it->second.shape() != x.shape() ||
-            std::memcmp(it->second.data(), x.data(), x.size() * sizeof(float)) != 0) {
-            return false;
-        }
-    }
-    return true;
 }
 
 // Which of `candidates` the file at `path` holds bit for bit (-1: none, or it does not load).

@@ -51,6 +51,15 @@ xt::xarray<T> filled(const std::vector<std::size_t>& shape, double v) {
     return a;
 }
 
+// Three epochs of a fit history whose first loss is `v`.
+train::History history(int v) {
+    train::History h;
+    h.loss = {1.0 * v, 0.5, 0.25};
+    h.lr = {0.1, 0.1, 0.1};
+    h.seconds = {1, 1, 1};
+    return h;
+}
+
 std::vector<Writer> writers() {
     return {
         {"save_npy",
@@ -65,22 +74,8 @@ std::vector<Writer> writers() {
              nn::Linear<float> m(16, 8);
              m.save(p);
          }},
-        {"save_csv",
-         [](const std::string& p, int v) {
-             train::History h;
-             h.loss = {1.0 * v, 0.5, 0.25};
-             h.lr = {0.1, 0.1, 0.1};
-             h.seconds = {1, 1, 1};
-             h.save_csv(p);
-         }},
-        {"save_svg",
-         [](const std::string& p, int v) {
-             train::History h;
-             h.loss = {1.0 * v, 0.5, 0.25};
-             h.lr = {0.1, 0.1, 0.1};
-             h.seconds = {1, 1, 1};
-             h.save_svg(p);
-         }},
+        {"save_csv", [](const std::string& p, int v) { history(v).save_csv(p); }},
+        {"save_svg", [](const std::string& p, int v) { history(v).save_svg(p); }},
         {"save_dot",
          [](const std::string& p, int v) {
              const Tensor<double> a = scalar(1.0 * v, true).set_name("a");
