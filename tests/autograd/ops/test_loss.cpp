@@ -136,49 +136,26 @@ XGRAD_REGISTER_OP(OpSpec("cross_entropy_label_smoothing",
                       })
                       .cases({{{4, 4}}, {{4, 6}}})
                       .bad_shapes({{4}}));
-XGRAD_REGISTER_OP(
-    OpSpec(
-        "cross_entropy_all_options",
-        [](const Tensors& x) {
-            return cross_entropy(
-                x[0], ignoring,
-                CrossEntropyOptions().weight(class_weight).ignore_index(-100).label_smoothing(0.2));
-        })
-        .reference([](const A& a) {
-            return options_ref(a[0], ignoring, class_weight, -100, 0.2, Reduction::mean);
+// Class weights, an ignored label and label smoothing at once, with each reduction.
+OpSpec all_options_spec(const char* name, Reduction reduction) {
+    return OpSpec(name,
+                  [reduction](const Tensors& x) {
+                      return cross_entropy(x[0], ignoring,
+                                           CrossEntropyOptions()
+                                               .weight(class_weight)
+                                               .ignore_index(-100)
+                                               .label_smoothing(0.2)
+                                               .reduction(reduction));
+                  })
+        .reference([reduction](const A& a) {
+            return options_ref(a[0], ignoring, class_weight, -100, 0.2, reduction);
         })
         .cases({{{4, 4}}})
-        .bad_shapes({{4, 3}}));
-XGRAD_REGISTER_OP(OpSpec("cross_entropy_all_options_none",
-                         [](const Tensors& x) {
-                             return cross_entropy(x[0], ignoring,
-                                                  CrossEntropyOptions()
-                                                      .weight(class_weight)
-                                                      .ignore_index(-100)
-                                                      .label_smoothing(0.2)
-                                                      .reduction(Reduction::none));
-                         })
-                      .reference([](const A& a) {
-                          return options_ref(a[0], ignoring, class_weight, -100, 0.2,
-                                             Reduction::none);
-                      })
-                      .cases({{{4, 4}}})
-                      .bad_shapes({{4, 3}}));
-XGRAD_REGISTER_OP(OpSpec("cross_entropy_all_options_sum",
-                         [](const Tensors& x) {
-                             return cross_entropy(x[0], ignoring,
-                                                  CrossEntropyOptions()
-                                                      .weight(class_weight)
-                                                      .ignore_index(-100)
-                                                      .label_smoothing(0.2)
-                                                      .reduction(Reduction::sum));
-                         })
-                      .reference([](const A& a) {
-                          return options_ref(a[0], ignoring, class_weight, -100, 0.2,
-                                             Reduction::sum);
-                      })
-                      .cases({{{4, 4}}})
-                      .bad_shapes({{4, 3}}));
+        .bad_shapes({{4, 3}});
+}
+XGRAD_REGISTER_OP(all_options_spec("cross_entropy_all_options", Reduction::mean));
+XGRAD_REGISTER_OP(all_options_spec("cross_entropy_all_options_none", Reduction::none));
+XGRAD_REGISTER_OP(all_options_spec("cross_entropy_all_options_sum", Reduction::sum));
 
 TEST_CASE("cross_entropy: weights, ignore_index and label smoothing worked by hand") {
     // two classes, equal logits: −log p = log 2 for either class
