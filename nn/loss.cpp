@@ -22,11 +22,19 @@ Tensor<T> reduce(const Tensor<T>& losses, Reduction reduction) {
             return sum(losses);
         case Reduction::none:
             return losses;
-        case Reduction::batchmean:  // Σ / batch size (axis 0; 1 for a 0-d input)
+        case Reduction::batchmean:  // kl_div only: Σ / batch size (axis 0; 1 for a 0-d input)
             return div(sum(losses),
                        scalar<T>(static_cast<T>(losses.dim() == 0 ? 1 : losses.shape()[0])));
     }
     return losses;
+}
+
+// Reduction::batchmean is kl_div's (as in PyTorch); every other loss refuses it at its entry.
+void refuse_batchmean(const char* op, Reduction reduction) {
+    if (reduction == Reduction::batchmean) {
+        throw ValueError(
+            fmt::format("{}: reduction batchmean is for kl_div; use mean, sum or none", op));
+    }
 }
 
 template <class T>
@@ -52,6 +60,7 @@ Tensor<T> pick_negative(const Tensor<T>& scores, const Index& labels) {
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction) {
     check_same_shape("mse_loss", pred, "pred", target, "target");
+    refuse_batchmean("mse_loss", reduction);
     auto d = pred - target;
     return reduce(d * d, reduction);
 }
@@ -59,12 +68,14 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction red
 template <class T>
 Tensor<T> l1_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction) {
     check_same_shape("l1_loss", pred, "pred", target, "target");
+    refuse_batchmean("l1_loss", reduction);
     return reduce(abs(pred - target), reduction);
 }
 
 template <class T>
 Tensor<T> huber_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction, T delta) {
     check_same_shape("huber_loss", pred, "pred", target, "target");
+    refuse_batchmean("huber_loss", reduction);
     if (!(delta > 0)) {
         throw ValueError(fmt::format("huber_loss: delta must be > 0; got delta={}", delta));
     }
@@ -79,6 +90,7 @@ template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& pred, const Tensor<T>& target, Reduction reduction,
                          T beta) {
     check_same_shape("smooth_l1_loss", pred, "pred", target, "target");
+    refuse_batchmean("smooth_l1_loss", reduction);
     if (!(beta >= 0)) {
         throw ValueError(fmt::format("smooth_l1_loss: beta must be >= 0; got beta={}", beta));
     }
@@ -103,6 +115,7 @@ template <class T>
 Tensor<T> binary_cross_entropy(const Tensor<T>& prob, const Tensor<T>& target,
                                Reduction reduction) {
     check_same_shape("binary_cross_entropy", prob, "prob", target, "target");
+    refuse_batchmean("binary_cross_entropy", reduction);
     const T eps = T(1e-7);
     auto p = clamp(prob, eps, T(1) - eps);
     return reduce(neg(target * log(p) + (T(1) - target) * log(T(1) - p)), reduction);
@@ -112,6 +125,7 @@ template <class T>
 Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& logits, const Tensor<T>& target,
                                            Reduction reduction) {
     check_same_shape("binary_cross_entropy_with_logits", logits, "logits", target, "target");
+    refuse_batchmean("binary_cross_entropy_with_logits", reduction);
     return reduce(softplus(logits) - target * logits, reduction);
 }
 
@@ -119,6 +133,7 @@ template <class T>
 Tensor<T> categorical_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
                                     bool from_logits, Reduction reduction) {
     check_same_shape("categorical_cross_entropy", input, "input", target, "target");
+    refuse_batchmean("categorical_cross_entropy", reduction);
     if (input.dim() != 2) {
         throw ShapeError(
             fmt::format("categorical_cross_entropy: expected input [n, classes]; got "
@@ -134,6 +149,7 @@ Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Index&
                                            Reduction reduction) {
     // cross_entropy checks too, but an error should name the function the user called.
     check_class_labels("sparse_categorical_cross_entropy", logits, labels);
+    refuse_batchmean("sparse_categorical_cross_entropy", reduction);
     return cross_entropy(logits, labels, reduction);  // one op (Note [fused cross-entropy])
 }
 
@@ -163,6 +179,7 @@ Tensor<T> sparse_categorical_cross_entropy(const Tensor<T>& logits, const Tensor
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Index& labels, Reduction reduction) {
     check_class_labels("nll_loss", log_probs, labels);
+    refuse_batchmean("nll_loss", reduction);
     return reduce(pick_negative(log_probs, labels), reduction);
 }
 

@@ -11,7 +11,8 @@
 // default), sums, or returns the per-element/per-example losses (none).
 namespace xgrad::nn {
 
-/// mean, sum, none or batchmean (autograd/ops/loss.hpp).
+/// mean, sum, none or batchmean (autograd/ops/loss.hpp). batchmean is kl_div's, as in PyTorch:
+/// every other loss refuses it with a ValueError.
 using Reduction = xgrad::Reduction;
 /// weight, ignore_index, label_smoothing, reduction (autograd/ops/loss.hpp).
 using CrossEntropyOptions = xgrad::CrossEntropyOptions;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <xtensor/xbuilder.hpp>
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xsort.hpp>
 
@@ -164,8 +165,15 @@ struct BroadcastTo {
 // the gradient at its own position and two zeros make it zero everywhere, with no division.
 // prod_others' own VJP, ∂L/∂x_k = Σ_{i≠k} h_i Π_{j≠i,k} x_j, runs in one pass each way with the
 // recurrences A_{k+1} = A_k·x_k + h_k·L_k (terms i < k) and B_{k−1} = B_k·x_k + h_k·R_k (terms
-// i > k): out_k = A_k·R_k + B_k·L_k. It is computed on raw values, so prod is exactly twice
-// differentiable (gradgradcheck), not three times.
+// i > k): out_k = A_k·R_k + B_k·L_k. That kernel works on raw values: it is what a backward
+// without create_graph runs. Under create_graph the same sum is composed from recorded ops,
+// still without dividing: with the axis moved last, row i of M = x ⊙ (1 − I) + I is x with x_i
+// set to 1, so prod_others(M)_{ik} = Π_{j≠i,k} x_j for k ≠ i, and out = Σ_i h_i prod_others(M)_{ik}
+// (1 − I)_{ik}. That form costs n² per line, and its own VJP is prod_others' again, so prod is
+// differentiable to any order.
+template <class T>
+Tensor<T> prod_others(const Tensor<T>& x, std::size_t axis);
+
 template <class T>
 struct ProdOthers {
     static constexpr const char* name = "prod_others";
@@ -198,6 +206,7 @@ struct ProdOthers {
     }
     // y_i = Π_{j≠i} x_j  ⇒  ∂L/∂x_k = Σ_{i≠k} h_i Π_{j≠i,k} x_j (Note [prod with zeros])
     Grads<T, 1> vjp(const Tensor<T>& h, const Tensor<T>&) const {
+        if (grad_enabled() && (x.requires_grad() || h.requires_grad())) return {composed(h)};
         const auto s = kernels::split_at(x.shape(), axis);
         const T* xv = x.value().data();
         const T* hv = h.value().data();
@@ -231,6 +240,24 @@ struct ProdOthers {
             }
         }
         return {Tensor<T>(std::move(d))};
+    }
+
+    // The VJP from recorded ops, for create_graph (Note [prod with zeros]).
+    Tensor<T> composed(const Tensor<T>& h) const {
+        const std::size_t rank = x.dim();
+        std::vector<std::size_t> last, back(rank);  // axis moved last, and the way back
+        for (std::size_t d = 0; d < rank; ++d)
+            if (d != axis) last.push_back(d);
+        last.push_back(axis);
+        for (std::size_t d = 0; d < rank; ++d)
+            back[last[d]] = d;
+        const std::size_t n = x.shape()[axis];
+        const Tensor<T> eye(xt::xarray<T>(xt::eye<T>(n)));
+        const Tensor<T> off(xt::xarray<T>(T(1) - xt::eye<T>(n)));
+        const Tensor<T> m = unsqueeze(permute(x, last), -2) * off + eye;  // [..., i, j]
+        const Tensor<T> q = prod_others(m, rank);                         // [..., i, k]
+        const Tensor<T> d = sum(unsqueeze(permute(h, last), -1) * q * off, {-2});
+        return permute(d, back);
     }
 };
 
@@ -472,6 +499,8 @@ Tensor<T> norm(const Tensor<T>& x, double p, const Axes& axes, bool keepdims) {
 
 template <class T>
 Tensor<T> cumsum(const Tensor<T>& x, std::ptrdiff_t dim) {
+    // A 0-d tensor is its own running sum, along dim 0 or −1 (PyTorch's rule for 0-d dims).
+    if (x.dim() == 0 && (dim == 0 || dim == -1)) return reshape(cumsum(reshape(x, {1}), 0), {});
     return record(ops::CumSum<T>{normalize_axis("cumsum", dim, x.shape()), false}, x);
 }
 

@@ -26,7 +26,7 @@ Tensor<T> min(const Tensor<T>& x, const Axes& axes = {}, bool keepdims = false);
 
 /// Product of every element (1 for an empty tensor): [] for any x. NOTE: the gradient is exact
 /// with zeros in x (∂y/∂x_i is the product of the other entries, computed without dividing), and
-/// prod is twice differentiable.
+/// prod is differentiable to any order (create_graph).
 template <class T>
 Tensor<T> prod(const Tensor<T>& x);
 /// Product along `dim` (negative from the end); keepdim keeps that axis with length 1. An empty
@@ -51,7 +51,8 @@ Tensor<T> std(const Tensor<T>& x, const Axes& axes = {}, bool unbiased = true,
 /// NaN is a ValueError.
 template <class T>
 Tensor<T> norm(const Tensor<T>& x, double p = 2, const Axes& axes = {}, bool keepdims = false);
-/// Running sum along `dim`: y_i = Σ_{j ≤ i} x_j (rank ≥ 1). Its VJP is the reversed running sum.
+/// Running sum along `dim`: y_i = Σ_{j ≤ i} x_j. Its VJP is the reversed running sum. A 0-d x is
+/// its own running sum (dim 0 or −1, as in PyTorch).
 template <class T>
 Tensor<T> cumsum(const Tensor<T>& x, std::ptrdiff_t dim);
 /// Flat (row-major) index of the largest value of x, as a 0-d Index; ties give the first, NaN

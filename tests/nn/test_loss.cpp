@@ -1,5 +1,7 @@
 #include "nn/loss.hpp"
 
+#include "autograd/ops/elementwise.hpp"
+
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -7,7 +9,11 @@
 #include <xtensor/xmath.hpp>
 
 #include <cmath>
+#include <functional>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace xgrad;
 using harness::Array;
@@ -180,6 +186,32 @@ TEST_CASE("kl_div: zero for equal distributions, batchmean divides by the batch"
     CHECK(nn::kl_div(log_p, t, Reduction::mean).item() == doctest::Approx(std::log(4.0) / 4));
     CHECK(nn::kl_div(log_p, Tensor<double>(xt::xarray<double>(xt::log(p))), Reduction::sum, true)
               .item() == doctest::Approx(0.0));
+}
+
+TEST_CASE("batchmean is kl_div's alone: every other loss refuses it by name") {
+    const Tensor<double> p(xt::xarray<double>{{0.2, 0.8}, {0.6, 0.4}});
+    const Index labels{1, 0};
+    const auto b = Reduction::batchmean;
+    const std::vector<std::pair<std::string, std::function<void()>>> losses = {
+        {"mse_loss", [&] { nn::mse_loss(p, p, b); }},
+        {"l1_loss", [&] { nn::l1_loss(p, p, b); }},
+        {"huber_loss", [&] { nn::huber_loss(p, p, b); }},
+        {"smooth_l1_loss", [&] { nn::smooth_l1_loss(p, p, b); }},
+        {"binary_cross_entropy", [&] { nn::binary_cross_entropy(p, p, b); }},
+        {"binary_cross_entropy_with_logits",
+         [&] { nn::binary_cross_entropy_with_logits(p, p, b); }},
+        {"categorical_cross_entropy", [&] { nn::categorical_cross_entropy(p, p, false, b); }},
+        {"sparse_categorical_cross_entropy",
+         [&] { nn::sparse_categorical_cross_entropy(p, labels, b); }},
+        {"nll_loss", [&] { nn::nll_loss(p, labels, b); }},
+    };
+    for (const auto& [name, call] : losses) {
+        CAPTURE(name);
+        CHECK_THROWS_WITH_AS(
+            call(), (name + ": reduction batchmean is for kl_div; use mean, sum or none").c_str(),
+            ValueError);
+    }
+    CHECK_NOTHROW(nn::kl_div(xgrad::log(p), p, b));
 }
 
 XGRAD_REGISTER_OP(OpSpec("binary_cross_entropy",

@@ -266,6 +266,10 @@ XGRAD_REGISTER_OP(OpSpec("cumsum", [](const Tensors& x) { return cumsum(x[0], 1)
                       })
                       .cases({{{2, 3, 4}}, {{3, 5}}, {{3, 0}}, {{0, 2}}})
                       .bad_shapes(bad_axis));
+XGRAD_REGISTER_OP(OpSpec("cumsum_0d", [](const Tensors& x) { return cumsum(x[0], -1); })
+                      .reference([](const A& a) { return a[0]; })
+                      .cases({{{}}})
+                      .any_shape("a 0-d tensor is its own running sum; other ranks: cumsum"));
 XGRAD_REGISTER_OP(OpSpec("argmax", [](const Tensors& x) { return as_tensor(argmax(x[0], 1)); })
                       .reference([](const A& a) { return arg_along_axis1(a[0], 1); })
                       .cases({{{3, 4}}, {{2, 3, 4}}})
@@ -286,6 +290,63 @@ TEST_CASE("prod: the gradient with no zero, one zero and two zeros in a row") {
     y.backward(ones<double>({3}));
     // row 0: the product of the others (12, 8, 6); row 1: only the zero gets 2·4 = 8; row 2: 0
     CHECK(x.grad().value() == xt::xarray<double>{{12, 8, 6}, {0, 8, 0}, {0, 0, 0}});
+}
+
+// Σ over distinct b, c (both ≠ a, ≠ each other) of v_b w_c Π_{j∉{a,b,c}} x_j: the third derivative
+// of Π x along one line, contracted with v and w.
+double third_of_prod(const std::vector<double>& x, const std::vector<double>& v,
+                     const std::vector<double>& w, std::size_t a) {
+    double out = 0;
+    for (std::size_t b = 0; b < x.size(); ++b)
+        for (std::size_t c = 0; c < x.size(); ++c) {
+            if (b == a || c == a || b == c) continue;
+            double p = v[b] * w[c];
+            for (std::size_t j = 0; j < x.size(); ++j)
+                if (j != a && j != b && j != c) p *= x[j];
+            out += p;
+        }
+    return out;
+}
+
+TEST_CASE("prod: third derivatives under create_graph, with zeros, along either axis") {
+    // Lines: no zero, one zero, two zeros. Along dim 1 of [3, 4], and along dim 0 of its transpose.
+    const std::vector<std::vector<double>> lines = {{2, 3, 1.5, 5}, {1, 0, 3, 4}, {0, 2, 0, 3}};
+    const std::vector<double> v = {1, -2, 0.5, 3}, w = {0.25, 1, -1, 2};
+    for (const std::ptrdiff_t dim : {1, 0}) {
+        CAPTURE(dim);
+        xt::xarray<double> xv = xt::zeros<double>({3, 4}), vv = xv, wv = xv;
+        for (std::size_t r = 0; r < 3; ++r)
+            for (std::size_t i = 0; i < 4; ++i) {
+                xv(r, i) = lines[r][i];
+                vv(r, i) = v[i];
+                wv(r, i) = w[i];
+            }
+        if (dim == 0) {
+            xv = xt::transpose(xv);
+            vv = xt::transpose(vv);
+            wv = xt::transpose(wv);
+        }
+        Tensor<double> x(xv, true);
+        const auto g1 = grad(sum(prod(x, dim)), x, true);
+        const auto g2 = grad(sum(g1 * Tensor<double>(vv)), x, true);
+        const auto g3 = grad(sum(g2 * Tensor<double>(wv)), x, true);
+        for (std::size_t r = 0; r < 3; ++r)
+            for (std::size_t a = 0; a < 4; ++a) {
+                const double got = dim == 1 ? g3.value()(r, a) : g3.value()(a, r);
+                CHECK(got == doctest::Approx(third_of_prod(lines[r], v, w, a)));
+            }
+        // Π of four entries is multilinear: its fourth derivative along distinct axes is 1
+        // (e_a, e_b, e_c, e_d distinct), so Σ_a g4_a = Σ_{a,b,c,d distinct} v_b w_c u_d, and it
+        // is still differentiable (the graph goes on).
+        const auto g4 = grad(sum(g3), x, true);
+        double expected = 0;
+        for (std::size_t a = 0; a < 4; ++a)
+            for (std::size_t b = 0; b < 4; ++b)
+                for (std::size_t c = 0; c < 4; ++c)
+                    if (a != b && a != c && b != c) expected += v[a] * w[b];  // d: the fourth
+        CHECK(xt::sum(g4.value())() == doctest::Approx(3 * expected));
+        CHECK(g4.requires_grad());
+    }
 }
 
 TEST_CASE("prod: of all, of a 0-d tensor, of an empty tensor") {
@@ -321,6 +382,16 @@ TEST_CASE("cumsum: running sums along an axis") {
     CHECK(cumsum(x, 0).value() == xt::xarray<double>{{1, 2, 3}, {5, 7, 9}});
     sum(cumsum(x, 1)).backward();
     CHECK(x.grad().value() == xt::xarray<double>{{3, 2, 1}, {3, 2, 1}});  // entries counted
+}
+
+TEST_CASE("cumsum: a 0-d tensor is its own running sum, along dim 0 or -1") {
+    Tensor<double> x = scalar(2.5, true);
+    for (const std::ptrdiff_t dim : {0, -1}) {
+        const auto y = cumsum(x, dim);
+        CHECK(y.shape() == Shape{});
+        CHECK(y.item() == 2.5);
+        CHECK(grad(y, x).item() == 1);
+    }
 }
 
 TEST_CASE("argmax and argmin: the first of ties, NaN as the largest, keepdim, all") {
