@@ -4,6 +4,7 @@
 // The engine (autograd/), the layers, losses and data tools (nn/), the optimizers (optim/), the
 // training loop (train/) and the pictures (plot/).
 
+#include "autograd/checkpoint.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/functional.hpp"
 #include "autograd/gradcheck.hpp"
@@ -29,6 +30,7 @@
 #include "autograd/tensor.hpp"
 #include "autograd/tuning.hpp"
 #include "nn/activation.hpp"
+#include "nn/checkpoint.hpp"
 #include "nn/conv.hpp"
 #include "nn/data.hpp"
 #include "nn/dropout.hpp"

@@ -243,6 +243,10 @@ public:
         results_.resize(inputs.size());
     }
 
+    // With capture(): a captured tensor's gradient is not passed on into the graph that made it
+    // (the walk ends at the inputs: checkpoint's recomputation, Note [checkpoint]).
+    void stop_at_captured() { stopping_ = true; }
+
     std::vector<Tensor<T>> run() {
         GradModeGuard mode(create_graph_);
         while (!heap_.empty()) {
@@ -252,6 +256,7 @@ public:
             Node<T>& n = *y.node();
             if (!n.queued) continue;  // an output whose op already ran (Note [several outputs])
             Tensor<T> g = take(n);
+            if (stopping_ && captured_.count(&n) != 0) continue;
             if (!n.op) {
                 if (!capturing_) accumulate_leaf(n, std::move(g), create_graph_);
                 continue;
@@ -413,6 +418,7 @@ private:
     bool create_graph_;
     const BackwardTracer<T>& tracer_;
     bool capturing_ = false;
+    bool stopping_ = false;
     std::vector<Tensor<T>> heap_;
     std::unordered_map<const Node<T>*, std::vector<std::size_t>> captured_;
     std::vector<Tensor<T>> results_;
@@ -488,6 +494,21 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs,
     return result;
 }
 
+namespace detail {
+template <class T>
+std::vector<Tensor<T>> grad_to_boundary(const std::vector<Tensor<T>>& outputs,
+                                        const std::vector<Tensor<T>>& grad_outputs,
+                                        const std::vector<Tensor<T>>& boundary, bool create_graph) {
+    const BackwardTracer<T> no_tracer;
+    Engine<T> engine("checkpoint", create_graph, create_graph, no_tracer);
+    engine.capture(boundary);
+    engine.stop_at_captured();
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+        engine.seed(outputs[i], grad_outputs[i], i);
+    return engine.run();
+}
+}  // namespace detail
+
 template <class T>
 Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, const GradOptions& options,
                const Tensor<T>& grad_output) {
@@ -526,7 +547,10 @@ Tensor<T> grad(const Tensor<T>& output, const Tensor<T>& input, bool create_grap
                                             const std::vector<Tensor<T>>&, const GradOptions&,    \
                                             const std::vector<Tensor<T>>&);                       \
     template Tensor<T> grad<T>(const Tensor<T>&, const Tensor<T>&, const GradOptions&,            \
-                               const Tensor<T>&);
+                               const Tensor<T>&);                                                 \
+    template std::vector<Tensor<T>> detail::grad_to_boundary<T>(                                  \
+        const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&,                             \
+        const std::vector<Tensor<T>>&, bool);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE

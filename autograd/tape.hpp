@@ -301,6 +301,17 @@ void backward(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>
               bool retain_graph = false, bool create_graph = false,
               const BackwardTracer<T>& tracer = nullptr);
 
+namespace detail {
+/// The gradients of `outputs` (each seeded with its grad_outputs entry) reaching each tensor of
+/// `boundary`, one per entry (undefined where none reaches), without passing them on into the
+/// graph that made the boundary: the walk covers only the graph between the two. What
+/// checkpoint's recomputation runs (Note [checkpoint] in checkpoint.cpp).
+template <class T>
+std::vector<Tensor<T>> grad_to_boundary(const std::vector<Tensor<T>>& outputs,
+                                        const std::vector<Tensor<T>>& grad_outputs,
+                                        const std::vector<Tensor<T>>& boundary, bool create_graph);
+}  // namespace detail
+
 /// Options of grad(), set fluently:
 /// `grad(outputs, inputs, GradOptions().create_graph().allow_unused())`.
 class GradOptions {

@@ -4,6 +4,7 @@
 // File readers and writers have their own tests (tests/autograd/test_io.cpp,
 // tests/nn/test_data.cpp).
 
+#include "autograd/checkpoint.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/ops/conv.hpp"
 #include "autograd/ops/dropout.hpp"
@@ -667,6 +668,24 @@ std::vector<Row> engine_rows() {
              sum(ys[0]).backward();
          },
          shape_error, {"backward_hook:", "[3]", "[2, 3]"}},
+        {"checkpoint: a segment whose output changes shape when run again",
+         [] {
+             int runs = 0;
+             const std::function<Tensor<T>(const Tensor<T>&)> f = [&runs](const Tensor<T>& v) {
+                 return ++runs == 1 ? mul(v, v) : sum(v);
+             };
+             sum(checkpoint(f, t({2, 3}))).backward();
+         },
+         shape_error, {"checkpoint:", "output 0", "[]", "[2, 3]"}},
+        {"checkpoint: a segment that returns another number of tensors when run again",
+         [] {
+             int runs = 0;
+             const SegmentFn<T> f = [&runs](const std::vector<Tensor<T>>& v) {
+                 return ++runs == 1 ? v : std::vector<Tensor<T>>{v[0], v[0]};
+             };
+             sum(checkpoint(f, {mul(t({2}), t({2}))})[0]).backward();
+         },
+         plain_error, {"checkpoint:", "returned 2 tensors instead of 1"}},
         {"backward: a non-scalar output without a gradient",
          [] { mul(t({2, 3}), t({2, 3})).backward(); },
          plain_error, {"backward:", "[2, 3]", "pass a gradient"}},
