@@ -29,6 +29,7 @@
 #include "autograd/tensor.hpp"
 #include "autograd/tuning.hpp"
 #include "nn/activation.hpp"
+#include "nn/containers.hpp"
 #include "nn/conv.hpp"
 #include "nn/data.hpp"
 #include "nn/dropout.hpp"
