@@ -3,6 +3,7 @@
 #include "nn/containers.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/ops/elementwise.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
 #include "nn/sequential.hpp"
@@ -124,4 +125,42 @@ TEST_CASE("Sequential: seq[i] and at<M>(i) reach the layers, with clear errors")
                          doctest::Contains("sequential: at(1): layer 1 is a ReLU"), ValueError);
     CHECK_THROWS_WITH_AS(seq.add(std::shared_ptr<nn::ReLU<double>>()),
                          "sequential: add: the module pointer is null", ValueError);
+}
+
+namespace {
+// The model of docs/custom-layers.md ("Containers"), as printed there.
+struct DocsNet : nn::Module<> {
+    std::shared_ptr<nn::Sequential<>> encoder =
+        register_module("encoder", std::make_shared<nn::Sequential<>>());
+    std::shared_ptr<nn::ModuleList<>> blocks =
+        register_module("blocks", std::make_shared<nn::ModuleList<>>());
+    std::shared_ptr<nn::ModuleDict<>> heads =
+        register_module("heads", std::make_shared<nn::ModuleDict<>>());
+    DocsNet() {
+        encoder->add(nn::Linear(784, 64));
+        encoder->add(nn::ReLU());
+        for (int i = 0; i < 3; ++i)
+            blocks->append(nn::Linear(64, 64));
+        heads->insert("class", nn::Linear(64, 10));
+        heads->insert("box", nn::Linear(64, 4));
+    }
+    Tensor<float> forward(const Tensor<float>& x) override {
+        Tensor<float> h = (*encoder)(x);
+        for (const auto& block : *blocks)
+            h = h + (*block)(h);
+        return (*(*heads)["class"])(h);
+    }
+    std::string type_name() const override { return "Net"; }
+};
+}  // namespace
+
+TEST_CASE(
+    "ModuleList and ModuleDict: the model of docs/custom-layers.md runs and names its parameters") {
+    DocsNet net;
+    CHECK(net(zeros<float>({2, 784})).shape() == Shape{2, 10});
+    const auto named = net.named_parameters();
+    REQUIRE(named.size() == 2 + 3 * 2 + 2 * 2);
+    CHECK(named[2].first == "blocks.0.weight");
+    CHECK(named[8].first == "heads.class.weight");
+    CHECK(named[11].first == "heads.box.bias");
 }

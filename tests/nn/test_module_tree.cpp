@@ -196,3 +196,18 @@ TEST_CASE("summary: the name column widens for a long dotted name") {
     // the label "d.kkk… (Linear)" (2 + 40 + 9 = 51 characters) and two spaces before the shape
     CHECK(wide.find("\nd." + owner.key + " (Linear)  [None, 2]") != std::string::npos);
 }
+
+TEST_CASE("summary: a module called but not registered is shown as unregistered") {
+    struct Loose : nn::Module<double> {
+        std::shared_ptr<nn::Linear<double>> fc =
+            register_module("fc", std::make_shared<nn::Linear<double>>(2, 3));
+        nn::Tanh<double> tanh;  // a member, not registered: parameters() cannot see it either
+        Tensor<double> forward(const Tensor<double>& x) override { return tanh((*fc)(x)); }
+        std::string type_name() const override { return "Loose"; }
+    } model;
+    const std::string table = nn::summary(model, {2});
+    INFO(table);
+    CHECK(table.find("\nfc (Linear)") != std::string::npos);
+    CHECK(table.find("\n(unregistered) (Tanh)") != std::string::npos);
+    CHECK(table.find("Total params: 9\n") != std::string::npos);  // 2·3 + 3
+}
