@@ -31,6 +31,7 @@
 #include "autograd/tuning.hpp"
 #include "nn/activation.hpp"
 #include "nn/checkpoint.hpp"
+#include "nn/containers.hpp"
 #include "nn/conv.hpp"
 #include "nn/data.hpp"
 #include "nn/dropout.hpp"

@@ -13,6 +13,7 @@ class Sigmoid : public Module<T> {
 public:
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Sigmoid"; }
+    std::shared_ptr<Module<T>> clone() const override { return this->template clone_as<Sigmoid>(); }
 };
 
 template <class T = float>
@@ -20,6 +21,7 @@ class Tanh : public Module<T> {
 public:
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Tanh"; }
+    std::shared_ptr<Module<T>> clone() const override { return this->template clone_as<Tanh>(); }
 };
 
 template <class T = float>
@@ -27,6 +29,7 @@ class ReLU : public Module<T> {
 public:
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "ReLU"; }
+    std::shared_ptr<Module<T>> clone() const override { return this->template clone_as<ReLU>(); }
 };
 
 /// x for x > 0, slope·x otherwise (PyTorch's default slope 0.01).
@@ -36,6 +39,9 @@ public:
     explicit LeakyReLU(T slope = T(0.01)) : slope_(slope) {}
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "LeakyReLU"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<LeakyReLU>(slope_);
+    }
     std::string extra_repr() const override;
 
 private:
@@ -49,6 +55,9 @@ public:
     explicit ELU(T alpha = T(1)) : alpha_(alpha) {}
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "ELU"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<ELU>(alpha_);
+    }
     std::string extra_repr() const override;
 
 private:
@@ -62,6 +71,9 @@ public:
     explicit GELU(std::string approximate = "none");
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "GELU"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<GELU>(approximate_);
+    }
     std::string extra_repr() const override;
 
 private:
@@ -74,6 +86,7 @@ class SiLU : public Module<T> {
 public:
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "SiLU"; }
+    std::shared_ptr<Module<T>> clone() const override { return this->template clone_as<SiLU>(); }
 };
 
 /// SELU, scale·elu(x, alpha) with PyTorch's constants.
@@ -82,6 +95,7 @@ class SELU : public Module<T> {
 public:
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "SELU"; }
+    std::shared_ptr<Module<T>> clone() const override { return this->template clone_as<SELU>(); }
 };
 
 /// PReLU: x for x > 0, w·x otherwise, with learnable slopes: one shared (num_parameters = 1, the
@@ -93,6 +107,9 @@ public:
     explicit PReLU(std::size_t num_parameters = 1, T init = T(0.25));
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "PReLU"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<PReLU>(weight_.size());
+    }
     std::string extra_repr() const override;
 
     const Tensor<T>& weight() const { return weight_; }
@@ -108,6 +125,9 @@ public:
     explicit Softmax(std::ptrdiff_t axis = -1) : axis_(axis) {}
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Softmax"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Softmax>(axis_);
+    }
 
 private:
     std::ptrdiff_t axis_;
@@ -120,6 +140,9 @@ public:
     explicit LogSoftmax(std::ptrdiff_t axis = -1) : axis_(axis) {}
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "LogSoftmax"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<LogSoftmax>(axis_);
+    }
 
 private:
     std::ptrdiff_t axis_;

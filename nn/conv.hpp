@@ -75,6 +75,9 @@ public:
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Conv2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Conv2d>(options_);
+    }
     std::string extra_repr() const override;
 
     const Tensor<T>& weight() const { return weight_; }
@@ -100,6 +103,9 @@ public:
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "ConvTranspose2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<ConvTranspose2d>(options_);
+    }
     std::string extra_repr() const override;
 
     const Tensor<T>& weight() const { return weight_; }

@@ -15,6 +15,9 @@ public:
     explicit Dropout(T p = T(0.5));
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Dropout"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Dropout>(p_);
+    }
     std::string extra_repr() const override;
 
 private:
@@ -30,6 +33,9 @@ public:
     explicit Dropout2d(T p = T(0.5));
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Dropout2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Dropout2d>(p_);
+    }
     std::string extra_repr() const override;
 
 private:

@@ -57,6 +57,9 @@ public:
     /// The same with the indices as an Index.
     Tensor<T> forward(const Index& indices);
     std::string type_name() const override { return "Embedding"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Embedding>(options_);
+    }
     std::string extra_repr() const override;
 
     const Tensor<T>& weight() const { return weight_; }

@@ -16,6 +16,9 @@ public:
         : start_(start), end_(end) {}
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Flatten"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Flatten>(start_, end_);
+    }
 
 private:
     std::ptrdiff_t start_, end_;

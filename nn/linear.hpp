@@ -15,6 +15,9 @@ public:
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "Linear"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<Linear>(in_, out_, bias_.defined());
+    }
     std::string extra_repr() const override;
 
     const Tensor<T>& weight() const { return weight_; }

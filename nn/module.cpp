@@ -11,7 +11,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace xgrad::nn {
 
@@ -93,6 +95,12 @@ auto Module<T>::recorded(Run&& run) {
     }
     auto* rec = detail::summary_recorder;
     if (!rec) return run();
+    // The row is placed before the children run, so a parent comes before its children.
+    std::size_t own = count_parameters(*this);
+    for (const auto& [name, child] : children_)
+        own -= std::min(own, count_parameters(*child));
+    const std::size_t row = rec->rows.size();
+    rec->rows.push_back({this, type_name(), extra_repr(), {}, rec->depth, own, !children_.empty()});
     const std::size_t depth = rec->depth++;
     decltype(run()) y;
     try {
@@ -109,8 +117,7 @@ auto Module<T>::recorded(Run&& run) {
         for (const auto& t : y)
             shapes.push_back(t.shape());
     }
-    rec->rows.push_back(
-        {this, type_name(), extra_repr(), std::move(shapes), depth, count_parameters(*this)});
+    rec->rows[row].outputs = std::move(shapes);
     return y;
 }
 
@@ -289,6 +296,108 @@ std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers() const 
 }
 
 template <class T>
+void Module<T>::collect_modules(const std::string& prefix,
+                                std::vector<std::pair<std::string, const Module*>>& out) const {
+    for (const auto& [name, m] : out)
+        if (m == this) return;  // registered twice: listed at its first place, as PyTorch does
+    out.emplace_back(prefix, this);
+    for (const auto& [name, child] : children_)
+        child->collect_modules(prefix.empty() ? name : prefix + "." + name, out);
+}
+
+template <class T>
+std::vector<std::pair<std::string, const Module<T>*>> Module<T>::named_modules() const {
+    std::vector<std::pair<std::string, const Module*>> out;
+    collect_modules("", out);
+    return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Module<T>*>> Module<T>::named_modules() {
+    std::vector<std::pair<std::string, Module*>> out;
+    // Every module below a non-const one is reached through non-const shared_ptrs.
+    for (const auto& [name, m] : std::as_const(*this).named_modules())
+        out.emplace_back(name, const_cast<Module*>(m));
+    return out;
+}
+
+template <class T>
+std::vector<Module<T>*> Module<T>::modules() {
+    std::vector<Module*> out;
+    for (const auto& [name, m] : named_modules())
+        out.push_back(m);
+    return out;
+}
+
+template <class T>
+Module<T>& Module<T>::apply(const std::function<void(Module&)>& fn) {
+    if (!fn) throw ValueError("apply: the function is empty");
+    for (auto& [name, child] : children_)
+        child->apply(fn);
+    fn(*this);
+    return *this;
+}
+
+template <class T>
+Module<T>& Module<T>::requires_grad_(bool on) {
+    for (auto& p : parameters())
+        p.requires_grad_(on);
+    return *this;
+}
+
+template <class T>
+std::shared_ptr<Module<T>> Module<T>::clone() const {
+    throw Error(fmt::format(
+        "clone: {} does not implement clone(); override `std::shared_ptr<nn::Module<T>> clone() "
+        "const` in it, usually as `return clone_as<{}>(constructor arguments...);`",
+        type_name(), type_name()));
+}
+
+template <class T>
+void Module<T>::copy_state_into(Module& dst) const {
+    // Pair everything by name: a clone() override that builds a different module is a bug in it.
+    const auto mismatch = [&](const std::string& what) {
+        return Error(fmt::format("clone: the copy {} built for {} does not match it: {}",
+                                 dst.type_name(), type_name(), what));
+    };
+    std::vector<std::tuple<std::string, Tensor<T>, bool>> from, to;
+    walk("", [&](const std::string& name, const Tensor<T>& t, bool is_param) {
+        from.emplace_back(name, t, is_param);
+    });
+    dst.walk("", [&](const std::string& name, const Tensor<T>& t, bool is_param) {
+        to.emplace_back(name, t, is_param);
+    });
+    if (from.size() != to.size()) {
+        throw mismatch(fmt::format("{} tensors against {}", to.size(), from.size()));
+    }
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        const auto& [name, src, is_param] = from[i];
+        auto& [dst_name, t, dst_is_param] = to[i];
+        if (name != dst_name || is_param != dst_is_param || src.shape() != t.shape()) {
+            throw mismatch(fmt::format("'{}' {} against '{}' {}", dst_name, shape_str(t.shape()),
+                                       name, shape_str(src.shape())));
+        }
+        if (t.node() == src.node()) throw mismatch(fmt::format("'{}' is shared", name));
+        t.mutable_value() = src.value();  // a copy of the values, into the copy's own tensor
+        t.set_grad(Tensor<T>());
+        if (is_param) t.requires_grad_(src.requires_grad());
+    }
+    const auto src_modules = named_modules();
+    const auto dst_modules = dst.named_modules();
+    if (src_modules.size() != dst_modules.size()) {
+        throw mismatch(
+            fmt::format("{} modules against {}", dst_modules.size(), src_modules.size()));
+    }
+    for (std::size_t i = 0; i < src_modules.size(); ++i) {
+        if (src_modules[i].first != dst_modules[i].first) {
+            throw mismatch(fmt::format("module '{}' against '{}'", dst_modules[i].first,
+                                       src_modules[i].first));
+        }
+        dst_modules[i].second->training_ = src_modules[i].second->training_;
+    }
+}
+
+template <class T>
 void Module<T>::train(bool on) {
     training_ = on;
     for (auto& [name, child] : children_)
@@ -310,7 +419,8 @@ std::map<std::string, xt::xarray<T>> Module<T>::state_dict() const {
 }
 
 template <class T>
-void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict) {
+IncompatibleKeys Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& state,
+                                            bool strict) {
     std::vector<std::pair<std::string, Tensor<T>>> targets;
     walk("",
          [&](const std::string& name, const Tensor<T>& t, bool) { targets.emplace_back(name, t); });
@@ -318,6 +428,7 @@ void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& stat
     // layer shows up as its missing names beside their unexpected replacements.
     std::set<std::string> known;
     std::vector<std::string> missing, unexpected, misshaped;
+    IncompatibleKeys result;
     for (const auto& [name, t] : targets) {
         known.insert(name);
         auto it = state.find(name);
@@ -325,6 +436,8 @@ void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& stat
             if (strict) {
                 missing.push_back(fmt::format("missing entry '{}' (expected shape {})", name,
                                               shape_str(t.shape())));
+            } else {
+                result.missing_keys.push_back(name);
             }
         } else if (it->second.shape() != t.shape()) {
             misshaped.push_back(fmt::format("entry '{}' has shape {} but the model expects {}",
@@ -332,14 +445,16 @@ void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& stat
                                             shape_str(t.shape())));
         }
     }
-    if (strict) {
-        for (const auto& [name, value] : state) {
-            if (!known.count(name)) {
-                unexpected.push_back(fmt::format("unexpected entry '{}' of shape {}", name,
-                                                 shape_str(value.shape())));
-            }
+    for (const auto& [name, value] : state) {
+        if (known.count(name)) continue;
+        if (strict) {
+            unexpected.push_back(
+                fmt::format("unexpected entry '{}' of shape {}", name, shape_str(value.shape())));
+        } else {
+            result.unexpected_keys.push_back(name);  // sorted: the map's order
         }
     }
+    std::sort(result.missing_keys.begin(), result.missing_keys.end());
     if (!missing.empty() || !unexpected.empty() || !misshaped.empty()) {
         std::vector<std::string> problems = missing;
         problems.insert(problems.end(), unexpected.begin(), unexpected.end());
@@ -356,6 +471,7 @@ void Module<T>::load_state_dict(const std::map<std::string, xt::xarray<T>>& stat
         if (it != state.end())
             std::copy(it->second.begin(), it->second.end(), t.mutable_value().begin());
     }
+    return result;
 }
 
 template <class T>
@@ -427,19 +543,36 @@ std::string summary(Module<T>& model, const Shape& input_shape) {
     detail::summary_recorder = previous;
     model.train(was_training);
 
-    // Direct children of the model, in execution order; the model itself when it has none.
-    const std::size_t depth = model.children().empty() ? 0 : 1;
+    // Every module below the model, in call order, each under its parent; the model itself
+    // when it has no children.
+    std::map<const void*, std::string> names;
+    for (const auto& [name, m] : std::as_const(model).named_modules())
+        names.emplace(m, name);
+    const bool nested = !model.children().empty();
+    std::vector<std::string> labels;
+    for (const auto& row : recorder.rows) {
+        if (nested && row.depth == 0) continue;
+        const auto it = names.find(row.module);
+        const std::string name = it == names.end() ? "(unregistered)" : it->second;
+        const std::string indent(2 * (nested ? row.depth - 1 : 0), ' ');
+        labels.push_back(name.empty() ? fmt::format("{}({})", indent, row.type)
+                                      : fmt::format("{}{} ({})", indent, name, row.type));
+    }
+    std::size_t width = 34;
+    for (const auto& label : labels)
+        width = std::max(width, label.size() + 2);
     std::string out = fmt::format("Model: {}\n", model.type_name());
-    const std::string rule(72, '_'), double_rule(72, '=');
+    const std::string rule(width + 38, '_'), double_rule(width + 38, '=');
     out += rule + "\n" +
-           fmt::format("{:<34}{:<26}{:>12}\n", "Layer (type)", "Output Shape", "Param #") +
+           fmt::format("{:<{}}{:<26}{:>12}\n", "Layer (type)", width, "Output Shape", "Param #") +
            double_rule + "\n";
     std::size_t index = 0;
     for (const auto& row : recorder.rows) {
-        if (row.depth != depth) continue;
-        const std::string label = fmt::format("{} ({})", index++, row.type);
-        out += fmt::format("{:<34}{:<26}{:>12}\n", label, keras_shapes(row.outputs),
-                           with_commas(row.params));
+        if (nested && row.depth == 0) continue;
+        const std::string params =
+            row.has_children && row.params == 0 ? "--" : with_commas(row.params);
+        out += fmt::format("{:<{}}{:<26}{:>12}\n", labels[index++], width,
+                           keras_shapes(row.outputs), params);
     }
     std::size_t trainable = 0;
     for (const auto& p : model.parameters())
@@ -466,7 +599,7 @@ void Module<T>::save(const std::string& path) const {
 }
 
 template <class T>
-void Module<T>::load(const std::string& path, bool strict) {
+IncompatibleKeys Module<T>::load(const std::string& path, bool strict) {
     const std::map<std::string, xt::xarray<T>> state = load_npz<T>(path);  // errors name the file
     // load_state_dict names the entry; the file it came from is only known here.
     const auto in_file = [&](const Error& e) {
@@ -476,7 +609,7 @@ void Module<T>::load(const std::string& path, bool strict) {
         return fmt::format("load: '{}': {}", path, what);
     };
     try {
-        load_state_dict(state, strict);
+        return load_state_dict(state, strict);
     } catch (const ShapeError& e) {
         throw ShapeError(in_file(e));
     } catch (const ValueError& e) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "autograd/errors.hpp"
+#include "autograd/random.hpp"
 #include "autograd/tensor.hpp"
 
 #include <functional>
@@ -11,6 +13,14 @@
 #include <vector>
 
 namespace xgrad::nn {
+
+/// What load_state_dict(state, strict=false) left unmatched (PyTorch's _IncompatibleKeys):
+/// dotted names of the model the state has no entry for, and entries of the state the model has
+/// no tensor for, each in sorted order. Both are empty after a strict load, which throws instead.
+struct IncompatibleKeys {
+    std::vector<std::string> missing_keys;
+    std::vector<std::string> unexpected_keys;
+};
 
 /// Base of every layer and model. A module owns its parameters as named members and registers
 /// them (and its children) by name in its constructor; everything else — the parameter list,
@@ -102,6 +112,33 @@ public:
     const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
         return children_;
     }
+    /// The same (PyTorch's name).
+    const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+        return children_;
+    }
+    /// This module (named "") and every module below it, depth first in registration order, with
+    /// dotted names ("encoder", "encoder.fc1"); a module registered twice is listed once, at its
+    /// first place (PyTorch's named_modules).
+    std::vector<std::pair<std::string, Module*>> named_modules();
+    std::vector<std::pair<std::string, const Module*>> named_modules() const;
+    /// The modules of named_modules(), without the names.
+    std::vector<Module*> modules();
+    /// Calls `fn` on every child's subtree, then on this module (PyTorch's order: children
+    /// first, self last), and returns this module. Typical use, a custom initialisation:
+    /// `model.apply([](nn::Module<>& m) { if (auto* fc = dynamic_cast<nn::Linear<>*>(&m)) ... })`.
+    Module& apply(const std::function<void(Module&)>& fn);
+    /// Sets requires_grad on every parameter of this module and its children and returns this
+    /// module (PyTorch's requires_grad_): requires_grad_(false) freezes them, so backward leaves
+    /// their gradients undefined and an optimizer step leaves their values unchanged.
+    Module& requires_grad_(bool on = true);
+
+    /// A deep copy (PyTorch's copy.deepcopy, LibTorch's clone()): the same type, with parameters
+    /// and buffers of its own (equal values, no shared storage, no graph, no gradients), the same
+    /// requires_grad flags and training modes, children cloned the same way. Hooks are not copied
+    /// (a hook's closure usually captures the original module). Every built-in module overrides
+    /// it; the default throws Error naming the type: a user's layer overrides it, usually with
+    /// one line, `return clone_as<MyLayer>(constructor arguments...);` (docs/custom-layers.md).
+    virtual std::shared_ptr<Module> clone() const;
 
     /// Training mode (the default) or evaluation mode, for this module and all children.
     void train(bool on = true);
@@ -117,8 +154,9 @@ public:
     /// Checks every name and shape first, and nothing is changed when one is wrong: one error
     /// lists every missing and unexpected entry (strict only) and every entry of the wrong shape
     /// (with both shapes, strict or not); ValueError when a name is wrong, ShapeError when only
-    /// shapes are.
-    void load_state_dict(const std::map<std::string, xt::xarray<T>>& state, bool strict = true);
+    /// shapes are. Returns the missing and unexpected keys (non-strict; empty when strict).
+    IncompatibleKeys load_state_dict(const std::map<std::string, xt::xarray<T>>& state,
+                                     bool strict = true);
 
     /// Saves state_dict() as a NumPy .npz keyed by parameter name (np.load reads it), through a
     /// temporary file and a rename: a failure never replaces the last good file. Errors are
@@ -127,7 +165,8 @@ public:
     /// Loads a file written by save() (or by NumPy's np.savez with the same names). Every error
     /// names the file: the reader's IoError, or load_state_dict's ValueError/ShapeError as
     /// "load: '<path>': missing entry ...", and nothing is changed.
-    void load(const std::string& path, bool strict = true);
+    /// Returns load_state_dict's missing and unexpected keys.
+    IncompatibleKeys load(const std::string& path, bool strict = true);
 
 protected:
     /// Registers a trainable tensor under `name` and returns it (store it in a member).
@@ -141,9 +180,35 @@ protected:
         return m;
     }
 
+    /// Copies into `dst`, a module of the same structure built afresh, every parameter and
+    /// buffer value, every parameter's requires_grad flag and every module's training mode;
+    /// throws Error when the names or shapes differ (a clone() that builds another module).
+    void copy_state_into(Module& dst) const;
+    /// The usual clone(): builds an M from `args` (without drawing from the generator: its state
+    /// is restored after the constructor's initialisation) and copies this module's state into
+    /// it with copy_state_into.
+    template <class M, class... Args>
+    std::shared_ptr<Module> clone_as(Args&&... args) const {
+        std::shared_ptr<M> copy;
+        {
+            const std::mt19937_64 saved = generator();
+            try {
+                copy = std::make_shared<M>(std::forward<Args>(args)...);
+            } catch (...) {
+                generator() = saved;
+                throw;
+            }
+            generator() = saved;
+        }
+        copy_state_into(*copy);
+        return copy;
+    }
+
 private:
     template <class F>
     void walk(const std::string& prefix, F&& f) const;
+    void collect_modules(const std::string& prefix,
+                         std::vector<std::pair<std::string, const Module*>>& out) const;
     // Runs `run` (a forward) and reports its output shapes to an active summary().
     template <class Run>
     auto recorded(Run&& run);
@@ -168,7 +233,8 @@ struct SummaryRow {
     std::string extra;
     std::vector<Shape> outputs;
     std::size_t depth;
-    std::size_t params;
+    std::size_t params;  // of the module alone, not counting its children
+    bool has_children;
 };
 struct SummaryRecorder {
     std::vector<SummaryRow> rows;
@@ -177,13 +243,50 @@ struct SummaryRecorder {
 inline thread_local SummaryRecorder* summary_recorder = nullptr;
 }  // namespace detail
 
-/// A Keras-style table of `model` run on a zero input of shape [1, input_shape...]: each layer
-/// with its type, output shape (batch shown as None) and parameter count, then the totals.
+/// A Keras-style table of `model` run on a zero input of shape [1, input_shape...]: every module
+/// below the model in the order it was called, nested modules indented under their parent, each
+/// with its dotted name and type ("encoder.fc1 (Linear)"), output shape (batch shown as None) and
+/// its own parameter count ("--" for a container with none of its own), then the totals: total,
+/// trainable (requires_grad) and non-trainable (frozen) parameters. A model without children is
+/// its own one row.
 template <class T>
 std::string summary(Module<T>& model, const Shape& input_shape);
 
 /// Total number of parameter elements of `model`.
 template <class T>
 std::size_t count_parameters(const Module<T>& model);
+
+/// `model.clone()` as its own type: `std::shared_ptr<nn::Linear<>> copy = nn::clone(fc);`.
+/// Throws Error when the type's clone() returns another type (an override it forgot).
+template <class M>
+std::shared_ptr<M> clone(const M& model) {
+    std::shared_ptr<Module<typename M::value_type>> copy = model.clone();
+    auto typed = std::dynamic_pointer_cast<M>(copy);
+    if (!typed) {
+        throw Error("clone: " + model.type_name() + "::clone() returned a " +
+                    (copy ? copy->type_name() : std::string("null pointer")) +
+                    "; the class must override clone()");
+    }
+    return typed;
+}
+template <class M>
+std::shared_ptr<M> clone(const std::shared_ptr<M>& model) {
+    if (!model) throw ValueError("clone: the module pointer is null");
+    return clone(*model);
+}
+
+namespace detail {
+/// `module` as an M, for typed access by index or key (Sequential, ModuleList, ModuleDict):
+/// Error naming `where` and the module's type when it is another type.
+template <class M, class T>
+std::shared_ptr<M> module_as(const std::shared_ptr<Module<T>>& module, const std::string& where) {
+    auto typed = std::dynamic_pointer_cast<M>(module);
+    if (!typed) {
+        throw ValueError(where + " is a " + module->type_name() +
+                         ", not the type asked for; check the index or the type argument");
+    }
+    return typed;
+}
+}  // namespace detail
 
 }  // namespace xgrad::nn

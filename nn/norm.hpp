@@ -87,6 +87,9 @@ public:
     explicit BatchNorm1d(const BatchNormOptions& options)
         : BatchNorm<T>("batch_norm1d", options, {2, 3}, "[n, c] or [n, c, l]") {}
     std::string type_name() const override { return "BatchNorm1d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<BatchNorm1d>(this->options());
+    }
 };
 
 /// Batch normalisation of images x [n, c, h, w], one mean and variance per channel over
@@ -97,6 +100,9 @@ public:
     explicit BatchNorm2d(const BatchNormOptions& options)
         : BatchNorm<T>("batch_norm2d", options, {4}, "[n, c, h, w]") {}
     std::string type_name() const override { return "BatchNorm2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<BatchNorm2d>(this->options());
+    }
 };
 
 /// Options of LayerNorm, PyTorch's defaults: eps 1e-5, elementwise_affine (a weight and a bias
@@ -148,6 +154,9 @@ public:
 
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string type_name() const override { return "LayerNorm"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<LayerNorm>(options_);
+    }
     std::string extra_repr() const override;
 
     const Tensor<T>& weight() const { return weight_; }  ///< undefined without the affine part

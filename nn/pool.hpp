@@ -17,6 +17,9 @@ public:
     }
     Tensor<T> forward(const Tensor<T>& x) override { return max_pool2d(x, options_); }
     std::string type_name() const override { return "MaxPool2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<MaxPool2d>(options_);
+    }
     std::string extra_repr() const override;
 
 private:
@@ -32,6 +35,9 @@ public:
     }
     Tensor<T> forward(const Tensor<T>& x) override { return avg_pool2d(x, options_); }
     std::string type_name() const override { return "AvgPool2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<AvgPool2d>(options_);
+    }
     std::string extra_repr() const override;
 
 private:
@@ -48,6 +54,9 @@ public:
     }
     Tensor<T> forward(const Tensor<T>& x) override { return adaptive_avg_pool2d(x, output_size_); }
     std::string type_name() const override { return "AdaptiveAvgPool2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<AdaptiveAvgPool2d>(output_size_);
+    }
     std::string extra_repr() const override { return "output_size=" + size2_str(output_size_); }
 
 private:
@@ -61,6 +70,9 @@ class GlobalAvgPool2d : public Module<T> {
 public:
     Tensor<T> forward(const Tensor<T>& x) override { return global_avg_pool2d(x); }
     std::string type_name() const override { return "GlobalAvgPool2d"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<GlobalAvgPool2d>();
+    }
 };
 
 }  // namespace xgrad::nn

@@ -116,6 +116,7 @@ public:
     const Tensor<T>& weight_hh() const { return weight_hh_; }
     const Tensor<T>& bias_ih() const { return bias_ih_; }  ///< undefined without bias
     const Tensor<T>& bias_hh() const { return bias_hh_; }
+    const RNNCellOptions& options() const { return options_; }
 
 protected:
     RNNCellBase(const char* name, RecurrentMode mode, const RNNCellOptions& options);
@@ -133,6 +134,9 @@ class RNNCell : public RNNCellBase<T> {
 public:
     explicit RNNCell(const RNNCellOptions& options);
     std::string type_name() const override { return "RNNCell"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<RNNCell>(this->options());
+    }
 };
 
 /// PyTorch's LSTMCell (gates i, f, g, o): forward_list({x, h, c}) → {h', c'}; see lstm_gates.
@@ -141,6 +145,9 @@ class LSTMCell : public RNNCellBase<T> {
 public:
     explicit LSTMCell(const RNNCellOptions& options);
     std::string type_name() const override { return "LSTMCell"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<LSTMCell>(this->options());
+    }
 };
 
 /// PyTorch's GRUCell (gates r, z, n): forward_list({x, h}) → {h'}; see gru_gates.
@@ -149,6 +156,9 @@ class GRUCell : public RNNCellBase<T> {
 public:
     explicit GRUCell(const RNNCellOptions& options);
     std::string type_name() const override { return "GRUCell"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<GRUCell>(this->options());
+    }
 };
 
 /// A recurrence over whole sequences: num_layers layers, each in one or two directions, each
@@ -196,6 +206,9 @@ class RNN : public RNNBase<T> {
 public:
     explicit RNN(const RNNOptions& options);
     std::string type_name() const override { return "RNN"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<RNN>(this->options());
+    }
 };
 
 /// Long short-term memory, PyTorch's torch.nn.LSTM (gates i, f, g, o).
@@ -204,6 +217,9 @@ class LSTM : public RNNBase<T> {
 public:
     explicit LSTM(const RNNOptions& options);
     std::string type_name() const override { return "LSTM"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<LSTM>(this->options());
+    }
 };
 
 /// Gated recurrent unit, PyTorch's torch.nn.GRU (gates r, z, n).
@@ -212,6 +228,9 @@ class GRU : public RNNBase<T> {
 public:
     explicit GRU(const RNNOptions& options);
     std::string type_name() const override { return "GRU"; }
+    std::shared_ptr<Module<T>> clone() const override {
+        return this->template clone_as<GRU>(this->options());
+    }
 };
 
 }  // namespace xgrad::nn

@@ -1,5 +1,7 @@
 #include "nn/sequential.hpp"
 
+#include <fmt/format.h>
+
 namespace xgrad::nn {
 
 template <class T>
@@ -16,6 +18,24 @@ std::vector<Tensor<T>> Sequential<T>::forward_list(const std::vector<Tensor<T>>&
     for (const auto& [name, layer] : this->children())
         ys = (*layer)(ys);
     return ys;
+}
+
+template <class T>
+std::shared_ptr<Module<T>> Sequential<T>::clone() const {
+    auto copy = std::make_shared<Sequential>();
+    for (const auto& [name, layer] : this->children())
+        copy->add(layer->clone());
+    this->copy_state_into(*copy);
+    return copy;
+}
+
+template <class T>
+const std::shared_ptr<Module<T>>& Sequential<T>::operator[](std::size_t i) const {
+    if (i >= size()) {
+        throw ValueError(fmt::format(
+            "sequential: index {} is out of range for a Sequential of size {}", i, size()));
+    }
+    return this->children()[i].second;
 }
 
 template class Sequential<float>;

@@ -26,6 +26,7 @@ public:
     /// Appends a module that is already shared (to keep a handle to it).
     template <class M>
     std::shared_ptr<M> add(std::shared_ptr<M> module) {
+        if (!module) throw ValueError("sequential: add: the module pointer is null");
         return this->register_module(std::to_string(this->children().size()), std::move(module));
     }
 
@@ -35,7 +36,18 @@ public:
     /// tensors (a recurrent layer's output and state) feeds them all to the next.
     std::vector<Tensor<T>> forward_list(const std::vector<Tensor<T>>& inputs) override;
     std::string type_name() const override { return "Sequential"; }
+    /// A Sequential of clones of the layers (Module::clone).
+    std::shared_ptr<Module<T>> clone() const override;
     std::size_t size() const { return this->children().size(); }
+
+    /// Layer i (PyTorch's seq[i]); ValueError naming i and the size when i >= size().
+    const std::shared_ptr<Module<T>>& operator[](std::size_t i) const;
+    /// Layer i as an M (`seq.at<nn::Linear<>>(0)->weight()`); ValueError when it is another type.
+    template <class M>
+    std::shared_ptr<M> at(std::size_t i) const {
+        return detail::module_as<M>(
+            (*this)[i], "sequential: at(" + std::to_string(i) + "): layer " + std::to_string(i));
+    }
 };
 
 }  // namespace xgrad::nn

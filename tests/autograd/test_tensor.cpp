@@ -1,4 +1,8 @@
 #include "autograd/tensor.hpp"
+
+#include "autograd/errors.hpp"
+#include "autograd/ops/elementwise.hpp"
+#include "autograd/ops/reduce.hpp"
 #include "testing.hpp"
 
 #include <doctest/doctest.h>
@@ -10,6 +14,22 @@
 #endif
 
 using namespace xgrad;
+
+TEST_CASE("Tensor: requires_grad_ changes a leaf's flag and refuses to clear a computed one's") {
+    Tensor<double> a(xt::xarray<double>{1, 2}), b(xt::xarray<double>{3, 4}, true);
+    CHECK(&a.requires_grad_() == &a);
+    CHECK(a.requires_grad());
+    a.requires_grad_(false);  // a frozen leaf: backward gives it no gradient
+    CHECK_FALSE(a.requires_grad());
+    sum(a * b).backward();
+    CHECK_FALSE(a.grad().defined());
+    CHECK(b.grad().value() == xt::xarray<double>{1, 2});  // d(a·b)/db = a
+    Tensor<double> c = a * b;                             // computed from b: requires grad
+    CHECK_THROWS_WITH_AS(c.requires_grad_(false),
+                         doctest::Contains("only leaves can stop requiring grad (use detach())"),
+                         Error);
+    CHECK(c.requires_grad());  // unchanged
+}
 
 // Under AddressSanitizer (XGRAD_TEST_ASAN, testing.hpp) malloc is not glibc's: the test
 // below only runs in normal builds.
