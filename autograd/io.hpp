@@ -16,11 +16,11 @@ namespace xgrad {
 // stored or deflated (np.savez_compressed). Writing produces what np.save would: '<f4' for float,
 // '<f8' for double, C order, format 1.0 (2.0 when the header needs it), entries stored with their
 // CRC-32. Every save writes a temporary file of its own in the same directory, syncs it, renames
-// it over `path` and syncs the directory (Note [atomic save] in io.cpp), so a crash, a power loss
-// or an error never leaves a half-written file where the last good one was, and concurrent saves
-// to one path leave one of them whole. Every failure is an IoError that names the file (and the
-// npz entry) and what is wrong; a shape is refused before anything is allocated when its
-// non-zero extents multiply past what an array can index (checked_size in autograd/shape.hpp),
+// it over `path` and syncs the directory (Note [atomic save] in atomic_file.cpp), so a crash, a
+// power loss or an error never leaves a half-written file where the last good one was, and
+// concurrent saves to one path leave one of them whole. Every failure is an IoError that names the
+// file (and the npz entry) and what is wrong; a shape is refused before anything is allocated when
+// its non-zero extents multiply past what an array can index (checked_size in autograd/shape.hpp),
 // even if another extent is 0.
 
 /// Reads a .npy file; any supported dtype is converted to T. The result is row-major with the
@@ -53,12 +53,5 @@ void save_npz(const std::string& path, const std::map<std::string, xt::xarray<T>
 /// text outputs such as DOT graphs, CSV histories and SVG pictures. `op` names the caller in the
 /// IoError raised on failure ("save_dot: cannot create ..."); `path` then keeps its old contents.
 void save_text(const char* op, const std::string& path, const std::string& text);
-
-namespace detail {
-/// For tests: whether saves may write an anonymous temporary file (O_TMPFILE, the default where
-/// the file system has it); off, they take the named "<path>.tmp.XXXXXX" path that other file
-/// systems take (Note [atomic save] in io.cpp).
-void set_anonymous_temp_files(bool on);
-}  // namespace detail
 
 }  // namespace xgrad
