@@ -301,35 +301,85 @@ DType parse_descr(const char* op, const std::string& where, const std::string& d
                      descr));
 }
 
+// The name in messages of a type T can be read as.
+template <class T>
+constexpr const char* type_name() {
+    if constexpr (std::is_same_v<T, float>) return "float";
+    if constexpr (std::is_same_v<T, double>) return "double";
+    if constexpr (std::is_same_v<T, std::int32_t>) return "int32";
+    if constexpr (std::is_same_v<T, std::int64_t>) return "int64";
+    if constexpr (std::is_same_v<T, std::uint8_t>) return "uint8";
+    return "?";
+}
+
+// Whether the integer v is a value of the integer type T.
 template <class T, class S>
-void convert(const unsigned char* src, T* dst, std::size_t count) {
+bool fits(S v) {
+    if constexpr (std::is_signed_v<S>) {
+        if (v < 0) {
+            return std::is_signed_v<T> &&
+                   std::int64_t(v) >= std::int64_t(std::numeric_limits<T>::min());
+        }
+    }
+    return std::uint64_t(v) <= std::uint64_t(std::numeric_limits<T>::max());
+}
+
+// See Note [integer arrays]: a value an integer T cannot hold is refused, never wrapped.
+template <class T, class S>
+void convert(const char* op, const std::string& where, const unsigned char* src, T* dst,
+             std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
         S v;
         std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+        if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
+            if (!fits<T>(v)) {
+                fail(op, where,
+                     fmt::format(
+                         "value {} (element {} in file order) is outside the range of "
+                         "{} ({} to {}); load it as a wider type",
+                         std::conditional_t<std::is_signed_v<S>, std::int64_t, std::uint64_t>(v), i,
+                         type_name<T>(), std::int64_t(std::numeric_limits<T>::min()),
+                         std::uint64_t(std::numeric_limits<T>::max())));
+            }
+        }
         dst[i] = static_cast<T>(v);
     }
 }
 
 template <class T>
-void convert(DType dt, const unsigned char* src, T* dst, std::size_t count) {
+void convert(const char* op, const std::string& where, DType dt, const unsigned char* src, T* dst,
+             std::size_t count) {
     switch (dt.kind) {
         case 'f':
-            if (dt.size == 4) return convert<T, float>(src, dst, count);
-            return convert<T, double>(src, dst, count);
+            if constexpr (std::is_floating_point_v<T>) {
+                if (dt.size == 4) return convert<T, float>(op, where, src, dst, count);
+                return convert<T, double>(op, where, src, dst, count);
+            } else {
+                return;  // refused by read_npy before any data is read
+            }
         case 'i':
-            if (dt.size == 1) return convert<T, std::int8_t>(src, dst, count);
-            if (dt.size == 2) return convert<T, std::int16_t>(src, dst, count);
-            if (dt.size == 4) return convert<T, std::int32_t>(src, dst, count);
-            return convert<T, std::int64_t>(src, dst, count);
+            if (dt.size == 1) return convert<T, std::int8_t>(op, where, src, dst, count);
+            if (dt.size == 2) return convert<T, std::int16_t>(op, where, src, dst, count);
+            if (dt.size == 4) return convert<T, std::int32_t>(op, where, src, dst, count);
+            return convert<T, std::int64_t>(op, where, src, dst, count);
         case 'u':
-            if (dt.size == 1) return convert<T, std::uint8_t>(src, dst, count);
-            if (dt.size == 2) return convert<T, std::uint16_t>(src, dst, count);
-            if (dt.size == 4) return convert<T, std::uint32_t>(src, dst, count);
-            return convert<T, std::uint64_t>(src, dst, count);
+            if (dt.size == 1) return convert<T, std::uint8_t>(op, where, src, dst, count);
+            if (dt.size == 2) return convert<T, std::uint16_t>(op, where, src, dst, count);
+            if (dt.size == 4) return convert<T, std::uint32_t>(op, where, src, dst, count);
+            return convert<T, std::uint64_t>(op, where, src, dst, count);
         default:  // 'b': one byte, any non-zero value is True
             for (std::size_t i = 0; i < count; ++i)
                 dst[i] = src[i] != 0 ? T(1) : T(0);
     }
+}
+
+// Whether the file's dtype is T's own: its bytes are copied as they are.
+template <class T>
+bool same_dtype(DType dt) {
+    if (dt.size != sizeof(T)) return false;
+    if constexpr (std::is_floating_point_v<T>) return dt.kind == 'f';
+    if constexpr (std::is_signed_v<T>) return dt.kind == 'i';
+    return dt.kind == 'u';
 }
 
 // Reads a whole .npy image from `src`; `where` names it in errors ("'w.npz' entry 'w.npy'").
@@ -370,6 +420,13 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
     src.read(prefix_len, text.data(), text.size());
     const NpyHeader h = HeaderParser(op, where, text).parse();
     const DType dt = parse_descr(op, where, h.descr);
+    if (std::is_integral_v<T> && dt.kind == 'f') {
+        fail(op, where,
+             fmt::format("dtype '{}' (floating point) cannot be read as {}: an integer "
+                         "type holds only integer arrays (i1 i2 i4 i8 u1 u2 u4 u8 b1); load it "
+                         "as float or double, or save it as integers (a.astype(np.int64))",
+                         h.descr, type_name<T>()));
+    }
 
     // Every extent is checked, not only the product of all (which is 0 for an empty array):
     // the array must be one xtensor can index, in memory (T) and on disk (dt.size).
@@ -397,12 +454,12 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
     Shape stored = h.shape;
     if (h.fortran_order) std::reverse(stored.begin(), stored.end());
     xt::xarray<T> out = xt::xarray<T>::from_shape(stored);
-    if (dt.kind == 'f' && dt.size == sizeof(T) && std::is_floating_point_v<T>) {
+    if (same_dtype<T>(dt)) {
         src.read(data_offset, out.data(), nbytes);
     } else {
         Bytes buffer(nbytes);
         src.read(data_offset, buffer.data(), nbytes);
-        convert(dt, buffer.data(), out.data(), count);
+        convert(op, where, dt, buffer.data(), out.data(), count);
     }
     if (h.fortran_order && h.shape.size() > 1) {
         xt::xarray<T> c_order = xt::transpose(out);  // h.shape, row-major
@@ -413,9 +470,12 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
 
 template <class T>
 constexpr const char* npy_descr() {
-    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                  "save_npy/save_npz write float or double");
-    return std::is_same_v<T, float> ? "<f4" : "<f8";
+    if constexpr (std::is_same_v<T, float>) return "<f4";
+    if constexpr (std::is_same_v<T, double>) return "<f8";
+    if constexpr (std::is_same_v<T, std::int32_t>) return "<i4";
+    if constexpr (std::is_same_v<T, std::int64_t>) return "<i8";
+    if constexpr (std::is_same_v<T, std::uint8_t>) return "|u1";  // one byte: no byte order
+    return "?";
 }
 
 // Magic, version, length and padded dict, byte for byte what np.save writes for a C-order array.
@@ -829,17 +889,18 @@ void save_npz(const std::string& path, const std::map<std::string, xt::xarray<T>
     file.commit();
 }
 
-template xt::xarray<float> load_npy<float>(const std::string&);
-template xt::xarray<double> load_npy<double>(const std::string&);
-template void save_npy<float>(const std::string&, const xt::xarray<float>&);
-template void save_npy<double>(const std::string&, const xt::xarray<double>&);
-template std::map<std::string, xt::xarray<float>> load_npz<float>(const std::string&);
-template std::map<std::string, xt::xarray<double>> load_npz<double>(const std::string&);
-template xt::xarray<float> load_npz<float>(const std::string&, const std::string&);
-template xt::xarray<double> load_npz<double>(const std::string&, const std::string&);
-template void save_npz<float>(const std::string&, const std::map<std::string, xt::xarray<float>>&);
-template void save_npz<double>(const std::string&,
-                               const std::map<std::string, xt::xarray<double>>&);
+#define XGRAD_IO_INSTANTIATE(T)                                                    \
+    template xt::xarray<T> load_npy<T>(const std::string&);                        \
+    template void save_npy<T>(const std::string&, const xt::xarray<T>&);           \
+    template std::map<std::string, xt::xarray<T>> load_npz<T>(const std::string&); \
+    template xt::xarray<T> load_npz<T>(const std::string&, const std::string&);    \
+    template void save_npz<T>(const std::string&, const std::map<std::string, xt::xarray<T>>&);
+XGRAD_IO_INSTANTIATE(float)
+XGRAD_IO_INSTANTIATE(double)
+XGRAD_IO_INSTANTIATE(std::int32_t)
+XGRAD_IO_INSTANTIATE(std::int64_t)
+XGRAD_IO_INSTANTIATE(std::uint8_t)
+#undef XGRAD_IO_INSTANTIATE
 
 void save_text(const char* op, const std::string& path, const std::string& text) {
     AtomicFile file(op, path);
