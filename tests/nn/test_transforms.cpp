@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -95,6 +96,28 @@ TEST_CASE("RandomCrop: padding 0 and the image's size is the identity, padding m
     CHECK(flat == xarray<float>{0, 0, 0, 2, 3, 0, 5, 6, 0});
 }
 
+TEST_CASE("RandomCrop: every draw is one of the (2p + 1)^2 windows, each of them drawn") {
+    const nn::RandomCrop<float> random_crop(3, 1);
+    std::vector<xarray<float>> windows;  // the 9 windows of the 5×5 padded image
+    for (std::size_t top = 0; top < 3; ++top) {
+        for (std::size_t left = 0; left < 3; ++left) {
+            xarray<float> w = image3();
+            random_crop.crop(w, top, left);
+            windows.push_back(w);
+        }
+    }
+    std::vector<int> seen(9);
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 200; ++i) {
+        xarray<float> x = image3();
+        random_crop(x, rng);
+        const auto it = std::find(windows.begin(), windows.end(), x);
+        REQUIRE(it != windows.end());
+        ++seen[std::size_t(it - windows.begin())];
+    }
+    CHECK(std::count(seen.begin(), seen.end(), 0) == 0);  // each 1/9: P(one missed) < 1e-9
+}
+
 TEST_CASE("RandomShift: a shift by (1, 0) moves every pixel one row down with zeros in") {
     xarray<float> x = image3();
     nn::RandomShift<float>(0.5, 0.5).shift(x, 1, 0);
@@ -149,6 +172,14 @@ TEST_CASE("DataLoader: a transform runs on every example, the same seed gives th
     CHECK(a1 != a2);
     CHECK(a1 != epoch(c));
     CHECK(a1[0].shape() == Shape{4, 6});  // flat rows stay flat
+    // Without shuffling the order is the same for every seed; the augmentation is not.
+    const auto in_order = nn::DataLoaderOptions(4).transform(augment);
+    nn::DataLoader<float> d7(d, nn::DataLoaderOptions(in_order).seed(7));
+    nn::DataLoader<float> d7b(d, nn::DataLoaderOptions(in_order).seed(7));
+    nn::DataLoader<float> d8(d, nn::DataLoaderOptions(in_order).seed(8));
+    const auto e7 = epoch(d7);
+    CHECK(e7 == epoch(d7b));
+    CHECK(e7 != epoch(d8));
     // batch(i) is a function of the epoch and i: read twice, or out of order, it is the same.
     CHECK(a.batch(1).x.value() == a.batch(1).x.value());
     // The order is the one a loader without a transform draws in its first epoch.
