@@ -1,5 +1,6 @@
 #include "autograd/io.hpp"
 
+#include "autograd/atomic_file.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/shape.hpp"
 
@@ -7,12 +8,9 @@
 #include <zlib.h>
 #include <xtensor/xmanipulation.hpp>
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -21,7 +19,6 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -34,6 +31,9 @@
 namespace xgrad {
 namespace {
 
+using detail::AtomicFile;
+using detail::errno_str;
+
 using Bytes = std::vector<unsigned char>;
 
 constexpr std::size_t kAlign = 64;         // numpy's ARRAY_ALIGN
@@ -44,10 +44,6 @@ constexpr std::uint32_t kZip64EndSig = 0x06064b50, kZip64LocatorSig = 0x07064b50
 
 [[noreturn]] void fail(const char* op, const std::string& where, const std::string& what) {
     throw IoError(fmt::format("{}: {}: {}", op, where, what));
-}
-
-std::string errno_str(int e) {
-    return e != 0 ? std::strerror(e) : "unknown error";
 }
 
 std::uint16_t le16(const unsigned char* p) {
@@ -305,35 +301,85 @@ DType parse_descr(const char* op, const std::string& where, const std::string& d
                      descr));
 }
 
+// The name in messages of a type T can be read as.
+template <class T>
+constexpr const char* type_name() {
+    if constexpr (std::is_same_v<T, float>) return "float";
+    if constexpr (std::is_same_v<T, double>) return "double";
+    if constexpr (std::is_same_v<T, std::int32_t>) return "int32";
+    if constexpr (std::is_same_v<T, std::int64_t>) return "int64";
+    if constexpr (std::is_same_v<T, std::uint8_t>) return "uint8";
+    return "?";
+}
+
+// Whether the integer v is a value of the integer type T.
 template <class T, class S>
-void convert(const unsigned char* src, T* dst, std::size_t count) {
+bool fits(S v) {
+    if constexpr (std::is_signed_v<S>) {
+        if (v < 0) {
+            return std::is_signed_v<T> &&
+                   std::int64_t(v) >= std::int64_t(std::numeric_limits<T>::min());
+        }
+    }
+    return std::uint64_t(v) <= std::uint64_t(std::numeric_limits<T>::max());
+}
+
+// See Note [integer arrays]: a value an integer T cannot hold is refused, never wrapped.
+template <class T, class S>
+void convert(const char* op, const std::string& where, const unsigned char* src, T* dst,
+             std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
         S v;
         std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+        if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
+            if (!fits<T>(v)) {
+                fail(op, where,
+                     fmt::format(
+                         "value {} (element {} in file order) is outside the range of "
+                         "{} ({} to {}); load it as a wider type",
+                         std::conditional_t<std::is_signed_v<S>, std::int64_t, std::uint64_t>(v), i,
+                         type_name<T>(), std::int64_t(std::numeric_limits<T>::min()),
+                         std::uint64_t(std::numeric_limits<T>::max())));
+            }
+        }
         dst[i] = static_cast<T>(v);
     }
 }
 
 template <class T>
-void convert(DType dt, const unsigned char* src, T* dst, std::size_t count) {
+void convert(const char* op, const std::string& where, DType dt, const unsigned char* src, T* dst,
+             std::size_t count) {
     switch (dt.kind) {
         case 'f':
-            if (dt.size == 4) return convert<T, float>(src, dst, count);
-            return convert<T, double>(src, dst, count);
+            if constexpr (std::is_floating_point_v<T>) {
+                if (dt.size == 4) return convert<T, float>(op, where, src, dst, count);
+                return convert<T, double>(op, where, src, dst, count);
+            } else {
+                return;  // refused by read_npy before any data is read
+            }
         case 'i':
-            if (dt.size == 1) return convert<T, std::int8_t>(src, dst, count);
-            if (dt.size == 2) return convert<T, std::int16_t>(src, dst, count);
-            if (dt.size == 4) return convert<T, std::int32_t>(src, dst, count);
-            return convert<T, std::int64_t>(src, dst, count);
+            if (dt.size == 1) return convert<T, std::int8_t>(op, where, src, dst, count);
+            if (dt.size == 2) return convert<T, std::int16_t>(op, where, src, dst, count);
+            if (dt.size == 4) return convert<T, std::int32_t>(op, where, src, dst, count);
+            return convert<T, std::int64_t>(op, where, src, dst, count);
         case 'u':
-            if (dt.size == 1) return convert<T, std::uint8_t>(src, dst, count);
-            if (dt.size == 2) return convert<T, std::uint16_t>(src, dst, count);
-            if (dt.size == 4) return convert<T, std::uint32_t>(src, dst, count);
-            return convert<T, std::uint64_t>(src, dst, count);
+            if (dt.size == 1) return convert<T, std::uint8_t>(op, where, src, dst, count);
+            if (dt.size == 2) return convert<T, std::uint16_t>(op, where, src, dst, count);
+            if (dt.size == 4) return convert<T, std::uint32_t>(op, where, src, dst, count);
+            return convert<T, std::uint64_t>(op, where, src, dst, count);
         default:  // 'b': one byte, any non-zero value is True
             for (std::size_t i = 0; i < count; ++i)
                 dst[i] = src[i] != 0 ? T(1) : T(0);
     }
+}
+
+// Whether the file's dtype is T's own: its bytes are copied as they are.
+template <class T>
+bool same_dtype(DType dt) {
+    if (dt.size != sizeof(T)) return false;
+    if constexpr (std::is_floating_point_v<T>) return dt.kind == 'f';
+    if constexpr (std::is_signed_v<T>) return dt.kind == 'i';
+    return dt.kind == 'u';
 }
 
 // Reads a whole .npy image from `src`; `where` names it in errors ("'w.npz' entry 'w.npy'").
@@ -374,6 +420,13 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
     src.read(prefix_len, text.data(), text.size());
     const NpyHeader h = HeaderParser(op, where, text).parse();
     const DType dt = parse_descr(op, where, h.descr);
+    if (std::is_integral_v<T> && dt.kind == 'f') {
+        fail(op, where,
+             fmt::format("dtype '{}' (floating point) cannot be read as {}: an integer "
+                         "type holds only integer arrays (i1 i2 i4 i8 u1 u2 u4 u8 b1); load it "
+                         "as float or double, or save it as integers (a.astype(np.int64))",
+                         h.descr, type_name<T>()));
+    }
 
     // Every extent is checked, not only the product of all (which is 0 for an empty array):
     // the array must be one xtensor can index, in memory (T) and on disk (dt.size).
@@ -401,12 +454,12 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
     Shape stored = h.shape;
     if (h.fortran_order) std::reverse(stored.begin(), stored.end());
     xt::xarray<T> out = xt::xarray<T>::from_shape(stored);
-    if (dt.kind == 'f' && dt.size == sizeof(T) && std::is_floating_point_v<T>) {
+    if (same_dtype<T>(dt)) {
         src.read(data_offset, out.data(), nbytes);
     } else {
         Bytes buffer(nbytes);
         src.read(data_offset, buffer.data(), nbytes);
-        convert(dt, buffer.data(), out.data(), count);
+        convert(op, where, dt, buffer.data(), out.data(), count);
     }
     if (h.fortran_order && h.shape.size() > 1) {
         xt::xarray<T> c_order = xt::transpose(out);  // h.shape, row-major
@@ -417,9 +470,12 @@ xt::xarray<T> read_npy(const char* op, const std::string& where, const Source& s
 
 template <class T>
 constexpr const char* npy_descr() {
-    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                  "save_npy/save_npz write float or double");
-    return std::is_same_v<T, float> ? "<f4" : "<f8";
+    if constexpr (std::is_same_v<T, float>) return "<f4";
+    if constexpr (std::is_same_v<T, double>) return "<f8";
+    if constexpr (std::is_same_v<T, std::int32_t>) return "<i4";
+    if constexpr (std::is_same_v<T, std::int64_t>) return "<i8";
+    if constexpr (std::is_same_v<T, std::uint8_t>) return "|u1";  // one byte: no byte order
+    return "?";
 }
 
 // Magic, version, length and padded dict, byte for byte what np.save writes for a C-order array.
@@ -458,182 +514,6 @@ std::string npy_header(const char* descr, const Shape& shape) {
     out.push_back('\n');
     return out;
 }
-
-// Note [atomic save]
-// Every file xgrad writes (save_npy, save_npz and so Module::save, save_text and so the fit
-// history, DOT graphs and SVG pictures) goes through AtomicFile:
-// 1. The data go to a temporary file in the destination's directory (same file system, so the
-//    rename below is atomic). Where the file system allows it (Linux O_TMPFILE: ext4, xfs,
-//    btrfs, tmpfs) the file has no name while it is written, so a process killed then leaves
-//    nothing behind; elsewhere it is "<path>.tmp.XXXXXX", created with O_EXCL. Either way the
-//    name is unique: two threads or processes saving to one path each write a file of their own
-//    and the last rename wins whole (a fixed "<path>.tmp" let them write into the same file, and
-//    a save that reported success could leave an archive whose CRC did not match).
-// 2. fsync, then (an anonymous file) linkat to a unique "<path>.tmp.XXXXXX", then rename over
-//    `path`: readers see the old file or the new one, never a part. Synced before the rename,
-//    the new name never points at data still only in the page cache.
-// 3. fsync of the directory, so that after a power loss the rename itself is not undone.
-// A process killed between linkat and rename (microseconds) or while writing a named temporary
-// file leaves a "<path>.tmp.XXXXXX" that nothing reads; docs/reliability.md says what to do.
-// Without commit() (an exception on the way) the temporary file is removed, `path` untouched.
-std::atomic<bool> anonymous_temp_files{true};  // detail::set_anonymous_temp_files
-
-class AtomicFile {
-public:
-    AtomicFile(const char* op, const std::string& path)
-        : op_(op), path_(path), dir_(directory_of(path)) {
-        int fd = -1;
-#ifdef O_TMPFILE
-        if (anonymous_temp_files && proc_fd_links()) {
-            fd = ::open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-        }
-#endif
-        if (fd >= 0) {
-            anonymous_ = true;
-        } else {
-            fd = create_named();  // no O_TMPFILE here (or no /proc to link it through)
-        }
-        file_ = fdopen(fd, "wb");
-        if (file_ == nullptr) {
-            const int e = errno;
-            ::close(fd);
-            discard();
-            throw IoError(
-                fmt::format("{}: cannot open a temporary file for '{}' ({}); '{}' is "
-                            "left unchanged",
-                            op_, path_, errno_str(e), path_));
-        }
-    }
-    AtomicFile(const AtomicFile&) = delete;
-    AtomicFile& operator=(const AtomicFile&) = delete;
-    ~AtomicFile() {
-        if (file_ != nullptr) std::fclose(file_);
-        if (!committed_) discard();
-    }
-
-    void write(const void* p, std::size_t n) {
-        errno = 0;
-        if (n != 0 && std::fwrite(p, 1, n, file_) != n) write_failed();
-    }
-    void write(const std::string& s) {
-        write(s.data(), s.size());
-    }
-
-    void commit() {
-        errno = 0;
-        if (std::fflush(file_) != 0 || fsync(fileno(file_)) != 0) write_failed();
-        if (anonymous_) link_anonymous();
-        std::FILE* f = file_;
-        file_ = nullptr;
-        if (std::fclose(f) != 0) write_failed();
-        if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-            throw IoError(fmt::format("{}: cannot rename '{}' to '{}' ({}); '{}' is left unchanged",
-                                      op_, tmp_, path_, errno_str(errno), path_));
-        }
-        committed_ = true;
-        sync_directory();
-    }
-
-private:
-    static std::string directory_of(const std::string& path) {
-        const std::size_t slash = path.find_last_of('/');
-        if (slash == std::string::npos) return ".";
-        return slash == 0 ? "/" : path.substr(0, slash);
-    }
-
-    // linkat through /proc/self/fd/N needs /proc; without it an O_TMPFILE file could not be named.
-    static bool proc_fd_links() {
-        static const bool available = ::access("/proc/self/fd", X_OK) == 0;
-        return available;
-    }
-
-    // "<path>.tmp.XXXXXX": six random letters and digits, fresh in every process and thread.
-    std::string unique_name() const {
-        static constexpr char kChars[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        static thread_local std::mt19937_64 rng = [] {
-            std::random_device rd;
-            return std::mt19937_64(std::uint64_t(rd()) << 32 ^ rd());
-        }();
-        // NOTE: a forked child inherits the generator's state, so the pid is mixed in as well.
-        std::uint64_t bits = rng() ^ (std::uint64_t(getpid()) * 0x9E3779B97F4A7C15ull);
-        std::string name = path_ + ".tmp.";
-        for (int i = 0; i < 6; ++i, bits /= 62)
-            name.push_back(kChars[bits % 62]);
-        return name;
-    }
-
-    int create_named() {
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            tmp_ = unique_name();
-            const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-            if (fd >= 0) return fd;
-            if (errno != EEXIST) break;
-        }
-        const int e = errno;
-        const std::string tmp = tmp_;
-        tmp_.clear();  // not ours: nothing to remove
-        throw IoError(
-            fmt::format("{}: cannot create the temporary file '{}' ({}); '{}' is left "
-                        "unchanged",
-                        op_, tmp, errno_str(e), path_));
-    }
-
-    // Gives the anonymous file a unique name beside `path`, to rename it from.
-    void link_anonymous() {
-        const std::string proc = fmt::format("/proc/self/fd/{}", fileno(file_));
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            tmp_ = unique_name();
-            if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-                return;
-            }
-            if (errno != EEXIST) break;
-        }
-        const int e = errno;
-        const std::string tmp = tmp_;
-        tmp_.clear();
-        throw IoError(
-            fmt::format("{}: cannot link the temporary file as '{}' ({}); '{}' is left "
-                        "unchanged",
-                        op_, tmp, errno_str(e), path_));
-    }
-
-    void discard() {
-        if (!tmp_.empty()) std::remove(tmp_.c_str());
-        tmp_.clear();
-    }
-
-    // The rename is durable once the directory is synced. File systems that cannot sync a
-    // directory (EINVAL) and directories we may write but not read (EACCES) are let be.
-    void sync_directory() const {
-        const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int e = fd < 0 ? errno : 0;
-        if (fd >= 0) {
-            if (fsync(fd) != 0) e = errno;
-            ::close(fd);
-        }
-        if (e != 0 && e != EINVAL && e != EACCES) {
-            throw IoError(
-                fmt::format("{}: '{}' was written, but syncing its directory '{}' "
-                            "failed ({}); a power loss could still undo the save",
-                            op_, path_, dir_, errno_str(e)));
-        }
-    }
-
-    [[noreturn]] void write_failed() const {
-        throw IoError(
-            fmt::format("{}: writing the temporary file for '{}' failed ({}); '{}' is "
-                        "left unchanged",
-                        op_, path_, errno_str(errno), path_));
-    }
-
-    const char* op_;
-    std::string path_, dir_;
-    std::string tmp_;  // the temporary file's name; empty while it has none
-    std::FILE* file_ = nullptr;
-    bool anonymous_ = false;
-    bool committed_ = false;
-};
 
 std::uint32_t crc32_of(std::uint32_t crc, const void* p, std::size_t n) {
     if (n == 0) return crc;  // an empty array's data() may be null, and crc32(crc, null) is 0
@@ -1009,26 +889,23 @@ void save_npz(const std::string& path, const std::map<std::string, xt::xarray<T>
     file.commit();
 }
 
-template xt::xarray<float> load_npy<float>(const std::string&);
-template xt::xarray<double> load_npy<double>(const std::string&);
-template void save_npy<float>(const std::string&, const xt::xarray<float>&);
-template void save_npy<double>(const std::string&, const xt::xarray<double>&);
-template std::map<std::string, xt::xarray<float>> load_npz<float>(const std::string&);
-template std::map<std::string, xt::xarray<double>> load_npz<double>(const std::string&);
-template xt::xarray<float> load_npz<float>(const std::string&, const std::string&);
-template xt::xarray<double> load_npz<double>(const std::string&, const std::string&);
-template void save_npz<float>(const std::string&, const std::map<std::string, xt::xarray<float>>&);
-template void save_npz<double>(const std::string&,
-                               const std::map<std::string, xt::xarray<double>>&);
+#define XGRAD_IO_INSTANTIATE(T)                                                    \
+    template xt::xarray<T> load_npy<T>(const std::string&);                        \
+    template void save_npy<T>(const std::string&, const xt::xarray<T>&);           \
+    template std::map<std::string, xt::xarray<T>> load_npz<T>(const std::string&); \
+    template xt::xarray<T> load_npz<T>(const std::string&, const std::string&);    \
+    template void save_npz<T>(const std::string&, const std::map<std::string, xt::xarray<T>>&);
+XGRAD_IO_INSTANTIATE(float)
+XGRAD_IO_INSTANTIATE(double)
+XGRAD_IO_INSTANTIATE(std::int32_t)
+XGRAD_IO_INSTANTIATE(std::int64_t)
+XGRAD_IO_INSTANTIATE(std::uint8_t)
+#undef XGRAD_IO_INSTANTIATE
 
 void save_text(const char* op, const std::string& path, const std::string& text) {
     AtomicFile file(op, path);
     file.write(text);
     file.commit();
-}
-
-void detail::set_anonymous_temp_files(bool on) {
-    anonymous_temp_files = on;
 }
 
 }  // namespace xgrad

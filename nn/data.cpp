@@ -273,26 +273,72 @@ void DataLoader<T>::check() const {
     if (options_.batch_size() == 0) {
         throw ValueError("data_loader: expected batch_size >= 1; got batch_size=0");
     }
+    if (options_.shuffle() && options_.sampler()) {
+        throw ValueError(
+            fmt::format("data_loader: the sampler option is mutually exclusive with shuffle; got "
+                        "shuffle=true and a {} (a RandomSampler shuffles)",
+                        options_.sampler()->name()));
+    }
+    using Other = std::conditional_t<std::is_same_v<T, float>, double, float>;
+    if (!options_.template transform<T>() && options_.template transform<Other>()) {
+        throw ValueError(
+            fmt::format("data_loader: the transform takes xt::xarray<{}> examples but the "
+                        "dataset holds {}; write it for xt::xarray<{}>",
+                        std::is_same_v<Other, float> ? "float" : "double",
+                        std::is_same_v<T, float> ? "float" : "double",
+                        std::is_same_v<T, float> ? "float" : "double"));
+    }
 }
+
+// Note [augmentation seeds]
+// A transform draws its randomness (crop offsets, flips, shifts) from a generator of its own for
+// each example, seeded from (the epoch's seed, the example's position in the epoch). begin()
+// draws the epoch's seed from the loader's generator, after the epoch's order, so:
+// - the same DataLoaderOptions::seed (or the same manual_seed, without one) gives the same
+//   augmented batches, epoch after epoch, and a different seed different ones;
+// - batch(i) is a pure function of the epoch and i: batches read in any order, or twice, are the
+//   same, and whatever else draws from xgrad::generator() in between (dropout) changes nothing;
+// - without a transform nothing extra is drawn: orders are bit-identical to a loader without one,
+//   and with one the first epoch's order still is (later epochs differ by the one draw).
+namespace {
+std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+}  // namespace
 
 template <class T>
 typename DataLoader<T>::iterator DataLoader<T>::begin() {
     check();  // the dataset is held by reference: it may have changed since construction
-    order_.resize(data_->size());
-    std::iota(order_.begin(), order_.end(), std::size_t(0));
-    if (options_.shuffle()) {
-        if (options_.seed()) {
-            std::shuffle(order_.begin(), order_.end(), rng_);
-        } else {
-            std::shuffle(order_.begin(), order_.end(), generator());
+    const std::size_t n = data_->size();
+    std::mt19937_64& rng = options_.seed() ? rng_ : generator();
+    if (const auto& sampler = options_.sampler()) {
+        order_ = sampler->indices(n, rng);
+        for (const std::size_t i : order_) {
+            if (i >= n) {
+                throw ValueError(
+                    fmt::format("data_loader: the {} returned index {} for a dataset of {} "
+                                "examples; expected indices < {}",
+                                sampler->name(), i, n, n));
+            }
         }
+    } else {
+        order_.resize(n);
+        std::iota(order_.begin(), order_.end(), std::size_t(0));
+        if (options_.shuffle()) std::shuffle(order_.begin(), order_.end(), rng);
     }
+    if (options_.template transform<T>()) epoch_seed_ = rng();
+    started_ = true;
     return iterator(this, 0);
 }
 
 template <class T>
 std::size_t DataLoader<T>::num_batches() const {
-    const std::size_t n = data_->size(), b = options_.batch_size();
+    const std::size_t b = options_.batch_size();
+    const std::size_t n =
+        options_.sampler() ? options_.sampler()->size(data_->size()) : data_->size();
     return options_.drop_last() ? n / b : (n + b - 1) / b;
 }
 
@@ -304,10 +350,51 @@ Batch<T> DataLoader<T>::batch(std::size_t i) const {
                         "{} batches)",
                         i, num_batches()));
     }
+    if (options_.sampler() && !started_) {
+        throw Error(
+            fmt::format("data_loader: batch({}) before the first begin(): the {} draws each "
+                        "epoch's indices in begin()",
+                        i, options_.sampler()->name()));
+    }
     const std::size_t b = options_.batch_size();
     const std::size_t first = i * b, count = std::min(b, order_.size() - first);
-    return {Tensor<T>(take_rows(data_->inputs, order_.data() + first, count)),
+    xt::xarray<T> x = take_rows(data_->inputs, order_.data() + first, count);
+    if (const Transform<T>& transform = options_.template transform<T>()) {
+        x = transform_rows(x, transform, first);
+    }
+    return {Tensor<T>(std::move(x)),
             Tensor<T>(take_rows(data_->targets, order_.data() + first, count))};
+}
+
+// x [count, ...] → [count, ...transformed], each row through `transform` with the generator of
+// its position in the epoch (Note [augmentation seeds]).
+template <class T>
+xt::xarray<T> DataLoader<T>::transform_rows(const xt::xarray<T>& x, const Transform<T>& transform,
+                                            std::size_t first) const {
+    const std::size_t count = x.shape()[0], row = count == 0 ? 0 : x.size() / count;
+    const Shape row_shape(x.shape().begin() + 1, x.shape().end());
+    xt::xarray<T> out;
+    Shape out_row;
+    for (std::size_t k = 0; k < count; ++k) {
+        xt::xarray<T> example = xt::xarray<T>::from_shape(row_shape);
+        std::copy_n(x.data() + k * row, row, example.data());
+        std::mt19937_64 rng(splitmix64(epoch_seed_ ^ splitmix64(first + k)));
+        transform(example, rng);
+        if (k == 0) {
+            out_row = Shape(example.shape().begin(), example.shape().end());
+            Shape out_shape{count};
+            out_shape.insert(out_shape.end(), out_row.begin(), out_row.end());
+            out = xt::xarray<T>::from_shape(out_shape);
+        } else if (!std::equal(out_row.begin(), out_row.end(), example.shape().begin(),
+                               example.shape().end())) {
+            throw ShapeError(fmt::format(
+                "data_loader: the transform gave examples of different shapes in "
+                "one batch: {} (example 0) and {} (example {}); got input rows {}",
+                shape_str(out_row), shape_str(example.shape()), k, shape_str(row_shape)));
+        }
+        std::copy_n(example.data(), example.size(), out.data() + k * example.size());
+    }
+    return out;
 }
 
 // ---- helpers ----

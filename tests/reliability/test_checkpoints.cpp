@@ -1,6 +1,8 @@
 // Checkpoints survive concurrent saves and a crash (docs/reliability.md, "Checkpoints survive a
-// crash"): every save goes through one atomic writer (Note [atomic save] in autograd/io.cpp).
+// crash"): every save goes through one atomic writer (Note [atomic save] in
+// autograd/atomic_file.cpp).
 
+#include "autograd/atomic_file.hpp"
 #include "autograd/errors.hpp"
 #include "autograd/io.hpp"
 #include "autograd/random.hpp"

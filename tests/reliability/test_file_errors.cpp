@@ -101,7 +101,17 @@ std::string zip(const std::vector<std::pair<std::string, std::string>>& members,
 
 // ---- the table ----
 
-enum class Reader { read_idx, load_mnist, load_npy, load_npz, load_npz_w, module_load };
+enum class Reader {
+    read_idx,
+    load_mnist,
+    load_npy,
+    load_npy_int32,
+    load_npy_uint8,
+    load_npz,
+    load_npz_w,
+    load_npz_int64,
+    module_load
+};
 
 struct Row {
     std::string name;
@@ -130,8 +140,17 @@ void run(Reader reader, const std::string& dir, const std::string& path) {
         case Reader::load_npy:
             load_npy<float>(path);
             return;
+        case Reader::load_npy_int32:
+            load_npy<std::int32_t>(path);
+            return;
+        case Reader::load_npy_uint8:
+            load_npy<std::uint8_t>(path);
+            return;
         case Reader::load_npz:
             load_npz<float>(path);
+            return;
+        case Reader::load_npz_int64:
+            load_npz<std::int64_t>(path);
             return;
         case Reader::load_npz_w:
             load_npz<float>(path, "w");
@@ -524,6 +543,37 @@ std::vector<Row> npy_rows() {
          io,
          "load_npy",
          {"shape [0, 2305843009213693952] is too large"}},
+        // The integer readers (Note [integer arrays]): exactly or not at all.
+        {"npy: '<f8' read as int32",
+         Reader::load_npy_int32,
+         f(npy(dict("<f8", "(2,)"), raw<double>({1, 2}))),
+         io,
+         "load_npy",
+         {"dtype '<f8' (floating point) cannot be read as int32", "load it as float or double"}},
+        {"npy: an int64 beyond int32",
+         Reader::load_npy_int32,
+         f(npy(dict("<i8", "(3,)"), raw<std::int64_t>({0, 1, std::int64_t(1) << 40}))),
+         io,
+         "load_npy",
+         {"value 1099511627776 (element 2 in file order) is outside the range of int32"}},
+        {"npy: a uint64 beyond int32",
+         Reader::load_npy_int32,
+         f(npy(dict("<u8", "(1,)"), raw<std::uint64_t>({~std::uint64_t(0)}))),
+         io,
+         "load_npy",
+         {"value 18446744073709551615 (element 0 in file order)", "range of int32"}},
+        {"npy: a negative int8 read as uint8",
+         Reader::load_npy_uint8,
+         f(npy(dict("|i1", "(2, 2)"), std::string("\x01\x02\x03\xff", 4))),
+         io,
+         "load_npy",
+         {"value -1 (element 3 in file order) is outside the range of uint8 (0 to 255)"}},
+        {"npy: '<f4' read as uint8, cut short",  // the dtype is refused before the data are read
+         Reader::load_npy_uint8,
+         f(npy(dict("<f4", "(2, 3)"), std::string(5, '\0'))),
+         io,
+         "load_npy",
+         {"dtype '<f4' (floating point) cannot be read as uint8"}},
     };
 }
 
@@ -654,6 +704,19 @@ std::vector<Row> npz_rows() {
          io,
          "load_npz",
          {"missing entry 'w.npy' (the file holds: nothing)"}},
+        {"npz: a float member read as int64",
+         Reader::load_npz_int64,
+         f(zip({{"labels.npy", npy(dict("<i8", "(1,)"), raw<std::int64_t>({3}))}, {"w.npy", w}})),
+         io,
+         "load_npz",
+         {"entry 'w.npy': dtype '<f4' (floating point) cannot be read as int64"}},
+        {"npz: a uint64 member beyond int64",
+         Reader::load_npz_int64,
+         f(zip({{"w.npy", npy(dict("<u8", "(2,)"), raw<std::uint64_t>({5, ~std::uint64_t(0)}))}})),
+         io,
+         "load_npz",
+         {"entry 'w.npy': value 18446744073709551615 (element 1 in file order) is outside the "
+          "range of int64"}},
     };
 }
 

@@ -1,0 +1,70 @@
+#include "nn/sampler.hpp"
+
+#include "autograd/errors.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace xgrad::nn {
+
+std::vector<std::size_t> SequentialSampler::indices(std::size_t n, std::mt19937_64& /*rng*/) const {
+    std::vector<std::size_t> out(n);
+    std::iota(out.begin(), out.end(), std::size_t(0));
+    return out;
+}
+
+std::vector<std::size_t> RandomSampler::indices(std::size_t n, std::mt19937_64& rng) const {
+    std::vector<std::size_t> out(n);
+    std::iota(out.begin(), out.end(), std::size_t(0));
+    std::shuffle(out.begin(), out.end(), rng);  // as DataLoader::begin() shuffles
+    return out;
+}
+
+SubsetRandomSampler::SubsetRandomSampler(std::vector<std::size_t> indices)
+    : indices_(std::move(indices)) {}
+
+std::vector<std::size_t> SubsetRandomSampler::indices(std::size_t /*n*/,
+                                                      std::mt19937_64& rng) const {
+    std::vector<std::size_t> out = indices_;
+    std::shuffle(out.begin(), out.end(), rng);
+    return out;
+}
+
+WeightedRandomSampler::WeightedRandomSampler(std::vector<double> weights, std::size_t num_samples)
+    : weights_(std::move(weights)), num_samples_(num_samples) {
+    double sum = 0;
+    for (std::size_t i = 0; i < weights_.size(); ++i) {
+        if (!std::isfinite(weights_[i]) || weights_[i] < 0) {
+            throw ValueError(
+                fmt::format("weighted_random_sampler: expected finite weights >= 0; got "
+                            "weights[{}]={}",
+                            i, weights_[i]));
+        }
+        sum += weights_[i];
+    }
+    if (!(sum > 0)) {
+        throw ValueError(
+            fmt::format("weighted_random_sampler: expected weights with a positive sum; got {} "
+                        "weights summing to {}",
+                        weights_.size(), sum));
+    }
+}
+
+std::vector<std::size_t> WeightedRandomSampler::indices(std::size_t n, std::mt19937_64& rng) const {
+    if (weights_.size() > n) {
+        throw ValueError(
+            fmt::format("weighted_random_sampler: expected at most one weight per example ({} "
+                        "examples); got {} weights",
+                        n, weights_.size()));
+    }
+    std::discrete_distribution<std::size_t> draw(weights_.begin(), weights_.end());
+    std::vector<std::size_t> out(num_samples_);
+    for (std::size_t& i : out)
+        i = draw(rng);
+    return out;
+}
+
+}  // namespace xgrad::nn
