@@ -57,6 +57,7 @@
 #include "optim/sgd.hpp"
 #include "plot/curves.hpp"
 #include "plot/image_grid.hpp"
+#include "plot/scatter.hpp"
 #include "plot/svg.hpp"
 #include "train/fit.hpp"
 #include "train/history.hpp"

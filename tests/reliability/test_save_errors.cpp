@@ -12,6 +12,7 @@
 #include "autograd/tensor.hpp"
 #include "nn/linear.hpp"
 #include "plot/image_grid.hpp"
+#include "plot/scatter.hpp"
 #include "testing.hpp"
 #include "train/history.hpp"
 
@@ -84,6 +85,11 @@ std::vector<Writer> writers() {
         {"save_image_grid_svg",
          [](const std::string& p, int v) {
              plot::save_image_grid_svg<float>(p, filled<float>({2, 4, 4}, 0.1 * v), {});
+         }},
+        {"save_scatter_svg",
+         [](const std::string& p, int v) {
+             plot::save_scatter_svg(p, {0.0, 1.0}, {1.0, 2.0}, {0, 1}, {"a", "b"},
+                                    "run " + std::to_string(v));  // the title differs
          }},
     };
 }
