@@ -1,5 +1,6 @@
 #include "nn/data.hpp"
 
+#include "autograd/atomic_file.hpp"  // errno_str
 #include "autograd/errors.hpp"
 #include "autograd/random.hpp"
 #include "autograd/shape.hpp"
@@ -29,9 +30,7 @@ constexpr const char* kInstallHint =
     "/usr/share/datasets/fashion-mnist) or MNIST with `bash scripts/setup-data.sh`, or pass the "
     "directory that holds the IDX files";
 
-std::string errno_str(int e) {
-    return e != 0 ? std::strerror(e) : "unknown error";
-}
+using xgrad::detail::errno_str;
 
 // zlib's gz* functions read gzip and, transparently, plain files.
 class GzFile {
