@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -49,7 +52,18 @@ std::string format_value(const xt::xarray<T>& value) {
     if (value.size() <= 8) {
         return fmt::format("[{:g}]", fmt::join(value.begin(), value.end(), ", "));
     }
-    return fmt::format("<{} values>", value.size());
+    // Too many to read: a few statistics instead (NaN shows as NaN in all three).
+    double lo = value.data()[0], hi = lo, sum = 0;
+    for (const T v : value) {
+        lo = std::isnan(lo) || v < lo ? v : lo;
+        hi = std::isnan(hi) || v > hi ? v : hi;
+        sum += static_cast<double>(v);
+    }
+    for (const T v : value) {
+        if (std::isnan(v)) lo = hi = v;
+    }
+    return fmt::format("{{min {:.4g}, mean {:.4g}, max {:.4g}}}", lo,
+                       sum / static_cast<double>(value.size()), hi);
 }
 
 template <class T>
@@ -95,10 +109,32 @@ std::string dot_escape(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// The NameScope an op was recorded in ("" for none).
+template <class T>
+std::string scope_of(const Tensor<T>& t) {
+    const char* s = t.node()->scope;
+    return s != nullptr ? s : "";
+}
+
+}  // namespace
+
 template <class T>
 std::string format_tape(const Tensor<T>& output) {
     std::string text;
-    for (const auto& t : tape_of(output)) {
+    const std::vector<Tensor<T>> tape = tape_of(output);
+    // With scopes on the tape (a model's modules), a heading line starts each run of ops
+    // recorded in one scope.
+    const bool scoped = std::any_of(tape.begin(), tape.end(),
+                                    [](const Tensor<T>& t) { return !scope_of(t).empty(); });
+    std::string current;
+    for (const auto& t : tape) {
+        if (scoped && !t.is_leaf() && scope_of(t) != current) {
+            current = scope_of(t);
+            text += current.empty() ? std::string("  (outside every module)\n")
+                                    : fmt::format("  in {}:\n", current);
+        }
         const std::string value =
             fmt::format("{} = {}", shape_str(t.shape()), format_value(t.value()));
         if (t.is_leaf()) {
@@ -118,32 +154,81 @@ void print_tape(const Tensor<T>& output, std::FILE* out) {
     fmt::print(out, "{}", format_tape(output));
 }
 
+// Note [graph clusters]
+// to_dot draws each NameScope as a Graphviz cluster (a labelled box), nested as the scopes are:
+// "encoder.0" inside "encoder". An op and the tensor it makes go into the cluster of the scope
+// the op was recorded in; a leaf that requires grad (a parameter) goes into the cluster of its
+// consumers when they all share one scope, so a Linear's weight and bias sit in the Linear's
+// box; other leaves (the data) stay outside. Edges are drawn after every cluster is closed.
 template <class T>
 std::string to_dot(const Tensor<T>& output) {
-    std::string dot = "digraph xgrad {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
     const std::vector<Tensor<T>> tape = tape_of(output);
     std::unordered_map<const Node<T>*, std::size_t> index;  // stable ids: n0, n1, ... in tape order
     for (const auto& t : tape)
         index.emplace(t.node(), index.size());
+    // The scope each tensor is drawn in.
+    std::unordered_map<const Node<T>*, std::string> placed;
+    for (const auto& t : tape) {
+        if (t.is_leaf()) continue;
+        placed[t.node()] = scope_of(t);
+        for (const auto& in : t.inputs()) {
+            if (!in.is_leaf() || !in.requires_grad()) continue;
+            auto [it, fresh] = placed.emplace(in.node(), scope_of(t));
+            if (!fresh && it->second != scope_of(t)) it->second.clear();  // used in two scopes
+        }
+    }
+    // Each tensor's box and op ellipse, collected per scope.
+    std::map<std::string, std::string> body;
+    std::string edges;
     for (const auto& t : tape) {
         const std::size_t id = index.at(t.node());
+        const auto where = placed.find(t.node());
+        std::string& out = body[where != placed.end() ? where->second : std::string()];
         const std::string name = display_name(t), value = format_value(t.value());
         std::string label = name == value ? value : fmt::format("{} = {}", name, value);
+        if (t.value().size() > 8)
+            label = fmt::format("{} {}\n{}", name, shape_str(t.shape()), value);
         if (t.grad().defined()) label += fmt::format("\ngrad = {}", format_value(t.grad().value()));
-        dot += fmt::format("  n{} [shape=box, style=rounded, label=\"{}\"{}];\n", id,
+        out += fmt::format("  n{} [shape=box, style=rounded, label=\"{}\"{}];\n", id,
                            dot_escape(label), t.requires_grad() ? "" : ", color=gray");
         if (t.is_leaf()) continue;
         const auto* fn = t.function();
         const std::string attrs = fn ? fn->attributes() : std::string();
-        dot += fmt::format("  op{} [shape=ellipse, label=\"#{} {}{}{}\"];\n", id, t.tape_position(),
+        out += fmt::format("  op{} [shape=ellipse, label=\"#{} {}{}{}\"];\n", id, t.tape_position(),
                            t.op_name(), output_suffix(t),
                            attrs.empty() ? "" : dot_escape("\n" + attrs));
         for (const auto& in : t.inputs()) {
-            dot += fmt::format("  n{} -> op{};\n", index.at(in.node()), id);
+            edges += fmt::format("  n{} -> op{};\n", index.at(in.node()), id);
         }
-        dot += fmt::format("  op{} -> n{};\n", id, id);
+        edges += fmt::format("  op{} -> n{};\n", id, id);
     }
-    return dot + "}\n";
+    // Every scope's ancestors get a cluster too ("encoder" for "encoder.0"), even when empty.
+    std::set<std::string> scopes;
+    for (const auto& [scope, text] : body) {
+        for (std::size_t dot = scope.find('.'); dot != std::string::npos;
+             dot = scope.find('.', dot + 1))
+            scopes.insert(scope.substr(0, dot));
+        if (!scope.empty()) scopes.insert(scope);
+    }
+    std::string dot = "digraph xgrad {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n";
+    dot += body[""];
+    // In sorted order a scope's descendants follow it directly ("a", "a.b", "a.b.c", "a.d", "b"),
+    // so a stack of open clusters nests them.
+    std::vector<std::string> open;
+    std::size_t cluster = 0;
+    for (const auto& scope : scopes) {
+        while (!open.empty() && scope.rfind(open.back() + ".", 0) != 0) {
+            dot += "  }\n";
+            open.pop_back();
+        }
+        dot += fmt::format("  subgraph cluster_{} {{\n  label=\"{}\";\n  style=rounded;\n",
+                           cluster++, dot_escape(scope));
+        dot += body[scope];
+        open.push_back(scope);
+    }
+    for (std::size_t i = 0; i < open.size(); ++i)
+        dot += "  }\n";
+    return dot + edges + "}\n";
 }
 
 template <class T>

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -150,6 +151,23 @@ AnomalyLabel::AnomalyLabel(const std::string& label, const char* file, int line)
         text += fmt::format(" ({}:{})", base != nullptr ? base + 1 : file, line);
     }
     detail::anomaly_site = detail::intern(std::move(text));
+}
+
+NameScope::NameScope(const char* base, const std::string& name) : previous_(detail::scope) {
+    if (name.empty()) {
+        detail::scope = base;
+        return;
+    }
+    // Each thread remembers the paths it made, so a module called every step finds its path
+    // without taking the intern table's lock.
+    static thread_local std::map<std::pair<const char*, std::string>, const char*> made;
+    const auto key = std::make_pair(base, name);
+    auto it = made.find(key);
+    if (it == made.end()) {
+        const std::string path = base != nullptr ? fmt::format("{}.{}", base, name) : name;
+        it = made.emplace(key, detail::intern(path)).first;
+    }
+    detail::scope = it->second;
 }
 
 namespace detail {

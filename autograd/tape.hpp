@@ -173,6 +173,7 @@ Tensor<T> make_result(xt::xarray<T>&& y, Op&& op, std::vector<Tensor<T>>&& input
     node->seq = next_sequence_number();
     node->inputs = std::move(inputs);
     node->fn = std::make_unique<OpFunction<T, std::decay_t<Op>>>(std::forward<Op>(op));
+    node->scope = scope;
     if (anomaly_enabled()) {
         node->site = anomaly_site;
         check_finite(node->value, Op::name, node->seq, "forward", node.get());
@@ -203,6 +204,7 @@ std::vector<Tensor<T>> make_results(Values&& ys, Op&& op, std::vector<Tensor<T>>
         node->inputs = inputs;
         node->outputs = set;
         node->output_index = k;
+        node->scope = scope;
         if (anomaly_enabled()) {
             node->site = anomaly_site;
             check_finite(node->value, Op::name, node->seq, "forward", node.get());

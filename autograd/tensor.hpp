@@ -213,7 +213,8 @@ struct Node {
     // Gradient hooks in registration order, with the id their handle removes (null: none).
     std::unique_ptr<std::vector<std::pair<std::uint64_t, typename Tensor<T>::GradHook>>> hooks;
     std::string name;
-    const char* site = nullptr;  // anomaly mode: the AnomalyLabel it was recorded under
+    const char* site = nullptr;   // anomaly mode: the AnomalyLabel it was recorded under
+    const char* scope = nullptr;  // the NameScope path it was recorded in ("encoder.0"), or none
 
     // Engine scratch, only meaningful during one backward pass.
     Tensor<T> pending;
@@ -237,6 +238,7 @@ namespace detail {
 inline thread_local bool grad_mode = true;
 inline thread_local bool anomaly_mode = false;
 inline thread_local const char* anomaly_site = nullptr;  // the innermost AnomalyLabel's text
+inline thread_local const char* scope = nullptr;         // the innermost NameScope's path
 }  // namespace detail
 
 /// True while operations are recorded (the default).
@@ -316,6 +318,27 @@ public:
 private:
     const char* previous_ = nullptr;
     bool active_ = false;
+};
+
+/// Names the ops recorded while it lives, as TensorFlow's name_scope: every node recorded inside
+/// keeps the dotted path of the scopes around it ("encoder.0"), which print_tape and to_dot
+/// group the ops by (autograd/graph.hpp). Scopes nest; an empty name adds no level. nn::Module's
+/// call opens one per module with the name it was registered under, so a model's tape reads by
+/// module. Paths are kept for the life of the process (one string per distinct path).
+class NameScope {
+public:
+    explicit NameScope(const std::string& name) : NameScope(detail::scope, name) {}
+    /// The scope `name` below `base` (null: at the top) instead of below the current one.
+    NameScope(const char* base, const std::string& name);
+    ~NameScope() { detail::scope = previous_; }
+    NameScope(const NameScope&) = delete;
+    NameScope& operator=(const NameScope&) = delete;
+
+    /// The path ops are recorded under now (null outside every scope).
+    static const char* current() { return detail::scope; }
+
+private:
+    const char* previous_;
 };
 
 /// True when xgrad set glibc's malloc, as the library loaded, to keep freed memory for reuse

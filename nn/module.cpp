@@ -82,9 +82,63 @@ std::vector<Tensor<T>> Module<T>::forward_list(const std::vector<Tensor<T>>& inp
     return {forward(inputs[0])};
 }
 
+// Note [module scopes]
+// The ops a module's forward records carry its dotted name ("encoder.0", "heads.1"), so that
+// print_tape and to_dot can group a model's tape by module (NameScope, autograd/tensor.hpp). The
+// name is the module's place in the tree, not the chain of calls: a Linear held in a ModuleList
+// "heads" and called by the model's own forward is "heads.0", though the list itself never runs.
+// So names come from the tree, assigned by the outermost module call on a thread (the model's)
+// to every module below it (named_modules(), which lists a module registered twice once) and
+// each call opens the scope of its full name under the scope the outermost call found (a
+// NameScope the user opened around the model). Calling a sub-module directly makes it the
+// outermost: its tree is named from it until the model is called again. The same pass names
+// the parameters and buffers by their dotted names ("encoder.0.weight", what state_dict() calls
+// them), so a listing reads linear(x, encoder.0.weight, encoder.0.bias); a name the program set
+// itself is kept.
+namespace {
+thread_local std::size_t module_depth = 0;           // module calls open on this thread
+thread_local const char* outermost_scope = nullptr;  // the scope around the outermost one
+}  // namespace
+
+template <class T>
+class Module<T>::ModuleScope {
+public:
+    explicit ModuleScope(Module& m)
+        : scope_(module_depth == 0 ? name_tree(m) : outermost_scope, m.scope_name_) {
+        ++module_depth;
+    }
+    ~ModuleScope() { --module_depth; }
+    ModuleScope(const ModuleScope&) = delete;
+    ModuleScope& operator=(const ModuleScope&) = delete;
+
+private:
+    static const char* name_tree(Module& root) {
+        for (auto& [name, m] : root.named_modules()) {
+            m->scope_name_ = name;
+            // Parameters and buffers get their dotted names too ("encoder.0.weight"), for the
+            // listings, unless the program named them otherwise.
+            for (auto* list : {&m->params_, &m->buffers_}) {
+                for (auto& [local, t] : *list) {
+                    const std::string full = name.empty() ? local : name + "." + local;
+                    const std::string& now = t.name();
+                    const bool ours = now.empty() || now == local ||
+                                      (now.size() > local.size() &&
+                                       now.compare(now.size() - local.size() - 1, std::string::npos,
+                                                   "." + local) == 0);
+                    if (ours && now != full) t.set_name(full);
+                }
+            }
+        }
+        outermost_scope = NameScope::current();
+        return outermost_scope;
+    }
+    NameScope scope_;
+};
+
 template <class T>
 template <class Run>
 auto Module<T>::recorded(Run&& run) {
+    const ModuleScope scope(*this);
     // In anomaly mode the ops of this forward are labelled with the module ("Linear(in=2,
     // out=3)"), so an AnomalyError says which layer made the op it names.
     std::optional<AnomalyLabel> label;

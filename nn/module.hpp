@@ -216,12 +216,15 @@ private:
     std::vector<Tensor<T>> hooked(std::vector<Tensor<T>> inputs, bool single);
 
     struct Hooks;
+    class ModuleScope;              // Note [module scopes]
     std::shared_ptr<Hooks> hooks_;  // null until a hook is registered
 
     std::vector<std::pair<std::string, Tensor<T>>> params_;
     std::vector<std::pair<std::string, Tensor<T>>> buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
+    std::string
+        scope_name_;  // its dotted name below the outermost module called (Note [module scopes])
     bool bridging_ = false;  // a default forward is calling the other (one must be overridden)
 };
 

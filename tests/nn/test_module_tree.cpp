@@ -4,6 +4,7 @@
 #include "nn/module.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/graph.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/random.hpp"
@@ -210,4 +211,38 @@ TEST_CASE("summary: a module called but not registered is shown as unregistered"
     CHECK(table.find("\nfc (Linear)") != std::string::npos);
     CHECK(table.find("\n(unregistered) (Tanh)") != std::string::npos);
     CHECK(table.find("Total params: 9\n") != std::string::npos);  // 2·3 + 3
+}
+
+TEST_CASE("Module: ops are recorded under the module's place in the tree (Note [module scopes])") {
+    Net net;
+    const Tensor<double> x = randn<double>({2, 4});
+    // Every op's scope, in tape order.
+    const auto scopes = [](const Tensor<double>& y) {
+        std::vector<std::string> out;
+        for (const auto& t : tape_of(y))
+            if (!t.is_leaf()) out.push_back(t.node()->scope ? t.node()->scope : "-");
+        return out;
+    };
+    const Tensor<double> y = net(x);
+    // encoder.0's linear, encoder.1's relu, heads.0's linear and its sum in Net's forward (no
+    // scope: the model itself is the outermost module), heads.1 likewise, then the add.
+    CHECK(scopes(y) ==
+          std::vector<std::string>{"encoder.0", "encoder.1", "heads.0", "-", "heads.1", "-", "-"});
+    {
+        NameScope run("run");  // a scope around the model comes first
+        CHECK(scopes(net(x))[0] == "run.encoder.0");
+    }
+    // A sub-module called on its own is named from itself, until the model is called again.
+    CHECK(scopes((*net.encoder)(x)) == std::vector<std::string>{"0", "1"});
+    CHECK(scopes(net(x))[0] == "encoder.0");
+    // Parameters are named as state_dict() names them; a name the program chose is kept.
+    CHECK(net.heads->at<nn::Linear<double>>(1)->weight().name() == "heads.1.weight");
+    Tensor<double> bias = net.encoder->at<nn::Linear<double>>(0)->bias();
+    bias.set_name("b0");
+    net(x);
+    CHECK(bias.name() == "b0");
+    const std::string tape = format_tape(y);
+    CHECK(tape.find("encoder.0.weight") != std::string::npos);
+    CHECK(tape.find("  in encoder.0:\n") < tape.find("  in encoder.1:\n"));
+    CHECK(tape.find("  in heads.1:\n") != std::string::npos);
 }
