@@ -21,6 +21,11 @@ namespace xgrad::optim {
 // "Epoch" is whatever the caller steps at: once per epoch (StepLR, CosineAnnealingLR, ...) or
 // once per batch (OneCycleLR, a LinearLR warmup over iterations), after the optimizer's step.
 // ReduceLROnPlateau is apart: its step(metric) takes the monitored value.
+// A schedule acts on the groups its optimizer had when the schedule was built: a group added
+// later with add_param_group keeps the lr it was given (and has no initial_lr) until a schedule
+// built after it takes it over. (PyTorch sets initial_lr only at a scheduler's construction
+// too, but its chainable schedules then scale every group, and ReduceLROnPlateau fails with an
+// IndexError on the new group; here the rule is one for all.)
 // state_dict() holds what stepping changes (last_epoch, base_lrs, and ReduceLROnPlateau's
 // counters), as doubles; the arguments come from the constructor, so resume by building the
 // same schedule over the loaded optimizer and loading its state. The optimizer's lrs are in the
