@@ -53,6 +53,7 @@
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
 #include "plot/curves.hpp"
+#include "plot/heatmap.hpp"
 #include "plot/image_grid.hpp"
 #include "plot/svg.hpp"
 #include "train/fit.hpp"
