@@ -58,4 +58,5 @@
 #include "plot/svg.hpp"
 #include "train/fit.hpp"
 #include "train/history.hpp"
+#include "train/metric.hpp"
 #include "train/progress.hpp"

@@ -61,6 +61,8 @@ public:
     std::vector<double> get_last_lrs() const;
     /// Lowercase name used in error messages ("step_lr").
     const char* name() const { return name_; }
+    /// The optimizer whose learning rates it sets.
+    Optimizer<T>& optimizer() const { return *optimizer_; }
 
     /// "last_epoch" [] and "base_lrs" [groups].
     StateDict state_dict() const;
@@ -384,6 +386,8 @@ public:
     /// The first group's current learning rate.
     double get_last_lr() const { return optimizer_->lr(); }
     const char* name() const { return "reduce_lr_on_plateau"; }
+    /// The optimizer whose learning rates it sets.
+    Optimizer<T>& optimizer() const { return *optimizer_; }
 
     /// "last_epoch", "best", "num_bad_epochs", "cooldown_counter" (each []).
     StateDict state_dict() const;
