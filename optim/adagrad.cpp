@@ -12,10 +12,20 @@ template <class T>
 Adagrad<T>::Adagrad(std::vector<Group> groups, const AdagradOptions& defaults)
     : Optimizer<T>("adagrad", Optimizer<T>::params_of(groups),
                    Optimizer<T>::lrs_of(groups, defaults)),
+      defaults_(defaults),
       options_(Optimizer<T>::options_of(groups, defaults)),
       state_(this->params_.size()) {
     for (std::size_t g = 0; g < options_.size(); ++g)
         check(options_[g], g);
+}
+
+template <class T>
+void Adagrad<T>::add_param_group(const Group& group) {
+    const AdagradOptions o = group.options ? *group.options : defaults_;
+    check(o, this->num_groups());
+    this->append_group(group.params, o.lr());
+    options_.push_back(o);
+    state_.resize(this->params_.size());
 }
 
 template <class T>

@@ -76,6 +76,13 @@ public:
     /// The options of group g (its lr is group_lr(g), which schedules change).
     const AdagradOptions& group_options(std::size_t g) const { return options_.at(g); }
 
+    /// Appends a parameter group (PyTorch's add_param_group): `group.params` with
+    /// `group.options`, or the optimizer's defaults (the constructor's options) when it has
+    /// none; e.g. `add_param_group({head.parameters(), AdagradOptions(defaults).lr(0.1)})`.
+    /// ValueError for options out of range or a parameter already in a group (Note [parameter
+    /// groups]); nothing changes then.
+    void add_param_group(const Group& group);
+
 private:
     struct State {
         xt::xarray<T> sum;  // running sum of g²
@@ -86,6 +93,7 @@ private:
     void save_state(typename Optimizer<T>::StateDict& out) const override;
     std::function<void()> load_state(detail::StateReader<T>& in) override;
 
+    AdagradOptions defaults_;              // for add_param_group
     std::vector<AdagradOptions> options_;  // per group
     std::vector<State> state_;             // per parameter
 };

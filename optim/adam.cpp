@@ -50,12 +50,22 @@ template void adam_update<double>(double*, const double*, std::size_t, AdamState
 
 template <class T>
 AdamBase<T>::AdamBase(const char* name, std::vector<std::vector<Tensor<T>>> groups,
-                      std::vector<AdamHyper> hyper)
+                      std::vector<AdamHyper> hyper, AdamHyper defaults)
     : Optimizer<T>(name, std::move(groups), lrs(hyper)),
+      defaults_(defaults),
       hyper_(std::move(hyper)),
       state_(this->params_.size()) {
     for (std::size_t g = 0; g < hyper_.size(); ++g)
         check(hyper_[g], g);
+}
+
+template <class T>
+void AdamBase<T>::add_group(std::vector<Tensor<T>> params, const std::optional<AdamHyper>& hyper) {
+    const AdamHyper h = hyper ? *hyper : defaults_;
+    check(h, this->num_groups());
+    this->append_group(std::move(params), h.lr);
+    hyper_.push_back(h);
+    state_.resize(this->params_.size());
 }
 
 template <class T>

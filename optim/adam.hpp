@@ -3,6 +3,7 @@
 #include "optim/optimizer.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -107,7 +108,11 @@ protected:
     AdamBase(const char* name, const std::vector<ParamGroup<T, Options>>& groups,
              const Options& defaults, bool decoupled)
         : AdamBase(name, Optimizer<T>::params_of(groups),
-                   hypers_of(Optimizer<T>::options_of(groups, defaults), decoupled)) {}
+                   hypers_of(Optimizer<T>::options_of(groups, defaults), decoupled),
+                   hyper_of(defaults, decoupled)) {}
+
+    /// add_param_group's body: `params` with `hyper`, or the defaults when it is empty.
+    void add_group(std::vector<Tensor<T>> params, const std::optional<AdamHyper>& hyper);
 
 private:
     template <class Options>
@@ -125,11 +130,12 @@ private:
     }
 
     AdamBase(const char* name, std::vector<std::vector<Tensor<T>>> groups,
-             std::vector<AdamHyper> hyper);
+             std::vector<AdamHyper> hyper, AdamHyper defaults);
     void check(const AdamHyper& h, std::size_t g) const;
     void save_state(typename Optimizer<T>::StateDict& out) const override;
     std::function<void()> load_state(StateReader<T>& in) override;
 
+    AdamHyper defaults_;            // for add_param_group
     std::vector<AdamHyper> hyper_;  // per group; lr is the base class's (schedules change it)
     std::vector<AdamState<T>> state_;
 };
@@ -161,6 +167,16 @@ public:
     /// Several groups (Note [parameter groups]); a group without options of its own takes
     /// `defaults`.
     Adam(const std::vector<Group>& groups, const AdamOptions& defaults = AdamOptions());
+
+    /// Appends a parameter group (PyTorch's add_param_group): `group.params` with
+    /// `group.options`, or the optimizer's defaults (the constructor's options) when it has
+    /// none. ValueError for options out of range or a parameter already in a group (Note
+    /// [parameter groups]); nothing changes then.
+    void add_param_group(const Group& group) {
+        this->add_group(group.params, group.options ? std::optional<detail::AdamHyper>(
+                                                          detail::hyper_of(*group.options, false))
+                                                    : std::nullopt);
+    }
 };
 
 }  // namespace xgrad::optim

@@ -28,6 +28,13 @@ public:
     /// Several groups (Note [parameter groups]); a group without options of its own takes
     /// `defaults`.
     AdamW(const std::vector<Group>& groups, const AdamWOptions& defaults = AdamWOptions());
+
+    /// Appends a parameter group, as Adam::add_param_group.
+    void add_param_group(const Group& group) {
+        this->add_group(group.params, group.options ? std::optional<detail::AdamHyper>(
+                                                          detail::hyper_of(*group.options, true))
+                                                    : std::nullopt);
+    }
 };
 
 }  // namespace xgrad::optim

@@ -207,6 +207,14 @@ LineSearchResult strong_wolfe(Obj&& obj, double t, const std::vector<T>& d, doub
 }  // namespace
 
 template <class T>
+void LBFGS<T>::add_param_group(const Group& group) {
+    throw ValueError(fmt::format(
+        "lbfgs: add_param_group: L-BFGS takes one parameter group (as PyTorch's); got a second "
+        "of {} parameters; build the optimizer over every parameter in one list",
+        group.params.size()));
+}
+
+template <class T>
 LBFGS<T>::LBFGS(std::vector<Tensor<T>> params, const LBFGSOptions& options)
     : LBFGS(std::vector<Group>{Group(std::move(params))}, options) {}
 

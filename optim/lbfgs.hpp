@@ -103,6 +103,10 @@ public:
     /// Throws Error: L-BFGS needs the closure.
     void step() override;
 
+    /// Throws ValueError: L-BFGS takes one parameter group (as PyTorch's, whose LBFGS refuses
+    /// more); build it over every parameter instead.
+    void add_param_group(const Group& group);
+
     /// Iterations run over all steps so far.
     std::int64_t n_iter() const { return n_iter_; }
     /// Closure evaluations over all steps so far.

@@ -154,6 +154,39 @@ Optimizer<T>::Optimizer(const char* name, std::vector<std::vector<Tensor<T>>> gr
 }
 
 template <class T>
+void Optimizer<T>::append_group(std::vector<Tensor<T>> params, double lr) {
+    const std::size_t g = lrs_.size();
+    if (!(lr >= 0)) {
+        throw ValueError(fmt::format("{}: add_param_group: lr must be >= 0; got lr={} (group {})",
+                                     name_, lr, g));
+    }
+    std::unordered_map<const void*, std::size_t> position;  // node -> parameter index
+    for (std::size_t i = 0; i < params_.size(); ++i)
+        position.emplace(params_[i].node(), i);
+    for (std::size_t k = 0; k < params.size(); ++k) {
+        const Tensor<T>& p = params[k];
+        if (!p.defined() || !p.is_leaf()) {
+            throw ValueError(fmt::format(
+                "{}: add_param_group: parameter {} of the new group is {}; optimize leaves (use "
+                "detach().requires_grad_())",
+                name_, k, p.defined() ? "not a leaf tensor" : "undefined"));
+        }
+        const auto it = position.find(p.node());
+        if (it != position.end()) {
+            throw ValueError(fmt::format(
+                "{}: add_param_group: some parameters appear in more than one parameter group; "
+                "parameter {} of the new group is already parameter {}",
+                name_, k, it->second));
+        }
+    }
+    for (auto& p : params)
+        params_.push_back(std::move(p));
+    begin_.push_back(params_.size());
+    lrs_.push_back(lr);
+    initial_lrs_.emplace_back();
+}
+
+template <class T>
 typename Optimizer<T>::StateDict Optimizer<T>::state_dict() const {
     StateDict out;
     for (std::size_t g = 0; g < lrs_.size(); ++g) {

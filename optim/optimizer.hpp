@@ -32,7 +32,12 @@ namespace xgrad::optim {
 // 0, 1, ... across the groups in order (params() lists them so); that position is how the
 // optimizer's state is keyed in state_dict(), as PyTorch keys it. lr()/set_lr() read the first
 // group's lr and set every group's; group_lr(g)/set_group_lr(g, lr) address one group. A
-// parameter may not appear in two groups.
+// parameter may not appear in two groups. add_param_group (PyTorch's) appends a group after
+// construction, with its own options or the optimizer's defaults (the options given to the
+// constructor: its single list's, or the `defaults` beside its groups); its parameters take the
+// next positions, so state_dict() keys them like any other group's, and an optimizer built the
+// same way (constructor, then the same add_param_group calls) loads that state. A schedule acts
+// on the groups the optimizer had when the schedule was built (Note [schedules]).
 
 // Note [optimizer state dict]
 // state_dict() is a flat map of name -> array, saved as .npz by save() (Module::save's format):
@@ -252,6 +257,14 @@ protected:
             out.push_back(o.lr());
         return out;
     }
+
+    /// add_param_group's shared part: appends a group of `params` with learning rate `lr`,
+    /// checked as the constructor checks (defined leaves, lr >= 0) and, as PyTorch, refusing a
+    /// parameter that is already in a group (ValueError "<name>: add_param_group: some
+    /// parameters appear in more than one parameter group; ..."). Changes nothing when it throws;
+    /// the caller checks its options first and appends its per-group and per-parameter state
+    /// after.
+    void append_group(std::vector<Tensor<T>> params, double lr);
 
     /// Parameters [group_begin(g), group_begin(g + 1)) form group g.
     std::size_t group_begin(std::size_t g) const { return begin_[g]; }

@@ -12,10 +12,20 @@ template <class T>
 RMSprop<T>::RMSprop(std::vector<Group> groups, const RMSpropOptions& defaults)
     : Optimizer<T>("rmsprop", Optimizer<T>::params_of(groups),
                    Optimizer<T>::lrs_of(groups, defaults)),
+      defaults_(defaults),
       options_(Optimizer<T>::options_of(groups, defaults)),
       state_(this->params_.size()) {
     for (std::size_t g = 0; g < options_.size(); ++g)
         check(options_[g], g);
+}
+
+template <class T>
+void RMSprop<T>::add_param_group(const Group& group) {
+    const RMSpropOptions o = group.options ? *group.options : defaults_;
+    check(o, this->num_groups());
+    this->append_group(group.params, o.lr());
+    options_.push_back(o);
+    state_.resize(this->params_.size());
 }
 
 template <class T>

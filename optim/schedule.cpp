@@ -75,7 +75,9 @@ std::vector<double> LRScheduler<T>::get_last_lrs() const {
 
 template <class T>
 void LRScheduler<T>::apply() {
-    for (std::size_t g = 0; g < optimizer_->num_groups(); ++g)
+    // The groups the optimizer had at construction (Note [schedules]): a group added since
+    // has no base_lr here.
+    for (std::size_t g = 0; g < base_lrs_.size(); ++g)
         optimizer_->set_group_lr(g, next_lr(g, optimizer_->group_lr(g)));
 }
 

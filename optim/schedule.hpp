@@ -21,6 +21,11 @@ namespace xgrad::optim {
 // "Epoch" is whatever the caller steps at: once per epoch (StepLR, CosineAnnealingLR, ...) or
 // once per batch (OneCycleLR, a LinearLR warmup over iterations), after the optimizer's step.
 // ReduceLROnPlateau is apart: its step(metric) takes the monitored value.
+// A schedule acts on the groups its optimizer had when the schedule was built: a group added
+// later with add_param_group keeps the lr it was given (and has no initial_lr) until a schedule
+// built after it takes it over. (PyTorch sets initial_lr only at a scheduler's construction
+// too, but its chainable schedules then scale every group, and ReduceLROnPlateau fails with an
+// IndexError on the new group; here the rule is one for all.)
 // state_dict() holds what stepping changes (last_epoch, base_lrs, and ReduceLROnPlateau's
 // counters), as doubles; the arguments come from the constructor, so resume by building the
 // same schedule over the loaded optimizer and loading its state. The optimizer's lrs are in the
@@ -56,6 +61,8 @@ public:
     std::vector<double> get_last_lrs() const;
     /// Lowercase name used in error messages ("step_lr").
     const char* name() const { return name_; }
+    /// The optimizer whose learning rates it sets.
+    Optimizer<T>& optimizer() const { return *optimizer_; }
 
     /// "last_epoch" [] and "base_lrs" [groups].
     StateDict state_dict() const;
@@ -379,6 +386,8 @@ public:
     /// The first group's current learning rate.
     double get_last_lr() const { return optimizer_->lr(); }
     const char* name() const { return "reduce_lr_on_plateau"; }
+    /// The optimizer whose learning rates it sets.
+    Optimizer<T>& optimizer() const { return *optimizer_; }
 
     /// "last_epoch", "best", "num_bad_epochs", "cooldown_counter" (each []).
     StateDict state_dict() const;

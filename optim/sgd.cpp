@@ -11,10 +11,20 @@ SGD<T>::SGD(std::vector<Tensor<T>> params, const SGDOptions& options)
 template <class T>
 SGD<T>::SGD(std::vector<Group> groups, const SGDOptions& defaults)
     : Optimizer<T>("sgd", Optimizer<T>::params_of(groups), Optimizer<T>::lrs_of(groups, defaults)),
+      defaults_(defaults),
       options_(Optimizer<T>::options_of(groups, defaults)),
       state_(this->params_.size()) {
     for (std::size_t g = 0; g < options_.size(); ++g)
         check(options_[g], g);
+}
+
+template <class T>
+void SGD<T>::add_param_group(const Group& group) {
+    const SGDOptions o = group.options ? *group.options : defaults_;
+    check(o, this->num_groups());
+    this->append_group(group.params, o.lr());
+    options_.push_back(o);
+    state_.resize(this->params_.size());
 }
 
 template <class T>

@@ -79,6 +79,13 @@ public:
     /// The options of group g (its lr is group_lr(g), which schedules change).
     const SGDOptions& group_options(std::size_t g) const { return options_.at(g); }
 
+    /// Appends a parameter group (PyTorch's add_param_group): `group.params` with
+    /// `group.options`, or the optimizer's defaults (the constructor's options) when it has
+    /// none; e.g. `add_param_group({head.parameters(), SGDOptions(defaults).lr(0.1)})`.
+    /// ValueError for options out of range or a parameter already in a group (Note [parameter
+    /// groups]); nothing changes then.
+    void add_param_group(const Group& group);
+
 private:
     struct State {
         xt::xarray<T> momentum_buffer;  // b, allocated on the first step with momentum
@@ -89,6 +96,7 @@ private:
     void save_state(typename Optimizer<T>::StateDict& out) const override;
     std::function<void()> load_state(detail::StateReader<T>& in) override;
 
+    SGDOptions defaults_;              // for add_param_group
     std::vector<SGDOptions> options_;  // per group
     std::vector<State> state_;         // per parameter
 };

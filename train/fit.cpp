@@ -38,48 +38,144 @@ private:
     bool was_training_;
 };
 
-// ---- early stopping ----
+// ---- metrics ----
 
-void check_early_stopping(const EarlyStopping& es, bool have_validation, bool have_accuracy) {
-    const std::string& m = es.monitor();
-    if (m != "loss" && m != "accuracy" && m != "val_loss" && m != "val_accuracy") {
+// The metrics of a run: the accuracy when asked for, then the options' own; names checked and
+// distinct, each with a function for T.
+template <class T>
+std::vector<Metric> metrics_of(const char* fn, bool with_accuracy, double threshold,
+                               const std::vector<Metric>& extra) {
+    std::vector<Metric> all;
+    if (with_accuracy) all.push_back(Metric::accuracy(threshold));
+    all.insert(all.end(), extra.begin(), extra.end());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        check_metric_name(fn, all[i].name());
+        for (std::size_t j = 0; j < i; ++j) {
+            if (all[j].name() == all[i].name()) {
+                throw ValueError(fmt::format(
+                    "{}: two metrics are named {}{}", fn, all[i].name(),
+                    with_accuracy && j == 0 ? " (the accuracy option adds one; turn it off with "
+                                              "FitOptions::accuracy(false))"
+                                            : ""));
+            }
+        }
+        if (!all[i].template fn<T>()) {
+            throw ValueError(fmt::format("{}: metric {} has no function for {} outputs", fn,
+                                         all[i].name(), sizeof(T) == 4 ? "float" : "double"));
+        }
+    }
+    return all;
+}
+
+// Σ total and Σ count of each metric over the batches seen.
+template <class T>
+class MetricSums {
+public:
+    explicit MetricSums(const std::vector<Metric>& metrics)
+        : metrics_(metrics), sums_(metrics.size()) {}
+    void add(const Tensor<T>& y, const Tensor<T>& t) {
+        for (std::size_t k = 0; k < metrics_.size(); ++k) {
+            const MetricValue v = metrics_[k].template fn<T>()(y, t);
+            sums_[k].total += v.total;
+            sums_[k].count += v.count;
+        }
+    }
+    // NaN before any count (a metric that counted nothing).
+    double value(std::size_t k) const {
+        return sums_[k].count == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                   : sums_[k].total / sums_[k].count;
+    }
+    std::size_t size() const { return metrics_.size(); }
+    const std::string& name(std::size_t k) const { return metrics_[k].name(); }
+
+private:
+    const std::vector<Metric>& metrics_;
+    std::vector<MetricValue> sums_;
+};
+
+// ---- monitored values (early stopping, ReduceLROnPlateau) ----
+
+// Checks that `monitor` names a value fit() records: loss, or a metric, with or without val_.
+void check_monitor(const char* what, const std::string& m, bool have_validation,
+                   const std::vector<Metric>& metrics) {
+    const bool validation = m.rfind("val_", 0) == 0;
+    const std::string base = validation ? m.substr(4) : m;
+    bool known = base == "loss";
+    for (const auto& metric : metrics)
+        known = known || metric.name() == base;
+    if (!known && base == "accuracy") {
         throw ValueError(
-            fmt::format("fit: early stopping monitor must be loss, accuracy, val_loss "
-                        "or val_accuracy; got monitor={}",
-                        m));
+            fmt::format("fit: {} monitors {} but the accuracy metric is off; turn it on with "
+                        "FitOptions::accuracy(true)",
+                        what, m));
     }
-    if (m.rfind("val_", 0) == 0 && !have_validation) {
-        throw ValueError(fmt::format(
-            "fit: early stopping monitors {} but no validation data was given; pass a validation "
-            "set or monitor loss",
-            m));
+    if (!known) {
+        std::string names = "loss, val_loss";
+        for (const auto& metric : metrics)
+            names += fmt::format(", {0}, val_{0}", metric.name());
+        throw ValueError(
+            fmt::format("fit: {} monitor must be one of {}; got monitor={}", what, names, m));
     }
-    if (m.find("accuracy") != std::string::npos && !have_accuracy) {
-        throw ValueError(fmt::format(
-            "fit: early stopping monitors {} but the accuracy metric is off; turn it on with "
-            "FitOptions::accuracy(true)",
-            m));
+    if (validation && !have_validation) {
+        throw ValueError(
+            fmt::format("fit: {} monitors {} but no validation data was given; pass a validation "
+                        "set or monitor loss",
+                        what, m));
     }
+}
+
+void check_early_stopping(const EarlyStopping& es, bool have_validation,
+                          const std::vector<Metric>& metrics) {
+    check_monitor("early stopping", es.monitor(), have_validation, metrics);
     if (!(es.min_delta() >= 0) || !std::isfinite(es.min_delta())) {
         throw ValueError(fmt::format("fit: early stopping min_delta must be >= 0; got min_delta={}",
                                      es.min_delta()));
     }
 }
 
+// Whether early stopping maximizes its monitor: its mode, or in automatic mode the direction of
+// the metric it names (the loss is minimized).
+bool maximizes(const EarlyStopping& es, const std::vector<Metric>& metrics) {
+    if (es.mode() != Mode::automatic) return es.mode() == Mode::max;
+    const std::string& m = es.monitor();
+    const std::string base = m.rfind("val_", 0) == 0 ? m.substr(4) : m;
+    for (const auto& metric : metrics) {
+        if (metric.name() == base) return metric.greater_is_better();
+    }
+    return false;
+}
+
+// The progress text of the epoch's values: loss, training metrics, then the validation ones.
+std::string epoch_text(const History& h, const std::vector<Metric>& metrics, bool validation) {
+    std::string text = metric_text("loss", h.loss.back());
+    for (const auto& m : metrics)
+        text += metric_text(m.name(), h.at(m.name()).back());
+    if (validation) {
+        text += metric_text("val_loss", h.val_loss.back());
+        for (const auto& m : metrics) {
+            const std::string key = "val_" + m.name();
+            text += metric_text(key, h.at(key).back());
+        }
+    }
+    return text;
+}
+
 // Ends the epoch cut short by a non-finite training loss: its line, NaN validation values (the
 // series stay one value per epoch), the flag and the message saying what to try.
 void stop_on_nan(History& h, Reporter& reporter, std::size_t epoch, std::size_t step,
-                 std::size_t steps, double loss, double lr, bool validation, bool with_accuracy,
-                 double seconds, double train_seconds) {
+                 std::size_t steps, double loss, double lr, bool validation,
+                 const std::vector<Metric>& metrics, double seconds, double train_seconds) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     if (validation) {
         h.val_loss.push_back(nan);
-        if (with_accuracy) h.val_accuracy.push_back(nan);
+        for (const auto& m : metrics)
+            h.series("val_" + m.name()).push_back(nan);
     }
     h.seconds.push_back(seconds);
-    std::string metrics = metric_text("loss", h.loss.back());
-    if (with_accuracy) metrics += metric_text("accuracy", h.accuracy.back());
-    reporter.epoch_end(seconds, train_seconds, metrics);
+    std::string text = metric_text("loss", h.loss.back());
+    for (const auto& m : metrics)
+        text += metric_text(m.name(), h.at(m.name()).back());
+    reporter.epoch_end(seconds, train_seconds, text);
     h.stopped_on_nan = true;
     h.stop_reason = fmt::format(
         "Epoch {}, batch {}/{}: the training loss is {}; training stopped there (before that "
@@ -89,6 +185,41 @@ void stop_on_nan(History& h, Reporter& reporter, std::size_t epoch, std::size_t 
         "FitOptions::terminate_on_nan(false) trains on regardless",
         epoch, step, steps, loss, lr);
     reporter.message(h.stop_reason);
+}
+
+template <class T>
+Evaluation run_evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn::Dataset<T>& data,
+                        const std::vector<Metric>& metrics, std::size_t batch_size) {
+    if (batch_size == 0) throw ValueError("evaluate: batch_size must be >= 1; got batch_size=0");
+    if (data.size() == 0) throw ValueError("evaluate: the data set is empty");
+    if (!loss_fn) throw ValueError("evaluate: the loss function is empty");
+    nn::DataLoader<T> loader(data, nn::DataLoaderOptions(batch_size));
+    ModeGuard<T> mode(model);
+    model.eval();
+    NoGradGuard no_grad;
+    double loss_sum = 0;
+    std::size_t seen = 0;
+    MetricSums<T> sums(metrics);
+    for (const nn::Batch<T>& batch : loader) {
+        const Tensor<T> y = model(batch.x);
+        const Tensor<T> loss = loss_fn(y, batch.y);
+        if (loss.size() != 1) {
+            throw ValueError(fmt::format("evaluate: the loss must be one element; got loss={}",
+                                         shape_str(loss.shape())));
+        }
+        const std::size_t b = batch.x.shape()[0];
+        loss_sum += double(loss.item()) * double(b);
+        seen += b;
+        sums.add(y, batch.y);
+    }
+    Evaluation e;
+    e.loss = loss_sum / double(seen);
+    e.accuracy = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t k = 0; k < sums.size(); ++k) {
+        e.metrics[sums.name(k)] = sums.value(k);
+        if (sums.name(k) == "accuracy") e.accuracy = sums.value(k);
+    }
+    return e;
 }
 
 template <class T>
@@ -104,8 +235,26 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
     if (!loss_fn) throw ValueError("fit: the loss function is empty");
     if (train.size() == 0) throw ValueError("fit: the training set is empty");
     if (validation && validation->size() == 0) throw ValueError("fit: the validation set is empty");
+    const std::vector<Metric> metrics =
+        metrics_of<T>("fit", options.accuracy(), options.accuracy_threshold(), options.metrics());
     const auto& es = options.early_stopping();
-    if (es) check_early_stopping(*es, validation != nullptr, options.accuracy());
+    if (es) check_early_stopping(*es, validation != nullptr, metrics);
+    for (const auto& s : options.schedules()) {
+        if (s.optimizer != &optimizer) {
+            throw ValueError(fmt::format(
+                "fit: the schedule {} drives another optimizer than the one fit() steps; build "
+                "it over that optimizer",
+                s.name));
+        }
+    }
+    for (const auto& p : options.plateaus()) {
+        if (p.optimizer != &optimizer) {
+            throw ValueError(
+                "fit: the schedule reduce_lr_on_plateau drives another optimizer than the one "
+                "fit() steps; build it over that optimizer");
+        }
+        check_monitor("reduce_lr_on_plateau", p.monitor, validation != nullptr, metrics);
+    }
 
     nn::DataLoaderOptions loader_options(options.batch_size());
     loader_options.shuffle(options.shuffle());
@@ -114,11 +263,9 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
 
     std::ostream& out = options.output() ? *options.output() : std::cout;
     Reporter reporter(options.progress(), out, options.epochs(), loader.num_batches());
-    const bool with_accuracy = options.accuracy();
-    const double threshold = options.accuracy_threshold();
 
     History h;
-    const bool maximize = es && es->maximizes();
+    const bool maximize = es && maximizes(*es, metrics);
     double best = maximize ? -std::numeric_limits<double>::infinity()
                            : std::numeric_limits<double>::infinity();
     std::size_t wait = 0;
@@ -130,7 +277,8 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         reporter.epoch_begin(epoch);
         h.lr.push_back(optimizer.lr());
         double loss_sum = 0;
-        std::size_t seen = 0, correct = 0, step = 0;
+        std::size_t seen = 0, step = 0;
+        MetricSums<T> sums(metrics);
         bool nonfinite = false;  // a NaN/Inf training loss ended the epoch (terminate_on_nan)
         double bad_loss = 0;
         for (const nn::Batch<T>& batch : loader) {
@@ -150,11 +298,14 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
             if (finite || !options.terminate_on_nan()) {
                 loss.backward();
                 optimizer.step();
+                for (const auto& s : options.schedules()) {
+                    if (s.when == Step::batch) s.step();
+                }
             }
             const std::size_t b = batch.x.shape()[0];
             loss_sum += value * double(b);
             seen += b;
-            if (with_accuracy) correct += nn::count_correct(y, batch.y, threshold);
+            sums.add(y, batch.y);
             ++step;
             if (!finite && options.terminate_on_nan()) {
                 nonfinite = true;
@@ -163,35 +314,40 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
             }
             if (reporter.due(step)) {
                 std::string m = metric_text("loss", loss_sum / double(seen));
-                if (with_accuracy) m += metric_text("accuracy", double(correct) / double(seen));
+                for (std::size_t k = 0; k < sums.size(); ++k)
+                    m += metric_text(sums.name(k), sums.value(k));
                 reporter.step(step, m);
             }
         }
         const double train_seconds = seconds_since(t0);
         h.loss.push_back(loss_sum / double(seen));
-        if (with_accuracy) h.accuracy.push_back(double(correct) / double(seen));
+        for (std::size_t k = 0; k < sums.size(); ++k)
+            h.series(sums.name(k)).push_back(sums.value(k));
         if (nonfinite) {
             stop_on_nan(h, reporter, epoch, step, loader.num_batches(), bad_loss, optimizer.lr(),
-                        validation != nullptr, with_accuracy, seconds_since(t0), train_seconds);
+                        validation != nullptr, metrics, seconds_since(t0), train_seconds);
             if (!options.history_csv().empty()) h.save_csv(options.history_csv());
             if (!options.plot_svg().empty()) h.save_svg(options.plot_svg());
             if (options.on_epoch_end()) options.on_epoch_end()(epoch, h);
             break;
         }
         if (validation) {
-            const Evaluation e = evaluate(model, loss_fn, *validation, options.batch_size(),
-                                          with_accuracy, threshold);
+            const Evaluation e =
+                run_evaluate(model, loss_fn, *validation, metrics, options.batch_size());
             h.val_loss.push_back(e.loss);
-            if (with_accuracy) h.val_accuracy.push_back(e.accuracy);
+            for (const auto& m : metrics)
+                h.series("val_" + m.name()).push_back(e.metrics.at(m.name()));
         }
         h.seconds.push_back(seconds_since(t0));
+        reporter.epoch_end(h.seconds.back(), train_seconds,
+                           epoch_text(h, metrics, validation != nullptr));
 
-        std::string metrics = metric_text("loss", h.loss.back());
-        if (with_accuracy) metrics += metric_text("accuracy", h.accuracy.back());
-        if (validation) metrics += metric_text("val_loss", h.val_loss.back());
-        if (validation && with_accuracy)
-            metrics += metric_text("val_accuracy", h.val_accuracy.back());
-        reporter.epoch_end(h.seconds.back(), train_seconds, metrics);
+        // The epoch's schedules: the next epoch's lr (h.lr records it when the epoch begins).
+        for (const auto& s : options.schedules()) {
+            if (s.when == Step::epoch) s.step();
+        }
+        for (const auto& p : options.plateaus())
+            p.step(h.at(p.monitor).back());
 
         bool stop = false;
         if (es) {
@@ -252,32 +408,16 @@ History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T
 template <class T>
 Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn::Dataset<T>& data,
                     std::size_t batch_size, bool with_accuracy, double accuracy_threshold) {
-    if (batch_size == 0) throw ValueError("evaluate: batch_size must be >= 1; got batch_size=0");
-    if (data.size() == 0) throw ValueError("evaluate: the data set is empty");
-    if (!loss_fn) throw ValueError("evaluate: the loss function is empty");
-    nn::DataLoader<T> loader(data, nn::DataLoaderOptions(batch_size));
-    ModeGuard<T> mode(model);
-    model.eval();
-    NoGradGuard no_grad;
-    double loss_sum = 0;
-    std::size_t seen = 0, correct = 0;
-    for (const nn::Batch<T>& batch : loader) {
-        const Tensor<T> y = model(batch.x);
-        const Tensor<T> loss = loss_fn(y, batch.y);
-        if (loss.size() != 1) {
-            throw ValueError(fmt::format("evaluate: the loss must be one element; got loss={}",
-                                         shape_str(loss.shape())));
-        }
-        const std::size_t b = batch.x.shape()[0];
-        loss_sum += double(loss.item()) * double(b);
-        seen += b;
-        if (with_accuracy) correct += nn::count_correct(y, batch.y, accuracy_threshold);
-    }
-    Evaluation e;
-    e.loss = loss_sum / double(seen);
-    e.accuracy =
-        with_accuracy ? double(correct) / double(seen) : std::numeric_limits<double>::quiet_NaN();
-    return e;
+    return run_evaluate(model, loss_fn, data,
+                        metrics_of<T>("evaluate", with_accuracy, accuracy_threshold, {}),
+                        batch_size);
+}
+
+template <class T>
+Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn::Dataset<T>& data,
+                    const std::vector<Metric>& metrics, std::size_t batch_size) {
+    return run_evaluate(model, loss_fn, data, metrics_of<T>("evaluate", false, 0.5, metrics),
+                        batch_size);
 }
 
 template <class T>
@@ -330,6 +470,8 @@ Tensor<T> predict(nn::Module<T>& model, const xt::xarray<T>& inputs, std::size_t
                          const nn::Dataset<T>&, const nn::Dataset<T>&, const FitOptions&); \
     template Evaluation evaluate(nn::Module<T>&, const LossFn<T>&, const nn::Dataset<T>&,  \
                                  std::size_t, bool, double);                               \
+    template Evaluation evaluate(nn::Module<T>&, const LossFn<T>&, const nn::Dataset<T>&,  \
+                                 const std::vector<Metric>&, std::size_t);                 \
     template Tensor<T> predict(nn::Module<T>&, const xt::xarray<T>&, std::size_t);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)

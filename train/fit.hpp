@@ -4,15 +4,19 @@
 #include "nn/data.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
+#include "optim/schedule.hpp"
 #include "train/history.hpp"
+#include "train/metric.hpp"
 #include "train/progress.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 // A Keras-style training loop, optional to use: the loop it runs is the one a user writes by hand
 // (zero_grad, forward, loss, backward, step) plus the bookkeeping around it.
@@ -38,7 +42,10 @@ enum class Mode { automatic, min, max };
 
 /// Early stopping on a monitored value (Keras' EarlyStopping callback):
 /// `EarlyStopping().monitor("val_accuracy").patience(3).restore_best_weights(true)`.
-/// monitor: "loss", "accuracy", "val_loss" (default) or "val_accuracy". An epoch improves when its
+/// monitor: "loss", "val_loss" (default), or a metric's name with or without "val_" ("accuracy",
+/// "val_top5_accuracy"); automatic mode maximizes a metric whose greater_is_better is set
+/// (accuracy, top-k accuracy) and minimizes the loss (maximizes() below only reads the name:
+/// "accuracy" in it). An epoch improves when its
 /// value beats the best so far by more than min_delta (>= 0, default 0); training stops after
 /// `patience` epochs in a row without improvement (default 0: at the first). With
 /// restore_best_weights (default off) the model gets the parameters and buffers of the best epoch
@@ -87,14 +94,44 @@ private:
     bool restore_best_weights_ = false;
 };
 
+/// When a schedule fit() is given steps: after every batch's optimizer step, or once per epoch
+/// after validation.
+enum class Step { epoch, batch };
+
+// Note [schedules in fit]
+// FitOptions is not a template (fit() deduces T from the model and the optimizer), but a
+// schedule is (LRScheduler<T>, ReduceLROnPlateau<T>). The templated setters scheduler(...) see
+// the schedule's type and keep what fit() needs without it: a std::function that steps it (by
+// reference: the schedule must outlive fit(), as it outlives the optimizer's use in a loop of
+// one's own), when to step it, and the address of the optimizer it drives, which fit() compares
+// with its own (a schedule of another optimizer would change nothing fit() trains). Making
+// FitOptions a template instead would change the type of every user's options for one option;
+// a non-template base of the schedules would lose ReduceLROnPlateau, which shares none.
+namespace detail {
+struct ScheduleStep {
+    std::function<void()> step;  // LRScheduler::step
+    Step when = Step::epoch;
+    const void* optimizer = nullptr;
+    std::string name;
+};
+struct PlateauStep {
+    std::function<void(double)> step;  // ReduceLROnPlateau::step(metric)
+    std::string monitor;
+    const void* optimizer = nullptr;
+};
+}  // namespace detail
+
 /// Options of fit(): `FitOptions(30).batch_size(32).early_stopping(EarlyStopping().patience(2))`.
 /// epochs >= 1 (default 1), batch_size >= 1 (default 32), shuffle every epoch (default on; from
 /// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see
 /// nn::accuracy()), accuracy_threshold for single-output binary models (default 0.5: probabilities;
-/// 0 for logits), progress (default automatic) written to `output` (default std::cout), history_csv
-/// and plot_svg (default none: paths rewritten after every epoch), on_epoch_end (called after each
-/// epoch's bookkeeping, e.g. to step a learning-rate schedule), terminate_on_nan (default on:
-/// stop at the first batch whose training loss is NaN or ±Inf, as Keras' TerminateOnNaN).
+/// 0 for logits), metrics (default none: more metrics, train/metric.hpp), scheduler (default
+/// none: schedules stepped per epoch or per batch, ReduceLROnPlateau fed a monitored value;
+/// Note [schedules in fit]), progress (default automatic) written to `output` (default
+/// std::cout), history_csv and plot_svg (default none: paths rewritten after every epoch),
+/// on_epoch_end (called after each epoch's bookkeeping, the schedules included),
+/// terminate_on_nan (default on: stop at the first batch whose training loss is NaN or ±Inf, as
+/// Keras' TerminateOnNaN).
 class FitOptions {
 public:
     explicit FitOptions(std::size_t epochs = 1) : epochs_(epochs) {}
@@ -129,6 +166,36 @@ public:
         return *this;
     }
     double accuracy_threshold() const { return accuracy_threshold_; }
+    /// More metrics, measured on the training batches and on the validation data, as the
+    /// accuracy is (Keras' metrics=[...]): history "<name>" and "val_<name>", the progress
+    /// line, the CSV and the SVG. Replaces the metrics given before.
+    FitOptions& metrics(std::vector<Metric> v) {
+        metrics_ = std::move(v);
+        return *this;
+    }
+    const std::vector<Metric>& metrics() const { return metrics_; }
+    /// Steps `schedule` after every batch's optimizer step (Step::batch: OneCycleLR, a warmup
+    /// over iterations) or once per epoch, after validation (Step::epoch: StepLR,
+    /// CosineAnnealingLR, ...). The schedule must drive the optimizer given to fit() and outlive
+    /// the call (Note [schedules in fit]). Schedules given in turn are all stepped, in order.
+    template <class T>
+    FitOptions& scheduler(optim::LRScheduler<T>& schedule, Step when = Step::epoch) {
+        schedules_.push_back(
+            {[&schedule] { schedule.step(); }, when, &schedule.optimizer(), schedule.name()});
+        return *this;
+    }
+    /// Steps `schedule` once per epoch, after validation, with the value of `monitor` for the
+    /// epoch ("val_loss" by default; "loss" or a metric's name, with or without "val_", as
+    /// EarlyStopping's monitor). Its options say whether that value is minimized (default) or
+    /// maximized (PlateauMode::max for an accuracy).
+    template <class T>
+    FitOptions& scheduler(optim::ReduceLROnPlateau<T>& schedule, std::string monitor = "val_loss") {
+        plateaus_.push_back({[&schedule](double v) { schedule.step(v); }, std::move(monitor),
+                             &schedule.optimizer()});
+        return *this;
+    }
+    const std::vector<detail::ScheduleStep>& schedules() const { return schedules_; }
+    const std::vector<detail::PlateauStep>& plateaus() const { return plateaus_; }
     FitOptions& early_stopping(EarlyStopping v) {
         early_stopping_ = std::move(v);
         return *this;
@@ -174,6 +241,9 @@ private:
     std::optional<std::uint64_t> seed_;
     bool accuracy_ = true;
     double accuracy_threshold_ = 0.5;
+    std::vector<Metric> metrics_;
+    std::vector<detail::ScheduleStep> schedules_;
+    std::vector<detail::PlateauStep> plateaus_;
     std::optional<EarlyStopping> early_stopping_;
     Progress progress_ = Progress::automatic;
     std::ostream* output_ = nullptr;  // null: std::cout
@@ -185,17 +255,19 @@ private:
 
 /// Trains `model` on `train` for options.epochs() epochs (see the file comment): each batch is
 /// zero_grad, forward in training mode, `loss(output, targets)`, backward, `optimizer.step()`.
-/// After each epoch: validation loss/accuracy on `validation` (eval mode, no grad), early
-/// stopping, the progress line, the CSV and SVG files, on_epoch_end. Returns the history; the
-/// model is left in training mode.
+/// After each batch: the schedules stepped per batch. After each epoch: validation loss and
+/// metrics on `validation` (eval mode, no grad), the schedules stepped per epoch and
+/// ReduceLROnPlateau, early stopping, the progress line, the CSV and SVG files, on_epoch_end.
+/// Returns the history; the model is left in training mode.
 /// A non-finite training loss (NaN or ±Inf: a learning rate far too high, exploding gradients)
 /// stops training at that batch, before its backward and step, unless terminate_on_nan is off:
 /// the epoch so far goes into the history (its loss the non-finite mean, validation values NaN),
 /// the history files are written, history.stopped_on_nan is set and a message saying what to
 /// try is printed and kept in history.stop_reason. Throws ValueError for epochs or batch_size 0, a
-/// loss that is not one element, an early-stopping monitor that is unknown or needs data not given,
-/// and ShapeError from nn::accuracy() when the outputs do not look like classification outputs
-/// (turn the metric off for regression).
+/// loss that is not one element, an early-stopping or plateau monitor that is unknown or needs
+/// data not given, a metric with a bad or repeated name or without a function for T, a schedule
+/// of another optimizer, and ShapeError from nn::accuracy() when the outputs do not look like
+/// classification outputs (turn the metric off for regression).
 template <class T>
 History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss,
             const nn::Dataset<T>& train, const FitOptions& options);
@@ -205,10 +277,13 @@ History fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T
             const nn::Dataset<T>& train, const nn::Dataset<T>& validation,
             const FitOptions& options);
 
-/// Loss and accuracy over a whole data set (accuracy NaN when not asked for).
+/// Loss and metrics over a whole data set (accuracy NaN when not asked for).
 struct Evaluation {
     double loss = 0;
     double accuracy = 0;
+    /// Every metric by name, accuracy included when measured (Keras' evaluate(return_dict=True)
+    /// without the loss).
+    std::map<std::string, double> metrics;
 };
 
 /// Mean loss and accuracy of `model` over `data`, in batches of batch_size (>= 1), in eval mode
@@ -219,6 +294,12 @@ template <class T>
 Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss, const nn::Dataset<T>& data,
                     std::size_t batch_size = 32, bool with_accuracy = true,
                     double accuracy_threshold = 0.5);
+/// The same with the metrics `metrics` (none implied: include Metric::accuracy() for the
+/// accuracy), each accumulated over the batches (Σ total / Σ count); ValueError for a bad or
+/// repeated name, or a metric without a function for T.
+template <class T>
+Evaluation evaluate(nn::Module<T>& model, const LossFn<T>& loss, const nn::Dataset<T>& data,
+                    const std::vector<Metric>& metrics, std::size_t batch_size = 32);
 
 /// The outputs of `model` for inputs [n, ...], run in batches (eval mode, no grad, mode
 /// restored) and stacked: [n, output...], a leaf without grad. ValueError for batch_size 0 or

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xgrad::train {
@@ -14,7 +15,12 @@ class History {
 public:
     std::vector<double> loss, accuracy, val_loss, val_accuracy;
     std::vector<double> seconds;  ///< wall time of each epoch (training + validation)
-    std::vector<double> lr;       ///< the optimizer's learning rate during each epoch
+    /// The optimizer's (first group's) learning rate at the start of each epoch, before any
+    /// step of the epoch: what a per-epoch schedule set for it (Keras logs "lr" so).
+    std::vector<double> lr;
+    /// The other metrics (FitOptions::metrics), by name in the order recorded: each training
+    /// metric ("top5_accuracy"), then each validation one ("val_top5_accuracy").
+    std::vector<std::pair<std::string, std::vector<double>>> metrics;
 
     bool stopped_early = false;   ///< early stopping ended training before the last epoch
     bool stopped_on_nan = false;  ///< a NaN/Inf training loss ended it (terminate_on_nan)
@@ -24,17 +30,22 @@ public:
 
     /// Number of epochs run.
     std::size_t epochs() const { return loss.size(); }
-    /// The series named "loss", "accuracy", "val_loss", "val_accuracy", "seconds" or "lr";
-    /// ValueError for another name.
+    /// The series named "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "lr" or the
+    /// name of one of `metrics`; ValueError for another name.
     const std::vector<double>& at(const std::string& key) const;
+    /// The series `key` to append to: one of the named members, or the entry of `metrics` with
+    /// that name, made (empty, at the end) when there is none.
+    std::vector<double>& series(const std::string& key);
     /// True when the series `key` was recorded (non-empty).
     bool has(const std::string& key) const;
 
-    /// CSV text: a header "epoch,loss[,accuracy][,val_loss][,val_accuracy],lr,seconds", then one
-    /// row per epoch (epochs numbered from 1); values in the shortest form that reads back exactly.
+    /// CSV text: a header "epoch,loss[,accuracy][,metrics...][,val_loss][,val_accuracy]
+    /// [,val_ metrics...],lr,seconds", then one row per epoch (epochs numbered from 1); values in
+    /// the shortest form that reads back exactly.
     std::string to_csv() const;
-    /// An SVG image (standalone, 900×360): a loss panel and, when recorded, an accuracy panel,
-    /// epochs on the x axis, one <polyline> per series (training solid, validation dashed).
+    /// An SVG image (standalone, 450×360 a panel): a loss panel, an accuracy panel when
+    /// recorded, and one panel per other metric, epochs on the x axis, one <polyline> per
+    /// series (training solid, validation dashed).
     std::string to_svg() const;
     /// Writes to_csv() / to_svg() to `path` atomically (a temporary file, synced and renamed:
     /// Note [tensor files] in autograd/io.hpp); IoError naming the file when it cannot be written.

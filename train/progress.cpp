@@ -103,7 +103,7 @@ void Reporter::draw(const std::string& line, bool finish) {
     drawn_ = finish ? 0 : line.size();
 }
 
-std::string metric_text(const char* name, double value) {
+std::string metric_text(const std::string& name, double value) {
     // A diverging loss (1e37) would print 38 digits in fixed notation.
     if (std::isfinite(value) && std::abs(value) >= 1e6) {
         return fmt::format(" - {}: {:.4e}", name, value);

@@ -57,6 +57,6 @@ private:
 
 /// One metric as the progress line shows it: " - name: 0.1234" (four decimals), " - name:
 /// 6.4688e+36" from 1e6 up, " - name: nan".
-std::string metric_text(const char* name, double value);
+std::string metric_text(const std::string& name, double value);
 
 }  // namespace xgrad::train

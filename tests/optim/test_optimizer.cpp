@@ -286,3 +286,124 @@ TEST_CASE("Optimizer: save and load through an .npz file, L-BFGS's history too")
     CHECK(run(loaded, x1) == run(opt, x));
     CHECK(x1.value() == x.value());
 }
+
+// ---- add_param_group (Note [parameter groups]) ----
+
+namespace {
+
+// An optimizer over a, then add_param_group(b with `other`), steps exactly as one constructed
+// with both groups, and its state dict is the same.
+template <class Opt, class Options>
+void check_added_group_is_a_group(const Options& defaults, const Options& other) {
+    Tensor<double> a(xt::xarray<double>{1.0, -2.0}, true), b(xt::xarray<double>{0.5}, true);
+    Tensor<double> a1(a.value(), true), b1(b.value(), true);
+    Opt added({a}, defaults);
+    added.add_param_group({{b}, other});
+    Opt built({{{a1}}, {{b1}, other}}, defaults);
+    REQUIRE(added.num_groups() == 2);
+    CHECK(added.group_lr(1) == other.lr());
+    for (int step = 0; step < 3; ++step) {
+        for (const auto& p : {a, a1})
+            set_grad(p, {0.3 - step, 0.7});
+        for (const auto& p : {b, b1})
+            set_grad(p, {-0.2 * step + 0.1});
+        added.step();
+        built.step();
+        CHECK(a.value() == a1.value());
+        CHECK(b.value() == b1.value());
+    }
+    CHECK(added.state_dict() == built.state_dict());
+}
+
+}  // namespace
+
+TEST_CASE("Optimizer: add_param_group adds a group as the constructor would, every optimizer") {
+    using namespace optim;
+    check_added_group_is_a_group<SGD<double>>(SGDOptions(0.1).momentum(0.9),
+                                              SGDOptions(0.05).momentum(0.5).nesterov(true));
+    check_added_group_is_a_group<Adam<double>>(AdamOptions(0.01).weight_decay(0.1),
+                                               AdamOptions(0.02).betas(0.8, 0.99).amsgrad(true));
+    check_added_group_is_a_group<AdamW<double>>(AdamWOptions(0.01),
+                                                AdamWOptions(0.03).weight_decay(0));
+    check_added_group_is_a_group<RMSprop<double>>(RMSpropOptions(0.01).momentum(0.9),
+                                                  RMSpropOptions(0.02).centered(true));
+    check_added_group_is_a_group<Adagrad<double>>(
+        AdagradOptions(0.1).lr_decay(0.01), AdagradOptions(0.05).initial_accumulator_value(0.1));
+}
+
+TEST_CASE("Optimizer: add_param_group without options takes the optimizer's defaults") {
+    Tensor<double> a(xt::xarray<double>{1.0}, true), b(xt::xarray<double>{2.0}, true);
+    SGD<double> opt({a}, SGDOptions(0.1).weight_decay(0.5));
+    opt.set_lr(0.3);  // a changed lr is not a default: the new group gets the constructor's 0.1
+    opt.add_param_group({{b}});
+    CHECK(opt.group_lr(1) == 0.1);
+    CHECK(opt.group_options(1).weight_decay() == 0.5);
+    CHECK(opt.params().size() == 2);
+    set_grad(b, {1.0});
+    opt.step();
+    check_values(b, {1.8});  // g + 0.5·θ = 2;  2 − 0.1·2
+    optim::Adam<double> adam({a}, optim::AdamOptions(0.01).betas(0.8, 0.9));
+    adam.add_param_group({{b}});
+    CHECK(adam.group_lr(1) == 0.01);
+    CHECK(adam.group_momentum(1) == 0.8);
+}
+
+TEST_CASE(
+    "Optimizer: add_param_group refuses a parameter already in a group, bad options, L-BFGS") {
+    Tensor<double> a(xt::xarray<double>{1.0}, true), b(xt::xarray<double>{1.0}, true);
+    SGD<double> opt({a}, SGDOptions(0.1));
+    CHECK_THROWS_WITH_AS(opt.add_param_group({{b, a}}),
+                         "sgd: add_param_group: some parameters appear in more than one "
+                         "parameter group; parameter 1 of the new group is already parameter 0",
+                         ValueError);
+    CHECK_THROWS_WITH_AS(opt.add_param_group({{b}, SGDOptions(0.1).momentum(-1)}),
+                         doctest::Contains("sgd: momentum must be >= 0; got momentum=-1"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(opt.add_param_group({{b}, SGDOptions(-1)}),
+                         "sgd: add_param_group: lr must be >= 0; got lr=-1 (group 1)", ValueError);
+    CHECK_THROWS_WITH_AS(opt.add_param_group({{b * 2.0}}),
+                         doctest::Contains("parameter 0 of the new group is not a leaf tensor"),
+                         ValueError);
+    CHECK(opt.num_groups() == 1);  // nothing was added
+    CHECK(opt.params().size() == 1);
+    optim::LBFGS<double> lbfgs({a});
+    CHECK_THROWS_WITH_AS(lbfgs.add_param_group({{b}}),
+                         doctest::Contains("lbfgs: add_param_group: L-BFGS takes one parameter "
+                                           "group"),
+                         ValueError);
+    CHECK(lbfgs.num_groups() == 1);
+}
+
+TEST_CASE("Optimizer: state_dict and load after add_param_group, every optimizer") {
+    using namespace optim;
+    using P = const Tensor<double>&;
+    check_state_round_trip([](P a, P b) {
+        auto opt = std::make_unique<SGD<double>>(std::vector<Tensor<double>>{a},
+                                                 SGDOptions(0.1).momentum(0.9));
+        opt->add_param_group({{b}, SGDOptions(0.2).momentum(0.5)});
+        return opt;
+    });
+    check_state_round_trip([](P a, P b) {
+        auto opt = std::make_unique<Adam<double>>(std::vector<Tensor<double>>{a});
+        opt->add_param_group({{b}, AdamOptions(0.1).amsgrad(true)});
+        return opt;
+    });
+    check_state_round_trip([](P a, P b) {
+        auto opt = std::make_unique<RMSprop<double>>(std::vector<Tensor<double>>{a});
+        opt->add_param_group({{b}, RMSpropOptions().momentum(0.9).centered(true)});
+        return opt;
+    });
+    check_state_round_trip([](P a, P b) {
+        auto opt = std::make_unique<Adagrad<double>>(std::vector<Tensor<double>>{a});
+        opt->add_param_group({{b}});
+        return opt;
+    });
+    // an optimizer without the added group cannot load it
+    Tensor<double> a(xt::xarray<double>{1.0}, true), b(xt::xarray<double>{2.0}, true);
+    SGD<double> two({a}, SGDOptions(0.1));
+    two.add_param_group({{b}});
+    SGD<double> one({a}, SGDOptions(0.1));
+    CHECK_THROWS_WITH_AS(one.load_state_dict(two.state_dict()),
+                         doctest::Contains("the state has 2 parameter groups and the optimizer 1"),
+                         ValueError);
+}

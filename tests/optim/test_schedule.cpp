@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <vector>
 
 using namespace xgrad;
@@ -286,4 +287,30 @@ TEST_CASE("OneCycleLR: the step after the last batch keeps lr >= 0 and beta1 < 1
         scheduler.step();  // PyTorch, at step 3: lr < 0, beta1 = 0.5 + 0.49·2.01 > 1
     CHECK(t.adam.group_lr(0) == 0);
     CHECK(t.adam.group_momentum(0) == 0.99);
+}
+
+TEST_CASE(
+    "LRScheduler: a group added after the schedule keeps its lr, one added before is scheduled") {
+    const Tensor<double> a(xt::xarray<double>{1.0}, true), b(xt::xarray<double>{1.0}, true),
+        c(xt::xarray<double>{1.0}, true);
+    SGD<double> opt({a}, SGDOptions(1.0));
+    opt.add_param_group({{b}, SGDOptions(0.5)});  // before: scheduled from its own base_lr
+    StepLR step(opt, 1, 0.5);
+    CosineAnnealingLR cosine(opt, 4);             // it reads base_lrs per group
+    opt.add_param_group({{c}, SGDOptions(0.3)});  // after: neither schedule knows it
+    CHECK(step.base_lrs() == std::vector<double>{1.0, 0.5});
+    CHECK_FALSE(opt.initial_lr(2).has_value());
+    step.step();
+    cosine.step();
+    // StepLR halves groups 0 and 1 (1 → 0.5, 0.5 → 0.25), then the chainable cosine step from
+    // epoch 0 to 1 with T_max 4 multiplies by (1 + cos(π/4)) / (1 + cos(0)) = 0.853553...
+    const double f = (1 + std::cos(3.14159265358979323846 / 4)) / 2;
+    CHECK(opt.group_lr(0) == doctest::Approx(0.5 * f));
+    CHECK(opt.group_lr(1) == doctest::Approx(0.25 * f));
+    CHECK(opt.group_lr(2) == 0.3);
+    CHECK(step.get_last_lrs().size() == 3);
+    ReduceLROnPlateau plateau(opt, ReduceLROnPlateauOptions().patience(0).factor(0.5));
+    plateau.step(1.0);
+    plateau.step(1.0);  // no improvement with patience 0: every group it knows is halved
+    CHECK(opt.group_lr(2) == doctest::Approx(0.15));
 }

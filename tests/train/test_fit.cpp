@@ -4,6 +4,8 @@
 #include "autograd/random.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
+#include "nn/metrics.hpp"
+#include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
 #include "testing.hpp"
 
@@ -310,4 +312,219 @@ TEST_CASE("predict: batches are stacked and match one forward, in eval mode") {
     model.eval();
     train::evaluate(model, cross_entropy(), blobs(4, 2));
     CHECK(!model.is_training());  // evaluate restores the mode it found
+}
+
+// ---- metrics (train/metric.hpp) ----
+
+namespace {
+
+// The mean of the first output column: a metric whose value over a data set is known from
+// predict(), accumulated over batches of different sizes.
+train::Metric first_column_mean() {
+    return train::Metric("first_column", [](const auto& y, const auto& /*t*/) {
+        double total = 0;
+        for (std::size_t i = 0; i < y.shape()[0]; ++i)
+            total += double(y.value()(i, 0));
+        return train::MetricValue{total, double(y.shape()[0])};
+    });
+}
+
+double column_mean(const Tensor<double>& y) {
+    double total = 0;
+    for (std::size_t i = 0; i < y.shape()[0]; ++i)
+        total += y.value()(i, 0);
+    return total / double(y.shape()[0]);
+}
+
+}  // namespace
+
+TEST_CASE("fit: metrics are accumulated over batches into history, progress, CSV and evaluate") {
+    // lr 0: the model never changes, so each epoch's values are those of the whole set, which
+    // predict() and nn::top_k_accuracy() give independently.
+    const Data train = blobs(10, 4), valid = blobs(7, 5);
+    manual_seed(1);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.0));
+    TempDir dir;
+    std::ostringstream log;
+    const auto h =
+        train::fit(model, sgd, cross_entropy(), train, valid,
+                   quiet(2)
+                       .batch_size(4)
+                       .progress(train::Progress::lines)
+                       .output(log)
+                       .history_csv(dir / "h.csv")
+                       .metrics({train::Metric::top_k_accuracy(1), first_column_mean()}));
+    const Tensor<double> on_train = train::predict(model, train.inputs);
+    const Tensor<double> on_valid = train::predict(model, valid.inputs);
+    const double top1 = nn::top_k_accuracy(on_train, Tensor<double>(train.targets), 1);
+    for (std::size_t e = 0; e < 2; ++e) {
+        CHECK(h.at("top1_accuracy")[e] == doctest::Approx(top1));
+        CHECK(h.at("first_column")[e] == doctest::Approx(column_mean(on_train)).epsilon(1e-12));
+        CHECK(h.at("val_first_column")[e] == doctest::Approx(column_mean(on_valid)).epsilon(1e-12));
+        CHECK(h.at("val_top1_accuracy")[e] ==
+              doctest::Approx(nn::top_k_accuracy(on_valid, Tensor<double>(valid.targets), 1)));
+    }
+    CHECK(h.accuracy.size() == 2);  // the accuracy option still adds its metric
+    CHECK(read_file(dir / "h.csv")
+              .rfind("epoch,loss,accuracy,top1_accuracy,first_column,"
+                     "val_loss,val_accuracy,val_top1_accuracy,"
+                     "val_first_column,lr,seconds\n",
+                     0) == 0);
+    CHECK(count(log.str(), " - top1_accuracy: ") == 2);
+    CHECK(count(log.str(), " - val_first_column: ") == 2);
+    const auto e = train::evaluate(model, cross_entropy(), valid,
+                                   {train::Metric::accuracy(), first_column_mean()}, 3);
+    CHECK(e.metrics.size() == 2);
+    CHECK(e.accuracy == e.metrics.at("accuracy"));
+    CHECK(e.metrics.at("first_column") == doctest::Approx(column_mean(on_valid)).epsilon(1e-12));
+    CHECK(std::isnan(
+        train::evaluate(model, cross_entropy(), valid, std::vector<train::Metric>{}, 3).accuracy));
+}
+
+TEST_CASE("fit: early stopping monitors any metric, in the metric's direction") {
+    // "calls" rises every epoch (the mean of a counter of calls): maximized it always improves;
+    // with greater_is_better off it never improves after epoch 1, so patience 1 stops at 2.
+    const Data train = blobs(8, 1);
+    for (const bool greater_is_better : {true, false}) {
+        manual_seed(0);
+        nn::Linear<double> model(2, 2);
+        optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+        double calls = 0;
+        const train::Metric rising(
+            "calls",
+            [&calls](const auto&, const auto&) {
+                return train::MetricValue{++calls, 1};
+            },
+            greater_is_better);
+        const auto h = train::fit(model, sgd, cross_entropy(), train,
+                                  quiet(4).metrics({rising}).early_stopping(
+                                      train::EarlyStopping().monitor("calls").patience(1)));
+        CHECK(h.stopped_early == !greater_is_better);
+        CHECK(h.epochs() == (greater_is_better ? 4 : 2));
+        CHECK(h.at("calls")[0] == 1);  // one batch of 8 per epoch: 1, 2, ...
+    }
+}
+
+TEST_CASE("fit: bad metrics and monitors are named") {
+    const Data train = blobs(8, 1);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    CHECK_THROWS_WITH_AS(
+        train::fit(model, sgd, cross_entropy(), train,
+                   quiet(1).metrics({train::Metric::accuracy()})),
+        doctest::Contains("fit: two metrics are named accuracy (the accuracy option adds one"),
+        ValueError);
+    const auto on_float = [](const Tensor<float>&, const Tensor<float>&) {
+        return train::MetricValue{1, 1};
+    };
+    CHECK_THROWS_WITH_AS(train::fit(model, sgd, cross_entropy(), train,
+                                    quiet(1).metrics({train::Metric("f", on_float)})),
+                         "fit: metric f has no function for double outputs", ValueError);
+    CHECK_THROWS_WITH_AS(train::fit(model, sgd, cross_entropy(), train,
+                                    quiet(1).metrics({train::Metric("val_x", on_float)})),
+                         doctest::Contains("not begin with val_; got name='val_x'"), ValueError);
+    CHECK_THROWS_WITH_AS(
+        train::fit(model, sgd, cross_entropy(), train,
+                   quiet(1)
+                       .metrics({train::Metric::top_k_accuracy(2)})
+                       .early_stopping(train::EarlyStopping().monitor("top5_accuracy"))),
+        "fit: early stopping monitor must be one of loss, val_loss, accuracy, val_accuracy, "
+        "top2_accuracy, val_top2_accuracy; got monitor=top5_accuracy",
+        ValueError);
+    CHECK_THROWS_WITH_AS(train::fit(model, sgd, cross_entropy(), train,
+                                    quiet(1).metrics({train::Metric::top_k_accuracy(3)})),
+                         doctest::Contains("got k=3 with scores=[8, 2]"), ValueError);
+    CHECK_THROWS_WITH_AS(train::Metric::top_k_accuracy(0), doctest::Contains("k=0"), ValueError);
+}
+
+// ---- schedules (Note [schedules in fit]) ----
+
+TEST_CASE("fit: StepLR stepped per epoch gives the lrs of stepping it by hand") {
+    const Data train = blobs(16, 1);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    optim::StepLR<double> step(sgd, 2, 0.5);
+    const auto h = train::fit(model, sgd, cross_entropy(), train, quiet(5).scheduler(step));
+    // by hand: the lr of epochs 0..4, each read before the epoch's step
+    Tensor<double> w(xt::xarray<double>{1.0}, true);
+    optim::SGD<double> by_hand_opt({w}, optim::SGDOptions(0.1));
+    optim::StepLR<double> by_hand(by_hand_opt, 2, 0.5);
+    std::vector<double> expected;
+    for (int e = 0; e < 5; ++e, by_hand.step())
+        expected.push_back(by_hand_opt.lr());
+    CHECK(h.lr == expected);  // 0.1, 0.1, 0.05, 0.05, 0.025
+    CHECK(expected[4] == doctest::Approx(0.025));
+    CHECK(step.last_epoch() == 5);
+    CHECK(sgd.lr() == doctest::Approx(0.025));  // after the fifth step: 0.1 · 0.5^⌊5/2⌋
+}
+
+TEST_CASE("fit: OneCycleLR stepped per batch takes one step per batch") {
+    // 20 examples in batches of 8: 3 batches an epoch, 4 epochs, 12 steps = total_steps
+    // (OneCycleLR refuses a 13th)
+    const Data train = blobs(20, 1);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1).momentum(0.9));
+    optim::OneCycleLR<double> one_cycle(sgd, optim::OneCycleLROptions(1.0, 12));
+    const auto h = train::fit(model, sgd, cross_entropy(), train,
+                              quiet(4).scheduler(one_cycle, train::Step::batch));
+    CHECK(one_cycle.last_epoch() == 12);
+    Tensor<double> w(xt::xarray<double>{1.0}, true);
+    optim::SGD<double> by_hand_opt({w}, optim::SGDOptions(0.1).momentum(0.9));
+    optim::OneCycleLR<double> by_hand(by_hand_opt, optim::OneCycleLROptions(1.0, 12));
+    REQUIRE(h.lr.size() == 4);
+    for (std::size_t e = 0; e < 4; ++e) {
+        CHECK(h.lr[e] == by_hand_opt.lr());  // the lr at steps 0, 3, 6, 9
+        for (int b = 0; b < 3; ++b)
+            by_hand.step();
+    }
+    CHECK(h.lr[0] == doctest::Approx(0.04));  // max_lr / div_factor 25
+    CHECK_THROWS_AS(train::fit(model, sgd, cross_entropy(), train,
+                               quiet(1).scheduler(one_cycle, train::Step::batch)),
+                    ValueError);  // past total_steps
+}
+
+TEST_CASE("fit: ReduceLROnPlateau halves the lr when val_loss stalls") {
+    // The optimizer's parameter is not the model's: the model and so val_loss never change.
+    // With patience 1, epochs 2 and 3 are bad; after epoch 3 (2 > 1 bad epochs) the lr halves
+    // and the count restarts; after epoch 5 it halves again.
+    const Data train = blobs(8, 1), valid = blobs(8, 2);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    Tensor<double> other(xt::xarray<double>{1.0}, true);
+    optim::SGD<double> sgd({other}, optim::SGDOptions(0.1));
+    optim::ReduceLROnPlateau<double> plateau(
+        sgd, optim::ReduceLROnPlateauOptions().patience(1).factor(0.5));
+    const auto h =
+        train::fit(model, sgd, cross_entropy(), train, valid, quiet(5).scheduler(plateau));
+    CHECK(h.val_loss[4] == h.val_loss[0]);
+    CHECK(h.lr == std::vector<double>{0.1, 0.1, 0.1, 0.05, 0.05});
+    CHECK(sgd.lr() == 0.025);
+    CHECK(plateau.last_epoch() == 5);
+}
+
+TEST_CASE("fit: a schedule of another optimizer or an unknown plateau monitor is named") {
+    const Data train = blobs(8, 1);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1)),
+        other(model.parameters(), optim::SGDOptions(0.1));
+    optim::StepLR<double> step(other, 1);
+    CHECK_THROWS_WITH_AS(
+        train::fit(model, sgd, cross_entropy(), train, quiet(1).scheduler(step)),
+        "fit: the schedule step_lr drives another optimizer than the one fit() steps; build it "
+        "over that optimizer",
+        ValueError);
+    optim::ReduceLROnPlateau<double> plateau(sgd);
+    CHECK_THROWS_WITH_AS(
+        train::fit(model, sgd, cross_entropy(), train, quiet(1).scheduler(plateau)),
+        doctest::Contains("reduce_lr_on_plateau monitors val_loss but no "
+                          "validation data"),
+        ValueError);
+    CHECK_THROWS_WITH_AS(
+        train::fit(model, sgd, cross_entropy(), train, quiet(1).scheduler(plateau, "f1")),
+        doctest::Contains("fit: reduce_lr_on_plateau monitor must be one of loss, val_loss"),
+        ValueError);
+    CHECK(step.last_epoch() == 0);  // nothing ran
 }
