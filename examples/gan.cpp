@@ -285,7 +285,7 @@ int main(int argc, char** argv) {
     // The rule: the trained generator's samples must be recognised clearly more often and more
     // diversely than the untrained one's. The default run (4685 steps) gave 0.582 and 6.13 against
     // 0.000 and 1.00 (docs/results.md); the ctest run (3 epochs on 10000 images, 468 steps) gave
-    // 0.316-0.322 and 4.32-4.63 with seeds 1-3, so runs under 2000 steps get smaller margins.
+    // 0.316-0.334 and 4.12-4.63 with seeds 1-3, so runs under 2000 steps get smaller margins.
     const bool long_run = epochs * loader.num_batches() >= 2000;
     const double confident_margin = long_run ? 0.4 : 0.15, score_margin = long_run ? 3.0 : 2.0;
     const bool ok = trained.confident >= baseline.confident + confident_margin &&
