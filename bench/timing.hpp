@@ -41,7 +41,8 @@ inline int thread_count(int argc, char** argv) {
 }
 
 /// `--only NAME`: run only the workload groups whose name contains NAME (default: all). The
-/// groups are "scalar", "chain", "matmul", "mlp", "fashion", "conv", "rnn_lstm" and "rnn_gru".
+/// groups are "scalar", "chain", "matmul", "mlp", "fashion", "conv", "rnn_lstm", "rnn_gru" and
+/// "gan".
 inline bool selected(int argc, char** argv, const char* group) {
     for (int i = 1; i + 1 < argc; ++i) {
         if (std::string(argv[i]) == "--only")

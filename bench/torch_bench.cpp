@@ -305,6 +305,58 @@ void recurrent_step(const char* tag, int64_t layers) {
         tag, double(first), double(second), grad_sq);
 }
 
+// --- GAN workload ("gan"): xgrad_bench.cpp's gan_step with torch::nn modules (torch::nn::Unflatten
+// for the reshape), the same fixed numbers and the same order of operations.
+void gan_step() {
+    using namespace torch::nn;
+    const int64_t batch = 64, noise = 64, w = 32;
+    Sequential g(Linear(noise, 2 * w * 7 * 7), BatchNorm1d(2 * w * 7 * 7), ReLU(),
+                 Unflatten(UnflattenOptions(1, {2 * w, 7, 7})),
+                 ConvTranspose2d(ConvTranspose2dOptions(2 * w, w, 4).stride(2).padding(1)),
+                 BatchNorm2d(w), ReLU(),
+                 ConvTranspose2d(ConvTranspose2dOptions(w, 1, 4).stride(2).padding(1)), Tanh());
+    Sequential d(Conv2d(Conv2dOptions(1, w, 4).stride(2).padding(1)),
+                 LeakyReLU(LeakyReLUOptions().negative_slope(0.2)),
+                 Conv2d(Conv2dOptions(w, 2 * w, 4).stride(2).padding(1)), BatchNorm2d(2 * w),
+                 LeakyReLU(LeakyReLUOptions().negative_slope(0.2)), Flatten(),
+                 Linear(2 * w * 7 * 7, 1));
+    init_fixed(*g);
+    init_fixed(*d);
+    torch::optim::Adam g_opt(g->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+    torch::optim::Adam d_opt(d->parameters(), torch::optim::AdamOptions(2e-4).betas({0.5, 0.999}));
+    const auto x = fixed_tensor({batch, 1, 28, 28}, -1.0f, 1.0f, 1);
+    const auto z = fixed_tensor({batch, noise}, -1.7f, 1.7f, 6);
+    const auto is_real = torch::ones({batch, 1}), is_fake = torch::zeros({batch, 1});
+    const auto bce = [](const torch::Tensor& logits, const torch::Tensor& target) {
+        return torch::binary_cross_entropy_with_logits(logits, target);
+    };
+    float d_value = 0, g_value = 0;
+    auto step = [&] {
+        const torch::Tensor fake = g->forward(z);
+        for (auto& p : d->parameters())
+            zero_grad(p);  // set to none, as xgrad's zero_grad
+        const torch::Tensor d_loss =
+            bce(d->forward(x), is_real) + bce(d->forward(fake.detach()), is_fake);
+        d_loss.backward();
+        d_opt.step();
+        for (auto& p : g->parameters())
+            zero_grad(p);
+        const torch::Tensor g_loss = bce(d->forward(fake), is_real);
+        g_loss.backward();
+        g_opt.step();
+        d_value = d_loss.item<float>();
+        g_value = g_loss.item<float>();
+    };
+    step();
+    const float d_first = d_value, g_first = g_value;
+    step();
+    std::printf(
+        "# check gan_step_b64: d_loss %.5f, g_loss %.5f at the first step; %.5f, %.5f at "
+        "the second\n",
+        double(d_first), double(g_first), double(d_value), double(g_value));
+    bench::print_row("gan_step_b64", bench::measure(step));
+}
+
 // An IDX file of unsigned bytes, `stem`.gz or plain `stem` (zlib reads both), as a uint8 tensor.
 torch::Tensor read_idx(const std::string& stem) {
     std::string path = stem + ".gz";
@@ -426,6 +478,7 @@ int main(int argc, char** argv) {
     if (bench::selected(argc, argv, "rnn_gru")) {
         recurrent_step<torch::nn::GRU, torch::nn::GRUOptions>("gru_step_b32", 1);
     }
+    if (bench::selected(argc, argv, "gan")) gan_step();
     if (bench::selected(argc, argv, "matmul")) {
         matmul_workloads(256);
         matmul_workloads(1024);

@@ -371,6 +371,76 @@ void recurrent_step(const char* tag, std::size_t layers) {
         tag, double(first), double(second), grad_sq);
 }
 
+// --- GAN workload ("gan"): one training step of examples/gan.cpp's DCGAN, batch 64, on the numbers
+// of fixed_data.hpp as in torch_bench.cpp: a "real" batch x [64, 1, 28, 28] U[-1, 1), the same
+// noise z [64, 64] U[-1.7, 1.7) at every step, weights from init_fixed (batch-norm scales
+// included, so both sides start equal). The step: D on x (label 1) and on G(z).detach() (label
+// 0), then G with the non-saturating loss (label 1 on D(G(z))), Adam lr 2e-4, β 0.5/0.999 each.
+
+// [n, c·h·w] → [n, c, h, w] (examples/gan.cpp's Unflatten).
+class Unflatten : public nn::Module<> {
+public:
+    Unflatten(std::size_t c, std::size_t h, std::size_t w) : c_(c), h_(h), w_(w) {}
+    Tensor<> forward(const Tensor<>& x) override {
+        return reshape(x, {-1, std::ptrdiff_t(c_), std::ptrdiff_t(h_), std::ptrdiff_t(w_)});
+    }
+    std::string type_name() const override { return "Unflatten"; }
+
+private:
+    std::size_t c_, h_, w_;
+};
+
+void gan_step() {
+    const std::size_t batch = 64, noise = 64, w = 32;
+    nn::Sequential<> g, d;
+    g.add(nn::Linear<>(noise, 2 * w * 7 * 7));
+    g.add(nn::BatchNorm1d<>(2 * w * 7 * 7));
+    g.add(nn::ReLU<>());
+    g.add(Unflatten(2 * w, 7, 7));
+    g.add(nn::ConvTranspose2d<>(nn::ConvTranspose2dOptions(2 * w, w, 4).stride(2).padding(1)));
+    g.add(nn::BatchNorm2d<>(w));
+    g.add(nn::ReLU<>());
+    g.add(nn::ConvTranspose2d<>(nn::ConvTranspose2dOptions(w, 1, 4).stride(2).padding(1)));
+    g.add(nn::Tanh<>());
+    d.add(nn::Conv2d<>(nn::Conv2dOptions(1, w, 4).stride(2).padding(1)));
+    d.add(nn::LeakyReLU<>(0.2f));
+    d.add(nn::Conv2d<>(nn::Conv2dOptions(w, 2 * w, 4).stride(2).padding(1)));
+    d.add(nn::BatchNorm2d<>(2 * w));
+    d.add(nn::LeakyReLU<>(0.2f));
+    d.add(nn::Flatten<>());
+    d.add(nn::Linear<>(2 * w * 7 * 7, 1));
+    init_fixed(g);
+    init_fixed(d);
+    optim::Adam<> g_opt(g.parameters(), optim::AdamOptions(2e-4).betas(0.5, 0.999));
+    optim::Adam<> d_opt(d.parameters(), optim::AdamOptions(2e-4).betas(0.5, 0.999));
+    const auto x = fixed_tensor({batch, 1, 28, 28}, -1.0f, 1.0f, 1);
+    const auto z = fixed_tensor({batch, noise}, -1.7f, 1.7f, 6);
+    const auto is_real = ones<float>({batch, 1}), is_fake = zeros<float>({batch, 1});
+    float d_value = 0, g_value = 0;
+    auto step = [&] {
+        const Tensor<> fake = g(z);
+        d_opt.zero_grad();
+        const Tensor<> d_loss = nn::binary_cross_entropy_with_logits(d(x), is_real) +
+                                nn::binary_cross_entropy_with_logits(d(fake.detach()), is_fake);
+        d_loss.backward();
+        d_opt.step();
+        g_opt.zero_grad();
+        const Tensor<> g_loss = nn::binary_cross_entropy_with_logits(d(fake), is_real);
+        g_loss.backward();
+        g_opt.step();
+        d_value = d_loss.item();
+        g_value = g_loss.item();
+    };
+    step();
+    const float d_first = d_value, g_first = g_value;
+    step();
+    std::printf(
+        "# check gan_step_b64: d_loss %.5f, g_loss %.5f at the first step; %.5f, %.5f at "
+        "the second\n",
+        double(d_first), double(g_first), double(d_value), double(g_value));
+    bench::print_row("gan_step_b64", bench::measure(step));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -406,6 +476,7 @@ int main(int argc, char** argv) {
         recurrent_step<nn::LSTM<>>("lstm2_step_b32", 2);
     }
     if (bench::selected(argc, argv, "rnn_gru")) recurrent_step<nn::GRU<>>("gru_step_b32", 1);
+    if (bench::selected(argc, argv, "gan")) gan_step();
     if (bench::selected(argc, argv, "matmul")) {
         matmul_workloads(256);
         matmul_workloads(1024);
