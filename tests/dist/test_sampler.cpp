@@ -92,7 +92,7 @@ TEST_CASE("distributed_sampler: the permutation depends on seed and epoch only")
         CHECK(sorted[i] == i);  // still a permutation
 }
 
-TEST_CASE("distributed_sampler: a rank outside [0, num_replicas) is refused") {
+TEST_CASE("distributed_sampler: a rank not below num_replicas is refused") {
     CHECK_THROWS_WITH_AS(dist::DistributedSampler(2, 2),
                          "distributed_sampler: expected 0 <= rank < num_replicas; got rank=2, "
                          "num_replicas=2",
