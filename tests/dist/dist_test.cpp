@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
@@ -294,6 +295,19 @@ void test_sampler_shards() {
     EXPECT(distinct.size() == 12 && *distinct.rbegin() == 11, "{} distinct", distinct.size());
 }
 
+// --die-on-rank R (tests/dist/dies.sh): process R exits with status 3 after its backward, while
+// the others wait for its gradients in synchronize(); mpirun must end them.
+[[noreturn]] void die_in_training(int dying) {
+    auto model = mlp<double>(1);
+    dist::DistributedDataParallel<double> ddp(model);
+    const auto [x, y] = batch<double>({0, 1, 2});
+    nn::mse_loss(ddp(x), y).backward();
+    if (dist::rank() == dying) std::_Exit(3);
+    ddp.synchronize();  // never returns: the dying process does not take part
+    fmt::print(stderr, "rank {}: synchronize returned without process {}\n", dist::rank(), dying);
+    std::_Exit(4);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -302,6 +316,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "dist_test: run it under mpirun -np 2 (or more)\n");
         return 1;
     }
+    if (argc == 3 && std::string(argv[1]) == "--die-on-rank") die_in_training(std::stoi(argv[2]));
     try {
         test_broadcast();
         test_mismatch();
