@@ -2,7 +2,8 @@
 
 // Everything in one include: #include <xgrad.hpp>
 // The engine (autograd/), the layers, losses and data tools (nn/), the optimizers (optim/), the
-// training loop (train/) and the pictures (plot/).
+// training loop (train/), the pictures (plot/) and, when built with MPI, data-parallel training
+// (dist/).
 
 #include "autograd/checkpoint.hpp"
 #include "autograd/errors.hpp"
@@ -64,3 +65,10 @@
 #include "train/history.hpp"
 #include "train/metric.hpp"
 #include "train/progress.hpp"
+
+// dist/ (data-parallel training on MPI) exists when xgrad was built with MPI (XGRAD_WITH_MPI).
+#if __has_include("dist/dist.hpp")
+#include "dist/ddp.hpp"
+#include "dist/dist.hpp"
+#include "dist/sampler.hpp"
+#endif

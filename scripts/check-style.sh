@@ -32,7 +32,8 @@ fi
 # The first string literal after `throw SomethingError(` must start with a lowercase name and a
 # colon: "name: what must hold; got ...".
 mapfile -t library < <(list 'autograd/*.cpp' 'autograd/*.hpp' 'nn/*.cpp' 'nn/*.hpp' \
-    'optim/*.cpp' 'optim/*.hpp' 'plot/*.cpp' 'plot/*.hpp' 'train/*.cpp' 'train/*.hpp')
+    'optim/*.cpp' 'optim/*.hpp' 'plot/*.cpp' 'plot/*.hpp' 'train/*.cpp' 'train/*.hpp' \
+    'dist/*.cpp' 'dist/*.hpp')
 if ! perl -0777 -ne '
         while (/throw\s+\w*Error\s*\(\s*(?:fmt::format\s*\(\s*)?"([^"]*)"/g) {
             my $msg = $1;

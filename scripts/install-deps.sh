@@ -7,7 +7,10 @@ packages=(cmake g++ make xtensor-dev libxsimd-dev libxtensor-blas-dev libopenbla
           zlib1g-dev clang-format git
           # scripts/fuzz.sh: clang with libFuzzer and the sanitizer runtimes; llvm-symbolizer
           # (package llvm) puts file:line into sanitizer stack traces (scripts/sanitize.sh too)
-          clang libclang-rt-14-dev llvm)
+          clang libclang-rt-14-dev llvm
+          # dist/ (data-parallel training, docs/distributed.md) and its tests under mpirun:
+          # Debian's OpenMPI; without it CMake leaves dist/ out and the build still works
+          libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--bench" ]]; then
     # The LibTorch peer and the OpenMP OpenBLAS it runs best with (docs/performance.md).
     packages+=(libtorch-dev libopenblas0-openmp)

@@ -1,0 +1,210 @@
+#include "dist/ddp.hpp"
+
+#include "autograd/errors.hpp"
+#include "dist/dist.hpp"
+#include "dist/mpi_detail.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace xgrad::dist {
+
+// See Note [bucketed allreduce] in ddp.hpp.
+template <class T>
+struct DistributedDataParallel<T>::State {
+    struct Bucket {
+        std::vector<std::size_t> params;   // indices into State::params
+        std::vector<std::size_t> offsets;  // where each one's gradient starts in buf
+        std::size_t elems = 0;             // gradient elements; buf holds one flag per param after
+        std::vector<T> buf;                // [gradients... | 1 where a gradient arrived, else 0]
+        std::size_t arrived = 0;
+        bool ready = false;    // every gradient arrived, or synchronize() asked
+        bool started = false;  // the MPI_Iallreduce is under way (or done)
+        MPI_Request request = MPI_REQUEST_NULL;
+    };
+
+    std::vector<Tensor<T>> params;
+    std::vector<std::string> names;
+    std::vector<std::size_t> bucket_of, slot_of;  // per parameter (npos: not trained)
+    std::vector<Bucket> buckets;
+    std::size_t next_start = 0;  // buckets start in order (the same on every process)
+    std::vector<HookHandle> hooks;
+
+    // The hook of parameter i: copies its gradient into the bucket; starts what is ready.
+    void on_grad(std::size_t i, const Tensor<T>& g) {
+        Bucket& b = buckets[bucket_of[i]];
+        const std::size_t slot = slot_of[i];
+        if (b.started || b.buf[b.elems + slot] != T(0)) {
+            throw Error(fmt::format(
+                "distributed_data_parallel: a second gradient of parameter '{}' arrived before "
+                "synchronize(); call synchronize() after every backward (accumulating gradients "
+                "over several backward calls is not supported)",
+                names[i]));
+        }
+        std::copy(g.value().begin(), g.value().end(),
+                  b.buf.begin() + std::ptrdiff_t(b.offsets[slot]));
+        b.buf[b.elems + slot] = T(1);
+        if (++b.arrived == b.params.size()) b.ready = true;
+        start_ready();
+        progress();
+    }
+
+    void start_ready() {
+        while (next_start < buckets.size() && buckets[next_start].ready) {
+            Bucket& b = buckets[next_start++];
+            detail::check_mpi(
+                MPI_Iallreduce(MPI_IN_PLACE, b.buf.data(), int(b.buf.size()), detail::mpi_type<T>(),
+                               MPI_SUM, MPI_COMM_WORLD, &b.request),
+                "distributed_data_parallel", "MPI_Iallreduce");
+            b.started = true;
+        }
+    }
+
+    // Lets MPI move the started reductions along (most MPI libraries progress only inside
+    // MPI calls).
+    void progress() {
+        for (std::size_t k = 0; k < next_start; ++k) {
+            int done = 0;
+            detail::check_mpi(MPI_Test(&buckets[k].request, &done, MPI_STATUS_IGNORE),
+                              "distributed_data_parallel", "MPI_Test");
+        }
+    }
+
+    void wait_all() {
+        for (std::size_t k = 0; k < next_start; ++k) {
+            detail::check_mpi(MPI_Wait(&buckets[k].request, MPI_STATUS_IGNORE),
+                              "distributed_data_parallel::synchronize", "MPI_Wait");
+        }
+    }
+
+    void reset() {
+        for (auto& b : buckets) {
+            std::fill(b.buf.begin(), b.buf.end(), T(0));
+            b.arrived = 0;
+            b.ready = b.started = false;
+            b.request = MPI_REQUEST_NULL;
+        }
+        next_start = 0;
+    }
+};
+
+template <class T>
+DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<nn::Module<T>> module,
+                                                    DistributedDataParallelOptions options)
+    : module_(std::move(module)), state_(std::make_shared<State>()) {
+    const char* fn = "distributed_data_parallel";
+    if (!module_) throw ValueError(fmt::format("{}: the module pointer is null", fn));
+    if (options.bucket_cap_bytes() == 0) {
+        throw ValueError(fmt::format("{}: expected bucket_cap_bytes > 0; got 0", fn));
+    }
+    detail::require_initialized(fn);
+    this->register_module("module", module_);
+    broadcast_parameters(*module_, options.root());
+
+    State& s = *state_;
+    for (auto& [name, p] : module_->named_parameters()) {
+        s.names.push_back(name);
+        s.params.push_back(p);
+    }
+    const std::size_t npos = std::size_t(-1);
+    s.bucket_of.assign(s.params.size(), npos);
+    s.slot_of.assign(s.params.size(), npos);
+    // Reverse registration order: the last layer's gradients come first in backward.
+    std::size_t bytes = 0;
+    for (std::size_t i = s.params.size(); i-- > 0;) {
+        if (!s.params[i].requires_grad()) continue;
+        if (s.buckets.empty() || bytes >= options.bucket_cap_bytes()) {
+            s.buckets.emplace_back();
+            bytes = 0;
+        }
+        auto& b = s.buckets.back();
+        s.bucket_of[i] = s.buckets.size() - 1;
+        s.slot_of[i] = b.params.size();
+        b.params.push_back(i);
+        b.offsets.push_back(b.elems);
+        b.elems += s.params[i].size();
+        bytes += s.params[i].size() * sizeof(T);
+    }
+    for (auto& b : s.buckets) {
+        if (b.elems + b.params.size() > std::size_t(INT_MAX)) {
+            throw ValueError(
+                fmt::format("{}: a bucket of {} elements is more than one MPI call "
+                            "takes ({}); lower bucket_cap_bytes",
+                            fn, b.elems, INT_MAX));
+        }
+        b.buf.assign(b.elems + b.params.size(), T(0));
+    }
+    std::weak_ptr<State> weak = state_;
+    for (std::size_t i = 0; i < s.params.size(); ++i) {
+        if (s.bucket_of[i] == npos) continue;
+        s.hooks.push_back(s.params[i].register_hook([weak, i](const Tensor<T>& g) {
+            if (auto st = weak.lock()) st->on_grad(i, g);
+        }));
+    }
+}
+
+template <class T>
+DistributedDataParallel<T>::~DistributedDataParallel() {
+    if (!state_) return;  // moved from
+    for (auto& h : state_->hooks)
+        h.remove();
+    // A reduction still under way writes into the buffers: let it finish first.
+    if (is_initialized()) {
+        for (std::size_t k = 0; k < state_->next_start; ++k) {
+            MPI_Wait(&state_->buckets[k].request, MPI_STATUS_IGNORE);
+        }
+    }
+}
+
+template <class T>
+Tensor<T> DistributedDataParallel<T>::forward(const Tensor<T>& x) {
+    return (*module_)(x);
+}
+
+template <class T>
+std::vector<Tensor<T>> DistributedDataParallel<T>::forward_list(
+    const std::vector<Tensor<T>>& inputs) {
+    return (*module_)(inputs);
+}
+
+template <class T>
+void DistributedDataParallel<T>::synchronize() {
+    State& s = *state_;
+    detail::require_initialized("distributed_data_parallel::synchronize");
+    for (auto& b : s.buckets)
+        b.ready = true;  // the rest go now, missing gradients as zeros
+    s.start_ready();
+    s.wait_all();
+    const T n = T(size());
+    for (auto& b : s.buckets) {
+        for (std::size_t k = 0; k < b.params.size(); ++k) {
+            if (b.buf[b.elems + k] == T(0)) continue;  // no process had a gradient for it
+            const Tensor<T>& p = s.params[b.params[k]];
+            xt::xarray<T> g = xt::xarray<T>::from_shape(p.shape());
+            const auto from = b.buf.begin() + std::ptrdiff_t(b.offsets[k]);
+            std::transform(from, from + std::ptrdiff_t(p.size()), g.begin(),
+                           [n](T v) { return v / n; });
+            p.set_grad(Tensor<T>(std::move(g)));
+        }
+    }
+    s.reset();
+}
+
+template <class T>
+std::vector<std::vector<std::size_t>> DistributedDataParallel<T>::buckets() const {
+    std::vector<std::vector<std::size_t>> out;
+    for (const auto& b : state_->buckets)
+        out.push_back(b.params);
+    return out;
+}
+
+template <class T>
+std::size_t DistributedDataParallel<T>::started_buckets() const {
+    return state_->next_start;
+}
+
+template class DistributedDataParallel<float>;
+template class DistributedDataParallel<double>;
+
+}  // namespace xgrad::dist

@@ -1,0 +1,43 @@
+#pragma once
+
+// Internal to dist/*.cpp: the MPI helpers they share. Includes <mpi.h>; not for users.
+
+#include "autograd/errors.hpp"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include <climits>
+#include <cstddef>
+#include <string>
+
+namespace xgrad::dist::detail {
+
+/// Throws Error "<fn>: <call> failed: <MPI's message>" when an MPI call did not succeed (only
+/// reached under MPI_ERRORS_RETURN; the default handler aborts the job first).
+inline void check_mpi(int code, const char* fn, const char* call) {
+    if (code == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(code, text, &len);
+    throw Error(fmt::format("{}: {} failed: {}", fn, call, std::string(text, std::size_t(len))));
+}
+
+/// Error "<fn>: MPI is not initialized; ..." unless MPI is running.
+void require_initialized(const char* fn);
+
+template <class T>
+MPI_Datatype mpi_type();
+template <>
+inline MPI_Datatype mpi_type<float>() {
+    return MPI_FLOAT;
+}
+template <>
+inline MPI_Datatype mpi_type<double>() {
+    return MPI_DOUBLE;
+}
+
+/// MPI counts are int: a buffer of more than INT_MAX elements goes in pieces of this many.
+constexpr std::size_t max_chunk = std::size_t(1) << 30;
+
+}  // namespace xgrad::dist::detail
