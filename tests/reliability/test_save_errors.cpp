@@ -11,6 +11,7 @@
 #include "autograd/random.hpp"
 #include "autograd/tensor.hpp"
 #include "nn/linear.hpp"
+#include "plot/heatmap.hpp"
 #include "plot/image_grid.hpp"
 #include "plot/scatter.hpp"
 #include "testing.hpp"
@@ -85,6 +86,10 @@ std::vector<Writer> writers() {
         {"save_image_grid_svg",
          [](const std::string& p, int v) {
              plot::save_image_grid_svg<float>(p, filled<float>({2, 4, 4}, 0.1 * v), {});
+         }},
+        {"save_confusion_matrix_svg",
+         [](const std::string& p, int v) {
+             plot::save_confusion_matrix_svg(p, {static_cast<std::size_t>(v), 1, 2, 3}, 2);
          }},
         {"save_scatter_svg",
          [](const std::string& p, int v) {
