@@ -305,7 +305,10 @@ private:
         n.queued = false;
         Tensor<T> g = std::move(n.pending);
         n.pending = Tensor<T>();
-        if (n.hooks && !n.hooks->empty()) g = run_hooks(n, std::move(g));
+        // A boundary tensor's hooks belong to the outer backward, which takes its gradient
+        // again from the checkpoint op (Note [checkpoint]): they run there, once.
+        const bool boundary = stopping_ && captured_.count(&n) != 0;
+        if (n.hooks && !n.hooks->empty() && !boundary) g = run_hooks(n, std::move(g));
         if (capturing_) {
             auto it = captured_.find(&n);
             if (it != captured_.end()) {
