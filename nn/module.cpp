@@ -114,7 +114,8 @@ public:
 private:
     static const char* name_tree(Module& root) {
         for (auto& [name, m] : root.named_modules()) {
-            m->scope_name_ = name;
+            // Written only when it changes: threads running one model read it, no one writes.
+            if (m->scope_name_ != name) m->scope_name_ = name;
             // Parameters and buffers get their dotted names too ("encoder.0.weight"), for the
             // listings, unless the program named them otherwise.
             for (auto* list : {&m->params_, &m->buffers_}) {
