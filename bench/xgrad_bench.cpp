@@ -377,26 +377,13 @@ void recurrent_step(const char* tag, std::size_t layers) {
 // included, so both sides start equal). The step: D on x (label 1) and on G(z).detach() (label
 // 0), then G with the non-saturating loss (label 1 on D(G(z))), Adam lr 2e-4, β 0.5/0.999 each.
 
-// [n, c·h·w] → [n, c, h, w] (examples/gan.cpp's Unflatten).
-class Unflatten : public nn::Module<> {
-public:
-    Unflatten(std::size_t c, std::size_t h, std::size_t w) : c_(c), h_(h), w_(w) {}
-    Tensor<> forward(const Tensor<>& x) override {
-        return reshape(x, {-1, std::ptrdiff_t(c_), std::ptrdiff_t(h_), std::ptrdiff_t(w_)});
-    }
-    std::string type_name() const override { return "Unflatten"; }
-
-private:
-    std::size_t c_, h_, w_;
-};
-
 void gan_step() {
     const std::size_t batch = 64, noise = 64, w = 32;
     nn::Sequential<> g, d;
     g.add(nn::Linear<>(noise, 2 * w * 7 * 7));
     g.add(nn::BatchNorm1d<>(2 * w * 7 * 7));
     g.add(nn::ReLU<>());
-    g.add(Unflatten(2 * w, 7, 7));
+    g.add(nn::Unflatten<>({2 * w, 7, 7}));
     g.add(nn::ConvTranspose2d<>(nn::ConvTranspose2dOptions(2 * w, w, 4).stride(2).padding(1)));
     g.add(nn::BatchNorm2d<>(w));
     g.add(nn::ReLU<>());

@@ -31,23 +31,6 @@ using namespace xgrad;
 
 namespace {
 
-// [n, c·h·w] → [n, c, h, w]: the decoder's way from a flat vector back to feature maps.
-class Unflatten : public nn::Module<> {
-public:
-    explicit Unflatten(Shape shape) : shape_(std::move(shape)) {}
-    Tensor<> forward(const Tensor<>& x) override {
-        std::vector<std::ptrdiff_t> to = {static_cast<std::ptrdiff_t>(x.shape()[0])};
-        for (std::size_t d : shape_)
-            to.push_back(static_cast<std::ptrdiff_t>(d));
-        return reshape(x, to);
-    }
-    std::string type_name() const override { return "Unflatten"; }
-    std::shared_ptr<nn::Module<>> clone() const override { return clone_as<Unflatten>(shape_); }
-
-private:
-    Shape shape_;
-};
-
 // The encoder and the decoder, registered as children "encoder" and "decoder".
 class Autoencoder : public nn::Module<> {
 public:
@@ -70,7 +53,7 @@ public:
             encoder_->add(nn::Linear<>(32 * 7 * 7, code));
             decoder_->add(nn::Linear<>(code, 32 * 7 * 7));
             decoder_->add(nn::ReLU<>());
-            decoder_->add(Unflatten({32, 7, 7}));
+            decoder_->add(nn::Unflatten<>({32, 7, 7}));
             decoder_->add(up(32, 16));  // [16, 14, 14]
             decoder_->add(nn::ReLU<>());
             decoder_->add(up(16, 1));  // [1, 28, 28]

@@ -38,20 +38,6 @@ namespace {
 
 constexpr std::size_t kNoise = 64, kWidth = 32;
 
-// [n, c·h·w] → [n, c, h, w]: the generator's dense output as feature maps.
-class Unflatten : public nn::Module<> {
-public:
-    Unflatten(std::size_t c, std::size_t h, std::size_t w) : c_(c), h_(h), w_(w) {}
-    Tensor<> forward(const Tensor<>& x) override {
-        return reshape(x, {-1, std::ptrdiff_t(c_), std::ptrdiff_t(h_), std::ptrdiff_t(w_)});
-    }
-    std::string type_name() const override { return "Unflatten"; }
-    std::shared_ptr<nn::Module<>> clone() const override { return clone_as<Unflatten>(c_, h_, w_); }
-
-private:
-    std::size_t c_, h_, w_;
-};
-
 nn::Sequential<> make_generator() {
     const auto up = [](std::size_t in, std::size_t out) {  // h → 2h
         return nn::ConvTranspose2d<>(nn::ConvTranspose2dOptions(in, out, 4).stride(2).padding(1));
@@ -60,8 +46,8 @@ nn::Sequential<> make_generator() {
     g.add(nn::Linear<>(kNoise, 2 * kWidth * 7 * 7));
     g.add(nn::BatchNorm1d<>(2 * kWidth * 7 * 7));
     g.add(nn::ReLU<>());
-    g.add(Unflatten(2 * kWidth, 7, 7));  // [n, 2W, 7, 7]
-    g.add(up(2 * kWidth, kWidth));       // [n, W, 14, 14]
+    g.add(nn::Unflatten<>({2 * kWidth, 7, 7}));  // [n, 2W, 7, 7]
+    g.add(up(2 * kWidth, kWidth));               // [n, W, 14, 14]
     g.add(nn::BatchNorm2d<>(kWidth));
     g.add(nn::ReLU<>());
     g.add(up(kWidth, 1));  // [n, 1, 28, 28]

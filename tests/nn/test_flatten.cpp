@@ -1,6 +1,7 @@
 #include "nn/flatten.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/random.hpp"
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -43,4 +44,17 @@ TEST_CASE("Flatten: default keeps the batch axis, start and end pick the merged 
     const Tensor<> y = nn::Flatten<>()(Tensor<>(xt::xarray<float>{{{1, 2}, {3, 4}}}));
     CHECK(y.value() == xt::xarray<float>{{1, 2, 3, 4}});  // row-major order
     CHECK_THROWS_AS(nn::Flatten<>(2, 1)(x), ShapeError);
+}
+
+TEST_CASE("Unflatten: [n, c*h*w] to [n, c, h, w], the inverse of Flatten, shapes named") {
+    const Tensor<double> x = randn<double>({2, 3, 4, 5});
+    nn::Flatten<double> flat;
+    nn::Unflatten<double> unflat({3, 4, 5});
+    const Tensor<double> y = unflat(flat(x));
+    CHECK(y.shape() == Shape{2, 3, 4, 5});
+    CHECK(y.value() == x.value());
+    CHECK_THROWS_WITH_AS(unflat(randn<double>({2, 59})),
+                         "unflatten: expected x [n, 60] for sizes [3, 4, 5]; got x=[2, 59]",
+                         ShapeError);
+    CHECK(nn::clone(unflat)->forward(flat(x)).shape() == Shape{2, 3, 4, 5});
 }
