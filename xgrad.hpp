@@ -70,5 +70,6 @@
 #if __has_include("dist/dist.hpp")
 #include "dist/ddp.hpp"
 #include "dist/dist.hpp"
+#include "dist/fit.hpp"
 #include "dist/sampler.hpp"
 #endif

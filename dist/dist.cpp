@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <typeinfo>
 
@@ -100,6 +101,13 @@ bool is_initialized() {
     int running = 0;
     MPI_Initialized(&running);
     return running && !finalized();
+}
+
+bool launched_by_mpirun() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"}) {
+        if (std::getenv(v) != nullptr) return true;
+    }
+    return false;
 }
 
 int rank() {

@@ -21,6 +21,10 @@ void init(int* argc = nullptr, char*** argv = nullptr);
 void finalize();
 /// True between init() (or the program's own MPI_Init) and finalize().
 bool is_initialized();
+/// True when a launcher started this process as one of a job (OpenMPI's mpirun sets
+/// OMPI_COMM_WORLD_SIZE; MPICH's and PMIx launchers PMI_SIZE or PMIX_RANK): what a program that
+/// also runs alone checks before init(), to train data-parallel only under mpirun.
+bool launched_by_mpirun();
 /// This process's index in MPI_COMM_WORLD, 0 <= rank() < size(). Error before init().
 int rank();
 /// The number of processes (mpirun -np N). Error before init().

@@ -10,8 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,6 +94,73 @@ inline std::optional<Split> load(const char* program, const std::string& dir, bo
     return s;
 }
 
+// Data parallelism (docs/distributed.md): started by mpirun, the examples train on every process,
+// each on its shard of every batch, with the same effective batch as alone (the batch is divided
+// between the processes); process 0 alone prints and writes files. Started alone, or built
+// without MPI, they train on one process as before.
+class Processes {
+public:
+    Processes(int* argc, char*** argv) {
+#if __has_include("dist/dist.hpp")
+        if (xgrad::dist::launched_by_mpirun()) {
+            session_.emplace(argc, argv);
+            rank_ = std::size_t(xgrad::dist::rank());
+            size_ = std::size_t(xgrad::dist::size());
+            // The other processes compute the same results: only process 0's output is shown.
+            if (rank_ != 0 && std::freopen("/dev/null", "w", stdout) == nullptr) std::exit(1);
+        }
+#else
+        (void)argc;
+        (void)argv;
+#endif
+    }
+    // Process 0 (or the only one): the one that writes files.
+    bool main() const {
+        return rank_ == 0;
+    }
+    std::size_t size() const {
+        return size_;
+    }
+    // Waits for every process (after process 0 wrote a file the others read).
+    void barrier() const {
+#if __has_include("dist/dist.hpp")
+        if (session_) xgrad::dist::barrier();
+#endif
+    }
+
+    // What fit() trains: `model` alone; under mpirun a DistributedDataParallel of it (every
+    // process starts from process 0's weights), with options.data_parallel set and a batch of
+    // batch_size / size() per process (exits with status 2 when it does not divide evenly).
+    xgrad::nn::Module<>& wrap(const std::shared_ptr<xgrad::nn::Module<>>& model,
+                              xgrad::train::FitOptions& options) {
+#if __has_include("dist/dist.hpp")
+        if (session_) {
+            if (options.batch_size() % size_ != 0) {
+                fmt::print(stderr, "batch {} does not divide between {} processes\n",
+                           options.batch_size(), size_);
+                std::exit(2);
+            }
+            ddp_ = std::make_shared<xgrad::dist::DistributedDataParallel<>>(model);
+            options.batch_size(options.batch_size() / size_)
+                .data_parallel(xgrad::dist::data_parallel(*ddp_));
+            fmt::print("data-parallel on {} processes: batch {} per process\n", size_,
+                       options.batch_size());
+            return *ddp_;
+        }
+#else
+        (void)options;
+#endif
+        return *model;
+    }
+
+private:
+#if __has_include("dist/dist.hpp")
+    std::optional<xgrad::dist::Session> session_;
+    std::shared_ptr<xgrad::dist::DistributedDataParallel<>> ddp_;
+#endif
+    std::size_t rank_ = 0, size_ = 1;
+};
+
 // Mean wall time of the epochs fit() ran (training and validation).
 inline double seconds_per_epoch(const xgrad::train::History& h) {
     double seconds = 0;
@@ -100,14 +169,15 @@ inline double seconds_per_epoch(const xgrad::train::History& h) {
     return seconds / double(h.epochs());
 }
 
-// Writes the first `count` misclassified test images, captioned "true → predicted", as SVG.
-// Returns how many of the test images were misclassified.
+// Writes the first `count` misclassified test images, captioned "true → predicted", as SVG (not
+// for an empty path). Returns how many of the test images were misclassified.
 inline std::size_t save_misclassified(const std::string& path, const xgrad::nn::Dataset<>& test,
                                       const std::vector<std::size_t>& predicted,
                                       std::size_t count = 32) {
     std::vector<std::size_t> wrong;
     for (std::size_t i = 0; i < predicted.size(); ++i)
         if (predicted[i] != static_cast<std::size_t>(test.targets(i))) wrong.push_back(i);
+    if (path.empty()) return wrong.size();
     const std::size_t shown = std::min(count, wrong.size());
     xt::xarray<float> images = xt::xarray<float>::from_shape({shown, 28, 28});
     std::vector<std::string> captions;

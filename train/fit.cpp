@@ -1,16 +1,28 @@
 #include "train/fit.hpp"
 
 #include "autograd/errors.hpp"
+#include "autograd/random.hpp"
 #include "nn/metrics.hpp"
+#include "nn/sampler.hpp"
+#include "train/backup.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <exception>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +99,20 @@ public:
     }
     std::size_t size() const { return metrics_.size(); }
     const std::string& name(std::size_t k) const { return metrics_[k].name(); }
+    // Appends every total and count to `out`; read_from takes them back from position `at`
+    // (to sum them over processes).
+    void append_to(std::vector<double>& out) const {
+        for (const MetricValue& v : sums_) {
+            out.push_back(v.total);
+            out.push_back(v.count);
+        }
+    }
+    void read_from(const std::vector<double>& in, std::size_t at) {
+        for (MetricValue& v : sums_) {
+            v.total = in[at++];
+            v.count = in[at++];
+        }
+    }
 
 private:
     const std::vector<Metric>& metrics_;
@@ -187,33 +213,70 @@ void stop_on_nan(History& h, Reporter& reporter, std::size_t epoch, std::size_t 
     reporter.message(h.stop_reason);
 }
 
+// Examples [begin, end), in order: one process's contiguous part of the validation data.
+class RangeSampler final : public nn::Sampler {
+public:
+    RangeSampler(std::size_t begin, std::size_t end) : begin_(begin), end_(end) {}
+    std::vector<std::size_t> indices(std::size_t /*n*/, std::mt19937_64& /*rng*/) const override {
+        std::vector<std::size_t> out(end_ - begin_);
+        std::iota(out.begin(), out.end(), begin_);
+        return out;
+    }
+    std::size_t size(std::size_t /*n*/) const override { return end_ - begin_; }
+    std::string name() const override { return "RangeSampler"; }
+
+private:
+    std::size_t begin_, end_;
+};
+
+// Loss and metrics over `data`; with a DataParallel group of several processes, each runs its
+// contiguous part and the sums are added over the processes (Note [fit on several processes]).
 template <class T>
 Evaluation run_evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn::Dataset<T>& data,
-                        const std::vector<Metric>& metrics, std::size_t batch_size) {
+                        const std::vector<Metric>& metrics, std::size_t batch_size,
+                        DataParallel* group = nullptr) {
     if (batch_size == 0) throw ValueError("evaluate: batch_size must be >= 1; got batch_size=0");
     if (data.size() == 0) throw ValueError("evaluate: the data set is empty");
     if (!loss_fn) throw ValueError("evaluate: the loss function is empty");
-    nn::DataLoader<T> loader(data, nn::DataLoaderOptions(batch_size));
+    nn::DataLoaderOptions loader_options(batch_size);
+    std::size_t begin = 0, end = data.size();
+    if (group && group->size() > 1) {
+        begin = data.size() * group->rank() / group->size();
+        end = data.size() * (group->rank() + 1) / group->size();
+        loader_options.sampler(RangeSampler(begin, end));
+    }
     ModeGuard<T> mode(model);
     model.eval();
     NoGradGuard no_grad;
     double loss_sum = 0;
     std::size_t seen = 0;
     MetricSums<T> sums(metrics);
-    for (const nn::Batch<T>& batch : loader) {
-        const Tensor<T> y = model(batch.x);
-        const Tensor<T> loss = loss_fn(y, batch.y);
-        if (loss.size() != 1) {
-            throw ValueError(fmt::format("evaluate: the loss must be one element; got loss={}",
-                                         shape_str(loss.shape())));
+    if (end > begin) {
+        nn::DataLoader<T> loader(data, loader_options);
+        for (const nn::Batch<T>& batch : loader) {
+            const Tensor<T> y = model(batch.x);
+            const Tensor<T> loss = loss_fn(y, batch.y);
+            if (loss.size() != 1) {
+                throw ValueError(fmt::format("evaluate: the loss must be one element; got loss={}",
+                                             shape_str(loss.shape())));
+            }
+            const std::size_t b = batch.x.shape()[0];
+            loss_sum += double(loss.item()) * double(b);
+            seen += b;
+            sums.add(y, batch.y);
         }
-        const std::size_t b = batch.x.shape()[0];
-        loss_sum += double(loss.item()) * double(b);
-        seen += b;
-        sums.add(y, batch.y);
+    }
+    double total = double(seen);
+    if (group && group->size() > 1) {
+        std::vector<double> v{loss_sum, total};
+        sums.append_to(v);
+        group->sum(v);
+        loss_sum = v[0];
+        total = v[1];
+        sums.read_from(v, 2);
     }
     Evaluation e;
-    e.loss = loss_sum / double(seen);
+    e.loss = loss_sum / total;
     e.accuracy = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t k = 0; k < sums.size(); ++k) {
         e.metrics[sums.name(k)] = sums.value(k);
@@ -221,6 +284,130 @@ Evaluation run_evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn
     }
     return e;
 }
+
+// ---- backup (FitOptions::backup, Note [fit backup] in train/backup.cpp) ----
+
+template <class T>
+std::map<std::string, xt::xarray<T>> without_prefix(std::map<std::string, xt::xarray<T>> state,
+                                                    const std::string& prefix) {
+    if (prefix.empty()) return state;
+    std::map<std::string, xt::xarray<T>> out;
+    for (auto& [name, value] : state)
+        out[name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name] = std::move(value);
+    return out;
+}
+
+template <class T>
+std::map<std::string, xt::xarray<T>> with_prefix(const std::map<std::string, xt::xarray<T>>& state,
+                                                 const std::string& prefix) {
+    std::map<std::string, xt::xarray<T>> out;
+    for (const auto& [name, value] : state)
+        out[prefix + name] = value;
+    return out;
+}
+
+// The backup at `path`, when there is one: process 0 says whether it exists, then every process
+// reads it (so it must be where each can); one that cannot makes every process throw.
+template <class T>
+std::optional<detail::FitState<T>> read_backup(const std::string& path, DataParallel* group) {
+    bool exists = std::ifstream(path).good();
+    if (group) exists = group->broadcast(exists ? 1 : 0) != 0;
+    if (!exists) return std::nullopt;
+    std::optional<detail::FitState<T>> state;
+    std::exception_ptr error;
+    try {
+        state = detail::load_backup<T>(path);
+    } catch (const std::exception&) {
+        error = std::current_exception();
+    }
+    if (group) {
+        std::vector<double> failed{error ? 1.0 : 0.0};
+        group->sum(failed);
+        if (failed[0] > 0 && !error) {
+            throw IoError(fmt::format(
+                "fit: {} process(es) could not read the backup '{}'; every process reads it, so "
+                "it must be where each of them can",
+                failed[0], path));
+        }
+    }
+    if (error) std::rethrow_exception(error);
+    return state;
+}
+
+// Puts model, optimizer, schedules and generator where the backup's run left them. The history
+// must hold the series this run records (the same metrics, with or without validation).
+template <class T>
+void restore(const detail::FitState<T>& state, nn::Module<T>& model, optim::Optimizer<T>& optimizer,
+             const FitOptions& options, const std::vector<Metric>& metrics, bool validation,
+             const std::string& prefix, const std::string& path) {
+    const History& h = state.history;
+    std::vector<std::string> expected{"loss"}, found{"loss"};
+    for (const auto& m : metrics)
+        expected.push_back(m.name());
+    if (validation) {
+        expected.emplace_back("val_loss");
+        for (const auto& m : metrics)
+            expected.push_back("val_" + m.name());
+    }
+    for (const char* k : {"accuracy", "val_loss", "val_accuracy"}) {
+        if (h.has(k)) found.emplace_back(k);
+    }
+    for (const auto& [name, values] : h.metrics)
+        found.push_back(name);
+    std::sort(expected.begin(), expected.end());
+    std::sort(found.begin(), found.end());
+    if (state.epoch > 0 && expected != found) {
+        throw ValueError(fmt::format(
+            "fit: the backup '{}' records {}, this fit records {}; resume with the metrics and "
+            "validation data of the run that wrote it, or remove the file",
+            path, fmt::join(found, ", "), fmt::join(expected, ", ")));
+    }
+    try {
+        model.load_state_dict(with_prefix(state.model, prefix));
+    } catch (const ShapeError& e) {
+        throw ShapeError(fmt::format("fit: backup '{}': {}", path, e.what()));
+    } catch (const ValueError& e) {
+        throw ValueError(fmt::format("fit: backup '{}': {}", path, e.what()));
+    }
+    // The schedules step as they did (per-batch steps, then per-epoch ones: their counters),
+    // then the optimizer's state sets the lr they had reached.
+    for (std::uint64_t i = 0; i < state.batch_steps; ++i) {
+        for (const auto& s : options.schedules()) {
+            if (s.when == Step::batch) s.step();
+        }
+    }
+    for (std::size_t e = 0; e < state.epoch; ++e) {
+        for (const auto& s : options.schedules()) {
+            if (s.when == Step::epoch) s.step();
+        }
+        for (const auto& p : options.plateaus())
+            p.step(h.at(p.monitor)[e]);
+    }
+    optimizer.load_state_dict(state.optimizer);
+    std::istringstream g(state.generator);
+    std::mt19937_64 saved;
+    if (!(g >> saved)) {
+        throw ValueError(fmt::format(
+            "fit: backup '{}' is not a fit backup: fit.generator is not a generator state", path));
+    }
+    generator() = saved;
+}
+
+// Note [fit on several processes]
+// With FitOptions::data_parallel, fit() is one of size() processes that train one model
+// together, each holding a copy (docs/distributed.md). It needs only what train::DataParallel
+// offers: rank and size, synchronize_gradients (after backward, before the step), an elementwise
+// sum of doubles, and a broadcast of one integer. The processes stay in step because every
+// decision is made on values that are equal everywhere:
+//   - every epoch's order is nn::DistributedSampler's, seeded with process 0's seed: each
+//     process gets as many batches, so the collectives of each step pair up;
+//   - with terminate_on_nan, the batch's loss is summed before backward, so all stop together;
+//   - the epoch's loss and metric sums, and the validation sums (contiguous parts of the
+//     validation set), are summed, so the history, early stopping and the plateau schedule see
+//     the same numbers on every process.
+// Process 0 alone prints and writes the history files and the backup. A backup (Note [fit
+// backup] in backup.cpp) also takes the sampler's order on one process, so a resumed run goes on
+// with the order the interrupted one had, whatever the number of processes.
 
 template <class T>
 History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const LossFn<T>& loss_fn,
@@ -256,13 +443,40 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         check_monitor("reduce_lr_on_plateau", p.monitor, validation != nullptr, metrics);
     }
 
+    DataParallel* const group = options.data_parallel().get();
+    const std::size_t procs = group ? group->size() : 1;
+    const std::size_t rank = group ? group->rank() : 0;
+    if (procs == 0 || rank >= procs) {
+        throw ValueError(fmt::format(
+            "fit: data_parallel: expected 0 <= rank < size; got rank={}, size={}", rank, procs));
+    }
+    const bool main_process = rank == 0;
+    const std::string& backup = options.backup();
+    const std::string prefix = group ? group->state_prefix() : "";
+    std::optional<detail::FitState<T>> resumed;
+    if (!backup.empty()) resumed = read_backup<T>(backup, group);
+
+    // The epochs' order: the loader's shuffle alone; nn::DistributedSampler's (seed + epoch, the
+    // process's shard) on several processes or with a backup.
     nn::DataLoaderOptions loader_options(options.batch_size());
-    loader_options.shuffle(options.shuffle());
-    if (options.seed()) loader_options.seed(*options.seed());
+    std::shared_ptr<nn::DistributedSampler> sampler;
+    std::uint64_t seed = 0;
+    if (group || !backup.empty()) {
+        seed = options.seed() ? *options.seed() : generator()();
+        if (group) seed = group->broadcast(seed);
+        if (resumed) seed = resumed->seed;
+        sampler = std::make_shared<nn::DistributedSampler>(
+            procs, rank, nn::DistributedSamplerOptions().shuffle(options.shuffle()).seed(seed));
+        loader_options.sampler(std::shared_ptr<const nn::Sampler>(sampler));
+    } else {
+        loader_options.shuffle(options.shuffle());
+        if (options.seed()) loader_options.seed(*options.seed());
+    }
     nn::DataLoader<T> loader(train, loader_options);
 
     std::ostream& out = options.output() ? *options.output() : std::cout;
-    Reporter reporter(options.progress(), out, options.epochs(), loader.num_batches());
+    Reporter reporter(main_process ? options.progress() : Progress::none, out, options.epochs(),
+                      loader.num_batches());
 
     History h;
     const bool maximize = es && maximizes(*es, metrics);
@@ -270,10 +484,26 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
                            : std::numeric_limits<double>::infinity();
     std::size_t wait = 0;
     std::map<std::string, xt::xarray<T>> best_state;
+    std::uint64_t batch_steps = 0;
+    std::size_t first_epoch = 1;
+    if (resumed) {
+        restore(*resumed, model, optimizer, options, metrics, validation != nullptr, prefix,
+                backup);
+        h = std::move(resumed->history);
+        best = resumed->best;
+        wait = resumed->wait;
+        best_state = std::move(resumed->best_model);
+        batch_steps = resumed->batch_steps;
+        first_epoch = resumed->epoch + 1;
+        reporter.message(fmt::format("Resuming from the backup '{}' after epoch {} of {}", backup,
+                                     resumed->epoch, options.epochs()));
+    }
 
-    for (std::size_t epoch = 1; epoch <= options.epochs(); ++epoch) {
+    bool ended = false;  // early stopping or a NaN loss ended training
+    for (std::size_t epoch = first_epoch; epoch <= options.epochs() && !ended; ++epoch) {
         const auto t0 = Clock::now();
         model.train();
+        if (sampler) sampler->set_epoch(epoch - 1);
         reporter.epoch_begin(epoch);
         h.lr.push_back(optimizer.lr());
         double loss_sum = 0;
@@ -292,12 +522,23 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
                                 shape_str(loss.shape())));
             }
             const double value = double(loss.item());
-            const bool finite = std::isfinite(value);
+            bool finite = std::isfinite(value);
+            if (group && options.terminate_on_nan()) {
+                // Every process must stop at the same batch: they decide on the sum.
+                std::vector<double> any{value};
+                group->sum(any);
+                finite = std::isfinite(any[0]);
+                if (!finite) bad_loss = std::isfinite(value) ? any[0] : value;
+            } else if (!finite) {
+                bad_loss = value;
+            }
             // NOTE: a non-finite loss stops before its backward and step, so the model keeps the
             // weights that produced it (to rerun the batch under AnomalyGuard).
             if (finite || !options.terminate_on_nan()) {
                 loss.backward();
+                if (group) group->synchronize_gradients();
                 optimizer.step();
+                ++batch_steps;
                 for (const auto& s : options.schedules()) {
                     if (s.when == Step::batch) s.step();
                 }
@@ -309,7 +550,6 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
             ++step;
             if (!finite && options.terminate_on_nan()) {
                 nonfinite = true;
-                bad_loss = value;
                 break;
             }
             if (reporter.due(step)) {
@@ -319,21 +559,30 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
                 reporter.step(step, m);
             }
         }
+        double total = double(seen);
+        if (group) {  // the epoch's values over every process's shard
+            std::vector<double> v{loss_sum, total};
+            sums.append_to(v);
+            group->sum(v);
+            loss_sum = v[0];
+            total = v[1];
+            sums.read_from(v, 2);
+        }
         const double train_seconds = seconds_since(t0);
-        h.loss.push_back(loss_sum / double(seen));
+        h.loss.push_back(loss_sum / total);
         for (std::size_t k = 0; k < sums.size(); ++k)
             h.series(sums.name(k)).push_back(sums.value(k));
         if (nonfinite) {
             stop_on_nan(h, reporter, epoch, step, loader.num_batches(), bad_loss, optimizer.lr(),
                         validation != nullptr, metrics, seconds_since(t0), train_seconds);
-            if (!options.history_csv().empty()) h.save_csv(options.history_csv());
-            if (!options.plot_svg().empty()) h.save_svg(options.plot_svg());
+            if (main_process && !options.history_csv().empty()) h.save_csv(options.history_csv());
+            if (main_process && !options.plot_svg().empty()) h.save_svg(options.plot_svg());
             if (options.on_epoch_end()) options.on_epoch_end()(epoch, h);
             break;
         }
         if (validation) {
             const Evaluation e =
-                run_evaluate(model, loss_fn, *validation, metrics, options.batch_size());
+                run_evaluate(model, loss_fn, *validation, metrics, options.batch_size(), group);
             h.val_loss.push_back(e.loss);
             for (const auto& m : metrics)
                 h.series("val_" + m.name()).push_back(e.metrics.at(m.name()));
@@ -363,8 +612,24 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
                 stop = epoch < options.epochs();
             }
         }
-        if (!options.history_csv().empty()) h.save_csv(options.history_csv());
-        if (!options.plot_svg().empty()) h.save_svg(options.plot_svg());
+        if (main_process && !options.history_csv().empty()) h.save_csv(options.history_csv());
+        if (main_process && !options.plot_svg().empty()) h.save_svg(options.plot_svg());
+        if (main_process && !backup.empty()) {
+            detail::FitState<T> state;
+            state.epoch = epoch;
+            state.seed = seed;
+            state.batch_steps = batch_steps;
+            state.history = h;
+            state.best = best;
+            state.wait = wait;
+            state.model = without_prefix(model.state_dict(), prefix);
+            state.best_model = without_prefix(best_state, prefix);
+            state.optimizer = optimizer.state_dict();
+            std::ostringstream g;
+            g << generator();
+            state.generator = g.str();
+            detail::save_backup(backup, state);
+        }
         if (options.on_epoch_end()) options.on_epoch_end()(epoch, h);
         if (stop) {
             h.stopped_early = true;
@@ -373,7 +638,7 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
                 "epoch{}; best {:.4f} at epoch {})",
                 epoch, es->monitor(), wait, wait == 1 ? "" : "s", best, h.best_epoch);
             reporter.message(h.stop_reason);
-            break;
+            ended = true;
         }
     }
     if (es && es->restore_best_weights() && h.best_epoch != 0) {
@@ -384,6 +649,8 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         }
         h.restored_best = true;
     }
+    // Training ended as planned: the backup has served (Keras removes it too).
+    if (main_process && !backup.empty()) std::remove(backup.c_str());
     model.train();
     return h;
 }

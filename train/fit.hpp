@@ -14,6 +14,7 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -121,6 +122,30 @@ struct PlateauStep {
 };
 }  // namespace detail
 
+/// How fit() trains as one of several processes that train one model together, each on its own
+/// shard of the data (data parallelism; Note [fit on several processes] in train/fit.cpp).
+/// dist/ implements it over MPI (`dist::data_parallel(ddp)`, docs/distributed.md); train/ itself
+/// knows nothing of MPI. Every call but rank() and size() is collective: every process makes it,
+/// in the same order.
+class DataParallel {
+public:
+    virtual ~DataParallel() = default;
+    /// This process, 0 <= rank() < size(). Process 0 prints the progress and writes the files.
+    virtual std::size_t rank() const = 0;
+    /// How many processes train together.
+    virtual std::size_t size() const = 0;
+    /// Called after each batch's backward, before the optimizer step: leaves in every
+    /// parameter's .grad the average of the processes' gradients.
+    virtual void synchronize_gradients() = 0;
+    /// Replaces `values` by their element-wise sum over the processes (as many everywhere).
+    virtual void sum(std::vector<double>& values) = 0;
+    /// Process 0's `value`, returned on every process.
+    virtual std::uint64_t broadcast(std::uint64_t value) = 0;
+    /// What the model's state_dict() names carry before the names of the model trained (a
+    /// wrapper's "module."); a backup leaves it out, so a run without the wrapper resumes it.
+    virtual std::string state_prefix() const { return ""; }
+};
+
 /// Options of fit(): `FitOptions(30).batch_size(32).early_stopping(EarlyStopping().patience(2))`.
 /// epochs >= 1 (default 1), batch_size >= 1 (default 32), shuffle every epoch (default on; from
 /// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see
@@ -131,7 +156,8 @@ struct PlateauStep {
 /// std::cout), history_csv and plot_svg (default none: paths rewritten after every epoch),
 /// on_epoch_end (called after each epoch's bookkeeping, the schedules included),
 /// terminate_on_nan (default on: stop at the first batch whose training loss is NaN or ±Inf, as
-/// Keras' TerminateOnNaN).
+/// Keras' TerminateOnNaN), backup (default none: a file fit() resumes from after a crash, Keras'
+/// BackupAndRestore), data_parallel (default none: one process trains alone).
 class FitOptions {
 public:
     explicit FitOptions(std::size_t epochs = 1) : epochs_(epochs) {}
@@ -233,6 +259,28 @@ public:
         return *this;
     }
     bool terminate_on_nan() const { return terminate_on_nan_; }
+    /// Keras' BackupAndRestore: after every epoch, the training state (model, optimizer,
+    /// history, early-stopping state, shuffle seed, epoch, generator) goes to `path` (.npz,
+    /// written atomically by process 0: a crash leaves the previous epoch's file); when fit()
+    /// starts and `path` exists, it resumes after the epoch recorded there; when fit() ends
+    /// (all epochs run, early stopping, NaN), the file is removed. With a backup the epochs'
+    /// order is drawn as with data_parallel (Note [fit on several processes]), so a resumed
+    /// run continues the order the interrupted one would have taken, on any number of
+    /// processes.
+    FitOptions& backup(std::string path) {
+        backup_ = std::move(path);
+        return *this;
+    }
+    const std::string& backup() const { return backup_; }
+    /// Trains as one of several processes (Note [fit on several processes]): each takes its
+    /// shard of every epoch (batch_size is per process), gradients are averaged before each
+    /// step, the epoch's values are reduced over the processes, and process 0 alone prints and
+    /// writes the history files and the backup.
+    FitOptions& data_parallel(std::shared_ptr<DataParallel> v) {
+        data_parallel_ = std::move(v);
+        return *this;
+    }
+    const std::shared_ptr<DataParallel>& data_parallel() const { return data_parallel_; }
 
 private:
     std::size_t epochs_;
@@ -251,6 +299,8 @@ private:
     std::string plot_svg_;
     std::function<void(std::size_t, const History&)> on_epoch_end_;
     bool terminate_on_nan_ = true;
+    std::string backup_;
+    std::shared_ptr<DataParallel> data_parallel_;
 };
 
 /// Trains `model` on `train` for options.epochs() epochs (see the file comment): each batch is

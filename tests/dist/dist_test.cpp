@@ -13,6 +13,7 @@
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"
 #include "dist/ddp.hpp"
+#include "dist/fit.hpp"
 #include "dist/sampler.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
@@ -20,15 +21,20 @@
 #include "nn/norm.hpp"
 #include "nn/sequential.hpp"
 #include "optim/sgd.hpp"
+#include "train/fit.hpp"
 
 #include <fmt/format.h>
 #include <mpi.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -310,6 +316,149 @@ void test_sampler_shards() {
 
 }  // namespace
 
+// ---- train::fit on several processes ----
+
+// One process alone, through the DataParallel interface (fit's reference run).
+class Alone final : public train::DataParallel {
+public:
+    std::size_t rank() const override { return 0; }
+    std::size_t size() const override { return 1; }
+    void synchronize_gradients() override {}
+    void sum(std::vector<double>& /*values*/) override {}
+    std::uint64_t broadcast(std::uint64_t value) override { return value; }
+};
+
+// Examples rows [first, first + n) of the formula batch() uses, as a Dataset.
+nn::Dataset<double> dataset(std::size_t first, std::size_t n) {
+    std::vector<std::size_t> rows(n);
+    for (std::size_t i = 0; i < n; ++i)
+        rows[i] = first + i;
+    const auto [x, y] = batch<double>(rows);
+    return {x.value(), y.value()};
+}
+
+train::LossFn<double> mse() {
+    return [](const Tensor<double>& y, const Tensor<double>& t) { return nn::mse_loss(y, t); };
+}
+
+struct FitRun {
+    std::vector<double> weights;
+    train::History history;
+};
+
+// fit() for `epochs` epochs on 24 training and 10 validation examples: on every process with a
+// DistributedDataParallel model and batch 4 per process (distributed), or on this process alone
+// with the combined batch 4·size() (not distributed). interrupt_after > 0 throws from
+// on_epoch_end after that epoch (a crash: the backup stays).
+FitRun fit_run(bool distributed, std::size_t epochs, const std::string& backup = "",
+               std::size_t interrupt_after = 0, std::ostream* out = nullptr) {
+    const std::size_t p = std::size_t(dist::size());
+    auto model = mlp<double>(distributed ? 100 + std::uint64_t(dist::rank()) : 100);
+    std::shared_ptr<dist::DistributedDataParallel<double>> ddp;
+    if (distributed) ddp = std::make_shared<dist::DistributedDataParallel<double>>(model);
+    nn::Module<double>& trained = ddp ? static_cast<nn::Module<double>&>(*ddp) : *model;
+    optim::SGD<double> opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
+    std::ostringstream quiet;
+    auto options = train::FitOptions(epochs)
+                       .batch_size(distributed ? 4 : 4 * p)
+                       .seed(5)
+                       .accuracy(false)
+                       .progress(out ? train::Progress::lines : train::Progress::none)
+                       .output(out ? *out : quiet)
+                       .backup(backup);
+    if (ddp)
+        options.data_parallel(dist::data_parallel(*ddp));
+    else if (backup.empty())
+        options.data_parallel(std::make_shared<Alone>());
+    if (interrupt_after > 0) {
+        options.on_epoch_end([interrupt_after](std::size_t epoch, const train::History&) {
+            if (epoch == interrupt_after) throw std::runtime_error("interrupted");
+        });
+    }
+    FitRun r;
+    r.history = train::fit(trained, opt, mse(), dataset(0, 24), dataset(100, 10), options);
+    r.weights = flat_state(*model);
+    return r;
+}
+
+void test_fit_equals_one_process() {
+    std::ostringstream printed;
+    const FitRun d = fit_run(true, 3, "", 0, &printed);
+    const FitRun one = fit_run(false, 3);
+    EXPECT(same_everywhere(d.weights), "the processes' weights differ after fit");
+    EXPECT(max_rel_diff(d.weights, one.weights) < 1e-10, "{}",
+           max_rel_diff(d.weights, one.weights));
+    EXPECT(d.history.epochs() == 3, "{}", d.history.epochs());
+    // The epoch's values are over every process's shard: those of the one process.
+    EXPECT(max_rel_diff(d.history.loss, one.history.loss) < 1e-10, "{}",
+           max_rel_diff(d.history.loss, one.history.loss));
+    EXPECT(max_rel_diff(d.history.val_loss, one.history.val_loss) < 1e-10, "{}",
+           max_rel_diff(d.history.val_loss, one.history.val_loss));
+    EXPECT(same_everywhere(d.history.val_loss), "val_loss differs between processes");
+    // Process 0 alone prints.
+    const bool printed_here = !printed.str().empty();
+    EXPECT(printed_here == (dist::rank() == 0), "rank {} printed {} characters", dist::rank(),
+           printed.str().size());
+}
+
+// Run until epoch 2's backup, "crash", then resume: on every process, and on process 0 alone
+// with the combined batch. Both end where 4 uninterrupted epochs end.
+void test_fit_backup_resumes() {
+    const std::string path = fmt::format("dist_test_backup_np{}.npz", dist::size());
+    const FitRun straight = fit_run(true, 4);
+    for (const bool resume_distributed : {true, false}) {
+        if (dist::rank() == 0) std::remove(path.c_str());
+        dist::barrier();
+        bool interrupted = false;
+        try {
+            fit_run(true, 4, path, 2);
+        } catch (const std::runtime_error& e) {
+            interrupted = std::string(e.what()) == "interrupted";
+        }
+        EXPECT(interrupted, "on_epoch_end's exception did not leave fit()");
+        EXPECT(std::ifstream(path).good(), "no backup after the interruption");
+        dist::barrier();
+        if (resume_distributed || dist::rank() == 0) {
+            std::ostringstream printed;
+            const FitRun resumed = fit_run(resume_distributed, 4, path, 0, &printed);
+            EXPECT(max_rel_diff(resumed.weights, straight.weights) < 1e-10,
+                   "resumed on {} processes: {}", resume_distributed ? dist::size() : 1,
+                   max_rel_diff(resumed.weights, straight.weights));
+            EXPECT(resumed.history.epochs() == 4, "{}", resumed.history.epochs());
+            EXPECT(max_rel_diff(resumed.history.loss, straight.history.loss) < 1e-10, "{}",
+                   max_rel_diff(resumed.history.loss, straight.history.loss));
+            if (dist::rank() == 0) {
+                EXPECT(printed.str().find("Resuming from the backup") != std::string::npos, "{}",
+                       printed.str());
+            }
+        }
+        dist::barrier();
+        EXPECT(!std::ifstream(path).good(), "the backup is still there after fit() ended");
+    }
+}
+
+// A NaN loss on one process stops every process at the same batch.
+void test_fit_nan_on_one_process() {
+    auto model = mlp<double>(100);
+    dist::DistributedDataParallel<double> ddp(model);
+    optim::SGD<double> opt(model->parameters(), optim::SGDOptions(0.05));
+    std::size_t calls = 0;
+    const train::LossFn<double> loss = [&calls](const Tensor<double>& y, const Tensor<double>& t) {
+        ++calls;
+        Tensor<double> l = nn::mse_loss(y, t);
+        if (dist::rank() == 1 && calls == 4) l = l * Tensor<double>(xt::xarray<double>(NAN));
+        return l;
+    };
+    std::ostringstream quiet;
+    const train::History h = train::fit(
+        ddp, opt, loss, dataset(0, 24),
+        train::FitOptions(3).batch_size(4).seed(5).accuracy(false).output(quiet).data_parallel(
+            dist::data_parallel(ddp)));
+    EXPECT(h.stopped_on_nan, "rank {} did not stop", dist::rank());
+    EXPECT(h.epochs() == 2, "{}", h.epochs());
+    EXPECT(same_everywhere(flat_state(*model)), "the weights differ after the NaN stop");
+}
+
 int main(int argc, char** argv) {
     dist::Session session(&argc, &argv);
     if (dist::size() < 2) {
@@ -325,6 +474,9 @@ int main(int argc, char** argv) {
         test_unused_parameters();
         test_second_backward_is_refused();
         test_sampler_shards();
+        test_fit_equals_one_process();
+        test_fit_backup_resumes();
+        test_fit_nan_on_one_process();
     } catch (const std::exception& e) {
         fmt::print(stderr, "rank {}: unexpected exception: {}\n", dist::rank(), e.what());
         MPI_Abort(MPI_COMM_WORLD, 2);
