@@ -46,11 +46,30 @@ if ! perl -0777 -ne '
     status=1
 fi
 
-# ctest's doctest_discover_tests splits test names at ';': a TEST_CASE named with one never runs
-# under ctest (its pieces match no test and "pass").
+# ctest's doctest_discover_tests splits test names at ';' (a TEST_CASE named with one never
+# runs under ctest: its pieces match no test and "pass"), and CMake reads a list with an
+# unbalanced '[' as one element up to the next ']' ("[0, size)" makes ctest stop with "add_test
+# called with incorrect number of arguments").
 mapfile -t tests < <(list 'tests/*.cpp')
 if grep -n 'TEST_CASE("[^"]*;' "${tests[@]}"; then
     echo "check-style: the test names above contain ';', which ctest cannot run; use ','" >&2
+    status=1
+fi
+if ! perl -ne '
+        my $line = $.;
+        close ARGV if eof;  # line numbers restart in the next file
+        next unless /TEST_CASE\("([^"]*)"/;
+        my ($name, $depth, $ok) = ($1, 0, 1);
+        for my $c (split //, $name) {
+            $depth++ if $c eq "[";
+            $depth-- if $c eq "]";
+            $ok = 0 if $depth < 0;
+        }
+        next if $ok && $depth == 0;
+        print "$ARGV:$line: test name with unbalanced brackets: \"$name\"\n";
+        $bad = 1;
+        END { exit($bad ? 1 : 0) }' "${tests[@]}"; then
+    echo "check-style: ctest cannot list the tests above; balance their [ ] or use ( )" >&2
     status=1
 fi
 exit $status
