@@ -72,4 +72,5 @@
 #include "dist/dist.hpp"
 #include "dist/fit.hpp"
 #include "dist/sampler.hpp"
+#include "dist/sync_batch_norm.hpp"
 #endif

@@ -3,6 +3,7 @@
 #include "nn/module.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -57,8 +58,19 @@ private:
 template <class T = float>
 class BatchNorm : public Module<T> {
 public:
+    /// A sum over processes that differentiates (dist::all_sum): y = Σ_p x_p on every process p.
+    using ProcessSum = std::function<Tensor<T>(const Tensor<T>&)>;
+
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string extra_repr() const override;
+
+    /// Synchronised statistics (PyTorch's SyncBatchNorm; dist::convert_sync_batch_norm sets it):
+    /// in training mode the mean and variance are those of the batches of every process
+    /// together, through `sum` (Note [synchronised batch norm] in norm.cpp). Every process must
+    /// then run forward and backward of this layer together, as for any collective. An empty
+    /// function goes back to the batch of this process alone. A clone() is not synchronised.
+    void set_process_sum(ProcessSum sum) { process_sum_ = std::move(sum); }
+    bool synchronized() const { return static_cast<bool>(process_sum_); }
 
     const Tensor<T>& weight() const { return weight_; }  ///< undefined without affine
     const Tensor<T>& bias() const { return bias_; }
@@ -78,6 +90,9 @@ private:
     std::vector<std::size_t> ranks_;
     std::string layout_;
     Tensor<T> weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
+    ProcessSum process_sum_;
+
+    Tensor<T> synchronized_forward(const Tensor<T>& x, T momentum);
 };
 
 /// Batch normalisation of x [n, c] (after a Linear layer) or [n, c, l].

@@ -7,6 +7,7 @@
 
 #include "dist/dist.hpp"
 #include "autograd/errors.hpp"
+#include "autograd/gradcheck.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/random.hpp"
@@ -15,6 +16,7 @@
 #include "dist/ddp.hpp"
 #include "dist/fit.hpp"
 #include "dist/sampler.hpp"
+#include "dist/sync_batch_norm.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
@@ -316,6 +318,80 @@ void test_sampler_shards() {
 
 }  // namespace
 
+// ---- all_sum and synchronised batch norm ----
+
+void test_all_sum() {
+    const double r = dist::rank(), p = dist::size();
+    const Tensor<double> x = scalar(r + 1, true);
+    const Tensor<double> y = dist::all_sum(x);
+    EXPECT(y.item() == p * (p + 1) / 2, "{}", y.item());
+    // L_q = (q + 1)·y on process q; ∂(Σ_q L_q)/∂x_p = Σ_q (q + 1).
+    (y * (r + 1)).backward();
+    EXPECT(x.grad().item() == p * (p + 1) / 2, "{}", x.grad().item());
+    // The shared harness, every process in step: each perturbs the same element of its own x
+    // at the same time, so the function checked is x ↦ all_sum(x) = size()·x on a replicated x,
+    // whose Jacobian the VJP (all_sum of the incoming gradients) must give: size()·I. A VJP that
+    // returned g alone would give I.
+    manual_seed(9);
+    const Tensor<double> v = randn<double>({2, 3}, 0.0, 1.0, true);
+    const auto fn = [](const std::vector<Tensor<double>>& in) { return dist::all_sum(in[0]); };
+    const GradcheckResult first = gradcheck(fn, {v});
+    EXPECT(first.ok, "{}", first.message);
+    const GradcheckResult second = gradgradcheck(fn, {v});
+    EXPECT(second.ok, "{}", second.message);
+    const Tensor<double> odd = zeros<double>({dist::rank() == 1 ? 3u : 2u});
+    bool refused = false;
+    try {
+        dist::all_sum(odd);
+    } catch (const ShapeError& e) {
+        refused = std::string(e.what()).find("from 2 to 3 elements") != std::string::npos;
+    }
+    EXPECT(refused, "all_sum of different sizes was not refused on rank {}", dist::rank());
+}
+
+// A 4-6-3 MLP with BatchNorm1d after the first layer, 5 SGD steps on the fixed batch: alone on
+// all 12 rows, or on every process's shard with DistributedDataParallel and (sync) the batch
+// norm synchronised. Returns the parameters and the running statistics.
+std::vector<double> train_batch_norm(bool distributed, bool sync) {
+    manual_seed(distributed ? 200 + std::uint64_t(dist::rank()) : 200);
+    auto model = std::make_shared<nn::Sequential<double>>();
+    model->add(nn::Linear<double>(4, 6));
+    model->add(nn::BatchNorm1d<double>(nn::BatchNormOptions(6)));
+    model->add(nn::Tanh<double>());
+    model->add(nn::Linear<double>(6, 3));
+    if (sync) EXPECT(dist::convert_sync_batch_norm(*model) == 1, "one layer to convert");
+    std::shared_ptr<dist::DistributedDataParallel<double>> ddp;
+    if (distributed) ddp = std::make_shared<dist::DistributedDataParallel<double>>(model);
+    optim::SGD<double> opt(model->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+    dist::DistributedSampler sampler(dist::DistributedSamplerOptions().seed(3));
+    for (int step = 0; step < 5; ++step) {
+        sampler.set_epoch(std::uint64_t(step));
+        std::mt19937_64 unused;
+        const auto [x, y] = batch<double>(distributed ? sampler.indices(12, unused) : all_rows());
+        opt.zero_grad();
+        nn::mse_loss(ddp ? (*ddp)(x) : (*model)(x), y).backward();
+        if (ddp) ddp->synchronize();
+        opt.step();
+    }
+    // Evaluation uses the running statistics and no collective: process 0 alone runs it.
+    model->eval();
+    if (dist::rank() == 0) (*model)(batch<double>({0, 1}).first);
+    model->train();
+    return flat_state(*model);
+}
+
+void test_sync_batch_norm() {
+    const std::vector<double> one = train_batch_norm(false, false);
+    const std::vector<double> synced = train_batch_norm(true, true);
+    const std::vector<double> local = train_batch_norm(true, false);
+    // Synchronised: the statistics of the whole batch, so the run of one process on it.
+    EXPECT(max_rel_diff(synced, one) < 1e-10, "{}", max_rel_diff(synced, one));
+    EXPECT(same_everywhere(synced), "synchronised batch norm left the processes apart");
+    // Per process (the default): another run, and running statistics that differ by process.
+    EXPECT(max_rel_diff(local, one) > 1e-6, "{}", max_rel_diff(local, one));
+    EXPECT(!same_everywhere(local), "local batch norm statistics agree on every process");
+}
+
 // ---- train::fit on several processes ----
 
 // One process alone, through the DataParallel interface (fit's reference run).
@@ -474,6 +550,8 @@ int main(int argc, char** argv) {
         test_unused_parameters();
         test_second_backward_is_refused();
         test_sampler_shards();
+        test_all_sum();
+        test_sync_batch_norm();
         test_fit_equals_one_process();
         test_fit_backup_resumes();
         test_fit_nan_on_one_process();
