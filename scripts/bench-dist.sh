@@ -46,7 +46,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # minus the run's own user+sys time, as a share of the machine; printed after each run.
 cpu_jiffies() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 hz=$(getconf CLK_TCK)
-ncpu=$(nproc)
+ncpu=$(getconf _NPROCESSORS_ONLN)  # (nproc obeys OMP_NUM_THREADS)
 for np in $nps; do
     out="$results/dist-np$np.txt"
     echo "== mpirun -np $np --bind-to none --oversubscribe $build/bench/dist_bench ${args[*]:-}"
