@@ -28,7 +28,9 @@ bool expired = false;                     // a wait timed out: the group is unus
 // it with MPI_Test, yielding the core between polls, until it completes or t has passed; then
 // it throws TimeoutError naming the operation and the time waited. The request stays pending
 // (MPI cannot cancel a collective), so the group is unusable: finalize() aborts the job rather
-// than wait in MPI_Finalize, and DistributedDataParallel's destructor keeps its buffers alive.
+// than wait in MPI_Finalize, and DistributedDataParallel's destructor keeps its buffers alive
+// (those of broadcast_parameters and allreduce_gradients are their own locals: should the late
+// process still join, MPI would write into freed memory, so the program must end).
 // Without a timeout the blocking calls are used, as before: nothing changes for that path.
 
 // In place over MPI_COMM_WORLD; bounded by set_timeout().

@@ -28,8 +28,14 @@ done
 results="$build/bench-results"
 mkdir -p "$results"
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_BENCH=ON \
-    </dev/null >"$results/configure-dist.log"
+# A new build directory is configured as bench.sh does (tests and examples off); an existing one
+# (--build build) keeps its options and only gets the benchmarks turned on.
+if [[ -f "$build/CMakeCache.txt" ]]; then
+    cmake -S . -B "$build" -DXGRAD_BUILD_BENCH=ON </dev/null >"$results/configure-dist.log"
+else
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_BENCH=ON \
+        -DXGRAD_BUILD_TESTS=OFF -DXGRAD_BUILD_EXAMPLES=OFF </dev/null >"$results/configure-dist.log"
+fi
 cmake --build "$build" -j"$(nproc)" --target dist_bench </dev/null >"$results/build-dist.log" 2>&1 || {
     tail -n 30 "$results/build-dist.log" >&2
     echo "bench-dist.sh: build failed (full log: $results/build-dist.log)" >&2
