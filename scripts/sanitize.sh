@@ -18,14 +18,15 @@
 #   well under a minute for the rest of the suite; their convolutions, transposed convolutions,
 #   batch norm and recurrent layers run under the sanitizers in xgrad_tests (the op harness,
 #   gradchecks, the training tests).
-# - dist_np2, dist_np3, dist_dead_process: processes started by mpirun, where LeakSanitizer
-#   reports OpenMPI's own allocations at exit; the dist code's unit tests (the sampler) run.
+# - dist_np2, dist_np3, dist_dead_process, dist_hung_process: processes started by mpirun,
+#   where LeakSanitizer reports OpenMPI's own allocations at exit; the dist code's unit tests
+#   (the sampler) run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-exclude='^(consumer_project|example_lenet|example_adding_problem|example_char_rnn|example_gan|example_autoencoder_conv|dist_np2|dist_np3|dist_dead_process)$'
+exclude='^(consumer_project|example_lenet|example_adding_problem|example_char_rnn|example_gan|example_autoencoder_conv|dist_np2|dist_np3|dist_dead_process|dist_hung_process)$'
 if [[ "${1:-}" == "--all" ]]; then
-    exclude='^(consumer_project|dist_np2|dist_np3|dist_dead_process)$'
+    exclude='^(consumer_project|dist_np2|dist_np3|dist_dead_process|dist_hung_process)$'
     shift
 fi
 
