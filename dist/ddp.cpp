@@ -71,10 +71,12 @@ struct DistributedDataParallel<T>::State {
         }
     }
 
+    // Bounded by dist::set_timeout (Note [bounded waits] in dist.cpp).
     void wait_all() {
         for (std::size_t k = 0; k < next_start; ++k) {
-            detail::check_mpi(MPI_Wait(&buckets[k].request, MPI_STATUS_IGNORE),
-                              "distributed_data_parallel::synchronize", "MPI_Wait");
+            detail::wait(buckets[k].request, "distributed_data_parallel::synchronize",
+                         fmt::format("the allreduce of bucket {} of {} (MPI_Iallreduce)", k,
+                                     buckets.size()));
         }
     }
 
@@ -149,10 +151,21 @@ DistributedDataParallel<T>::~DistributedDataParallel() {
     if (!state_) return;  // moved from
     for (auto& h : state_->hooks)
         h.remove();
-    // A reduction still under way writes into the buffers: let it finish first.
+    // A reduction still under way writes into the buffers: let it finish first. After a
+    // timeout it may never finish: the buffers then stay allocated until the process ends.
     if (is_initialized()) {
-        for (std::size_t k = 0; k < state_->next_start; ++k) {
-            MPI_Wait(&state_->buckets[k].request, MPI_STATUS_IGNORE);
+        bool finished = !detail::timed_out();
+        try {
+            for (std::size_t k = 0; finished && k < state_->next_start; ++k) {
+                detail::wait(state_->buckets[k].request, "~distributed_data_parallel",
+                             "a bucket's allreduce");
+            }
+        } catch (const Error&) {
+            finished = false;
+        }
+        if (!finished) {
+            static std::vector<std::shared_ptr<State>> abandoned;
+            abandoned.push_back(state_);
         }
     }
 }

@@ -7,15 +7,56 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <typeinfo>
 
 namespace xgrad::dist {
 
 namespace {
-bool started_here = false;  // init() called MPI_Init_thread (so finalize() finalizes)
+bool started_here = false;                // init() called MPI_Init_thread (so finalize() finalizes)
+std::chrono::milliseconds wait_bound{0};  // set_timeout(); 0: wait forever
+bool expired = false;                     // a wait timed out: the group is unusable
+
+// Note [bounded waits]
+// MPI waits forever for a process that never joins a collective (it hung, or its program took
+// another path and skipped the call); mpirun notices only processes that exit. Under
+// set_timeout(t) every collective of dist/ runs in its nonblocking form (MPI_Iallreduce,
+// MPI_Ibcast, MPI_Ibarrier; DistributedDataParallel's buckets always do) and detail::wait polls
+// it with MPI_Test, yielding the core between polls, until it completes or t has passed; then
+// it throws TimeoutError naming the operation and the time waited. The request stays pending
+// (MPI cannot cancel a collective), so the group is unusable: finalize() aborts the job rather
+// than wait in MPI_Finalize, and DistributedDataParallel's destructor keeps its buffers alive
+// (those of broadcast_parameters and allreduce_gradients are their own locals: should the late
+// process still join, MPI would write into freed memory, so the program must end).
+// Without a timeout the blocking calls are used, as before: nothing changes for that path.
+
+// In place over MPI_COMM_WORLD; bounded by set_timeout().
+void allreduce(void* buf, int count, MPI_Datatype type, MPI_Op op, const char* fn) {
+    if (wait_bound.count() == 0) {
+        detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, buf, count, type, op, MPI_COMM_WORLD), fn,
+                          "MPI_Allreduce");
+        return;
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
+    detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, buf, count, type, op, MPI_COMM_WORLD, &request),
+                      fn, "MPI_Iallreduce");
+    detail::wait(request, fn, "the allreduce (MPI_Iallreduce)");
+}
+
+void bcast(void* buf, int count, MPI_Datatype type, int root, const char* fn) {
+    if (wait_bound.count() == 0) {
+        detail::check_mpi(MPI_Bcast(buf, count, type, root, MPI_COMM_WORLD), fn, "MPI_Bcast");
+        return;
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
+    detail::check_mpi(MPI_Ibcast(buf, count, type, root, MPI_COMM_WORLD, &request), fn,
+                      "MPI_Ibcast");
+    detail::wait(request, fn, fmt::format("the broadcast from rank {} (MPI_Ibcast)", root));
+}
 
 bool finalized() {
     int done = 0;
@@ -36,13 +77,11 @@ std::uint64_t fnv1a(const std::string& s) {
 // Sends root's string to every process.
 std::string broadcast_string(std::string s, int root, const char* fn) {
     unsigned long long n = s.size();
-    detail::check_mpi(MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD), fn,
-                      "MPI_Bcast");
+    bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, fn);
     s.resize(std::size_t(n));
     for (std::size_t at = 0; at < s.size(); at += detail::max_chunk) {
         const int count = int(std::min(detail::max_chunk, s.size() - at));
-        detail::check_mpi(MPI_Bcast(s.data() + at, count, MPI_CHAR, root, MPI_COMM_WORLD), fn,
-                          "MPI_Bcast");
+        bcast(s.data() + at, count, MPI_CHAR, root, fn);
     }
     return s;
 }
@@ -51,9 +90,7 @@ template <class T>
 void bcast_flat(std::vector<T>& buf, int root, const char* fn) {
     for (std::size_t at = 0; at < buf.size(); at += detail::max_chunk) {
         const int count = int(std::min(detail::max_chunk, buf.size() - at));
-        detail::check_mpi(
-            MPI_Bcast(buf.data() + at, count, detail::mpi_type<T>(), root, MPI_COMM_WORLD), fn,
-            "MPI_Bcast");
+        bcast(buf.data() + at, count, detail::mpi_type<T>(), root, fn);
     }
 }
 
@@ -78,6 +115,45 @@ void detail::require_initialized(const char* fn) {
     }
 }
 
+void detail::wait(MPI_Request& request, const char* fn, const std::string& what) {
+    if (wait_bound.count() == 0) {
+        check_mpi(MPI_Wait(&request, MPI_STATUS_IGNORE), fn, "MPI_Wait");
+        return;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+        int done = 0;
+        check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), fn, "MPI_Test");
+        if (done) return;
+        const auto waited = std::chrono::steady_clock::now() - start;
+        if (waited >= wait_bound) {
+            expired = true;
+            throw TimeoutError(fmt::format(
+                "{}: timed out after {:.1f} s waiting for {}: some process did not take part "
+                "(it hung, or skipped this collective); dist::set_timeout is {} ms; the process "
+                "group cannot be used any more",
+                fn, std::chrono::duration<double>(waited).count(), what, wait_bound.count()));
+        }
+        std::this_thread::yield();  // leave the core to a process that still computes
+    }
+}
+
+bool detail::timed_out() {
+    return expired;
+}
+
+void set_timeout(std::chrono::milliseconds bound) {
+    if (bound.count() < 0) {
+        throw ValueError(fmt::format(
+            "dist::set_timeout: expected a timeout >= 0 (0: none); got {} ms", bound.count()));
+    }
+    wait_bound = bound;
+}
+
+std::chrono::milliseconds timeout() {
+    return wait_bound;
+}
+
 void init(int* argc, char*** argv) {
     int running = 0;
     MPI_Initialized(&running);
@@ -94,6 +170,9 @@ void init(int* argc, char*** argv) {
 void finalize() {
     if (!started_here || finalized()) return;
     started_here = false;
+    // A collective is still pending (Note [bounded waits]): MPI_Finalize would wait for the
+    // process that hung.
+    if (expired) MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Finalize();
 }
 
@@ -126,7 +205,13 @@ int size() {
 
 void barrier() {
     detail::require_initialized("dist::barrier");
-    detail::check_mpi(MPI_Barrier(MPI_COMM_WORLD), "dist::barrier", "MPI_Barrier");
+    if (wait_bound.count() == 0) {
+        detail::check_mpi(MPI_Barrier(MPI_COMM_WORLD), "dist::barrier", "MPI_Barrier");
+        return;
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
+    detail::check_mpi(MPI_Ibarrier(MPI_COMM_WORLD, &request), "dist::barrier", "MPI_Ibarrier");
+    detail::wait(request, "dist::barrier", "the other processes (MPI_Ibarrier)");
 }
 
 Session::Session(int* argc, char*** argv) : owns_(!is_initialized()) {
@@ -164,14 +249,11 @@ void broadcast_parameters(nn::Module<T>& module, int root) {
     // sends its list, each process compares, and the first differing rank sends its own, so
     // that every process throws the same message.
     std::uint64_t h[2] = {fnv1a(desc), ~fnv1a(desc)};  // max of h and max of ~h (= ~min of h)
-    detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, h, 2, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), fn,
-                      "MPI_Allreduce");
+    allreduce(h, 2, MPI_UINT64_T, MPI_MAX, fn);
     if (h[0] != ~h[1]) {
         const std::string theirs = broadcast_string(me == root ? desc : std::string(), root, fn);
         int differs = desc != theirs ? me : n;  // the first differing rank: min over processes
-        detail::check_mpi(
-            MPI_Allreduce(MPI_IN_PLACE, &differs, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), fn,
-            "MPI_Allreduce");
+        allreduce(&differs, 1, MPI_INT, MPI_MIN, fn);
         if (differs == n) differs = root;  // (unreachable: equal lists hash equally)
         const std::string other =
             broadcast_string(me == differs ? desc : std::string(), differs, fn);
@@ -235,9 +317,7 @@ void allreduce_gradients(const std::vector<Tensor<T>>& params) {
     }
     for (std::size_t off = 0; off < buf.size(); off += detail::max_chunk) {
         const int count = int(std::min(detail::max_chunk, buf.size() - off));
-        detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, buf.data() + off, count,
-                                        detail::mpi_type<T>(), MPI_SUM, MPI_COMM_WORLD),
-                          fn, "MPI_Allreduce");
+        allreduce(buf.data() + off, count, detail::mpi_type<T>(), MPI_SUM, fn);
     }
     const T n = T(size());
     at = 0;

@@ -4,9 +4,11 @@
 // initial weights and the averaging of gradients. The only layer that knows of MPI; its headers
 // do not include <mpi.h>, so a program that uses them needs no MPI include directory of its own.
 
+#include "autograd/errors.hpp"
 #include "autograd/tensor.hpp"
 #include "nn/module.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace xgrad::dist {
@@ -17,7 +19,9 @@ namespace xgrad::dist {
 /// (MPI cannot start twice in one process).
 void init(int* argc = nullptr, char*** argv = nullptr);
 /// Shuts MPI down if init() started it (a program that started MPI itself finalizes it itself);
-/// every process must call it. Does nothing when MPI is not running.
+/// every process must call it. Does nothing when MPI is not running. After a TimeoutError it
+/// calls MPI_Abort instead (MPI_Finalize would wait for the process that hung), which ends every
+/// process of the job with status 1.
 void finalize();
 /// True between init() (or the program's own MPI_Init) and finalize().
 bool is_initialized();
@@ -31,6 +35,25 @@ int rank();
 int size();
 /// Waits until every process has called barrier(). Error before init().
 void barrier();
+
+/// A collective of dist/ waited longer than set_timeout() for the other processes: one of them
+/// hung, or skipped a collective. The message names the operation and the time waited. The
+/// process group cannot be used afterwards (a collective is still pending): end the program with
+/// a non-zero status (mpirun then stops the others) or let finalize() abort the job.
+class TimeoutError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Bounds every wait of dist/ on the other processes (barrier, broadcast_parameters,
+/// allreduce_gradients, DistributedDataParallel::synchronize): after `timeout` without the
+/// collective completing, the call throws TimeoutError on the processes that wait. Zero (the
+/// default) waits forever, as MPI does. With a timeout the waits poll MPI_Test instead of
+/// blocking in MPI. Set the same value on every process; it must exceed the longest legitimate
+/// wait (the slowest process's compute between two collectives). ValueError when negative.
+void set_timeout(std::chrono::milliseconds timeout);
+/// The bound set by set_timeout(); zero: none.
+std::chrono::milliseconds timeout();
 
 /// init() on construction, finalize() on destruction (when this session started MPI):
 /// `int main(int argc, char** argv) { dist::Session session(&argc, &argv); ... }`.

@@ -26,6 +26,14 @@ inline void check_mpi(int code, const char* fn, const char* call) {
 /// Error "<fn>: MPI is not initialized; ..." unless MPI is running.
 void require_initialized(const char* fn);
 
+/// Completes `request` (see Note [bounded waits] in dist.cpp): MPI_Wait without a timeout;
+/// under dist::set_timeout, MPI_Test in a loop, and TimeoutError "<fn>: timed out after ...
+/// waiting for <what> ..." once the timeout has passed.
+void wait(MPI_Request& request, const char* fn, const std::string& what);
+
+/// True once a wait has timed out in this process (the group is then unusable).
+bool timed_out();
+
 template <class T>
 MPI_Datatype mpi_type();
 template <>

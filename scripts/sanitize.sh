@@ -18,15 +18,15 @@
 #   well under a minute for the rest of the suite; their convolutions, transposed convolutions,
 #   batch norm and recurrent layers run under the sanitizers in xgrad_tests (the op harness,
 #   gradchecks, the training tests).
-# - dist_np2, dist_np3, dist_dead_process, example_fashion_mlp_np2: processes started by
-#   mpirun, where LeakSanitizer reports OpenMPI's own allocations at exit; the dist code's unit
-#   tests (the sampler) and fit's backup tests run.
+# - dist_np2, dist_np3, dist_dead_process, dist_hung_process, example_fashion_mlp_np2: processes
+#   started by mpirun, where LeakSanitizer reports OpenMPI's own allocations at exit; the dist
+#   code's unit tests (the sampler) and fit's backup tests run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-exclude='^(consumer_project|example_lenet|example_adding_problem|example_char_rnn|example_gan|example_autoencoder_conv|dist_np2|dist_np3|dist_dead_process|example_fashion_mlp_np2)$'
+exclude='^(consumer_project|example_lenet|example_adding_problem|example_char_rnn|example_gan|example_autoencoder_conv|dist_np2|dist_np3|dist_dead_process|dist_hung_process|example_fashion_mlp_np2)$'
 if [[ "${1:-}" == "--all" ]]; then
-    exclude='^(consumer_project|dist_np2|dist_np3|dist_dead_process|example_fashion_mlp_np2)$'
+    exclude='^(consumer_project|dist_np2|dist_np3|dist_dead_process|dist_hung_process|example_fashion_mlp_np2)$'
     shift
 fi
 

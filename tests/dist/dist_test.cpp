@@ -29,6 +29,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace xgrad;
@@ -303,6 +305,58 @@ void test_sampler_shards() {
     EXPECT(distinct.size() == 12 && *distinct.rbegin() == 11, "{} distinct", distinct.size());
 }
 
+// Under dist::set_timeout the collectives run nonblocking, polled (Note [bounded waits] in
+// dist/dist.cpp): the same training results and the same mismatch errors, with no timeout when
+// every process takes part. A negative timeout is refused.
+void test_bounded_waits() {
+    std::string what;
+    try {
+        dist::set_timeout(std::chrono::milliseconds(-1));
+    } catch (const ValueError& e) {
+        what = e.what();
+    }
+    EXPECT(what == "dist::set_timeout: expected a timeout >= 0 (0: none); got -1 ms", "got '{}'",
+           what);
+    dist::set_timeout(std::chrono::seconds(60));
+    EXPECT(dist::timeout() == std::chrono::milliseconds(60000), "{} ms", dist::timeout().count());
+    const auto single = train<double>(Path::single);
+    const auto plain = train<double>(Path::plain);
+    const auto bucketed = train<double>(Path::ddp, 64);
+    test_mismatch();
+    dist::barrier();
+    dist::set_timeout(std::chrono::milliseconds(0));
+    EXPECT(max_rel_diff(plain, single) < 1e-10, "plain vs single: {}", max_rel_diff(plain, single));
+    EXPECT(max_rel_diff(bucketed, plain) < 1e-10, "bucketed vs plain: {}",
+           max_rel_diff(bucketed, plain));
+}
+
+// --hang-on-rank R (tests/dist/hangs.sh): under dist::set_timeout(2 s), process R skips a
+// training step (no backward, no synchronize) and sleeps, as a process that hung or took another
+// path would; the others must get TimeoutError from synchronize() after about 2 s. They print it
+// and return 5, and finalize() then aborts the job (MPI_Abort), which ends process R as well.
+int hang_in_training(int hanging) {
+    dist::set_timeout(std::chrono::seconds(2));
+    auto model = mlp<double>(1);
+    dist::DistributedDataParallel<double> ddp(model);
+    if (dist::rank() == hanging) {
+        std::this_thread::sleep_for(std::chrono::seconds(120));
+        return 6;
+    }
+    const auto [x, y] = batch<double>({0, 1, 2});
+    nn::mse_loss(ddp(x), y).backward();
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        ddp.synchronize();
+    } catch (const dist::TimeoutError& e) {
+        const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
+        fmt::print(stderr, "rank {}: TimeoutError after {:.1f} s: {}\n", dist::rank(),
+                   waited.count(), e.what());
+        return 5;
+    }
+    fmt::print(stderr, "rank {}: synchronize returned without process {}\n", dist::rank(), hanging);
+    return 4;
+}
+
 // --die-on-rank R (tests/dist/dies.sh): process R exits with status 3 after its backward, while
 // the others wait for its gradients in synchronize(); mpirun must end them.
 [[noreturn]] void die_in_training(int dying) {
@@ -542,6 +596,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (argc == 3 && std::string(argv[1]) == "--die-on-rank") die_in_training(std::stoi(argv[2]));
+    if (argc == 3 && std::string(argv[1]) == "--hang-on-rank") {
+        return hang_in_training(std::stoi(argv[2]));
+    }
     try {
         test_broadcast();
         test_mismatch();
@@ -555,6 +612,7 @@ int main(int argc, char** argv) {
         test_fit_equals_one_process();
         test_fit_backup_resumes();
         test_fit_nan_on_one_process();
+        test_bounded_waits();
     } catch (const std::exception& e) {
         fmt::print(stderr, "rank {}: unexpected exception: {}\n", dist::rank(), e.what());
         MPI_Abort(MPI_COMM_WORLD, 2);
