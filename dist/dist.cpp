@@ -34,30 +34,6 @@ bool expired = false;                     // a wait timed out: the group is unus
 // process still join, MPI would write into freed memory, so the program must end).
 // Without a timeout the blocking calls are used, as before: nothing changes for that path.
 
-// In place over MPI_COMM_WORLD; bounded by set_timeout().
-void allreduce(void* buf, int count, MPI_Datatype type, MPI_Op op, const char* fn) {
-    if (wait_bound.count() == 0) {
-        detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, buf, count, type, op, MPI_COMM_WORLD), fn,
-                          "MPI_Allreduce");
-        return;
-    }
-    MPI_Request request = MPI_REQUEST_NULL;
-    detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, buf, count, type, op, MPI_COMM_WORLD, &request),
-                      fn, "MPI_Iallreduce");
-    detail::wait(request, fn, "the allreduce (MPI_Iallreduce)");
-}
-
-void bcast(void* buf, int count, MPI_Datatype type, int root, const char* fn) {
-    if (wait_bound.count() == 0) {
-        detail::check_mpi(MPI_Bcast(buf, count, type, root, MPI_COMM_WORLD), fn, "MPI_Bcast");
-        return;
-    }
-    MPI_Request request = MPI_REQUEST_NULL;
-    detail::check_mpi(MPI_Ibcast(buf, count, type, root, MPI_COMM_WORLD, &request), fn,
-                      "MPI_Ibcast");
-    detail::wait(request, fn, fmt::format("the broadcast from rank {} (MPI_Ibcast)", root));
-}
-
 bool finalized() {
     int done = 0;
     MPI_Finalized(&done);
@@ -77,11 +53,11 @@ std::uint64_t fnv1a(const std::string& s) {
 // Sends root's string to every process.
 std::string broadcast_string(std::string s, int root, const char* fn) {
     unsigned long long n = s.size();
-    bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, fn);
+    detail::bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, fn);
     s.resize(std::size_t(n));
     for (std::size_t at = 0; at < s.size(); at += detail::max_chunk) {
         const int count = int(std::min(detail::max_chunk, s.size() - at));
-        bcast(s.data() + at, count, MPI_CHAR, root, fn);
+        detail::bcast(s.data() + at, count, MPI_CHAR, root, fn);
     }
     return s;
 }
@@ -90,7 +66,7 @@ template <class T>
 void bcast_flat(std::vector<T>& buf, int root, const char* fn) {
     for (std::size_t at = 0; at < buf.size(); at += detail::max_chunk) {
         const int count = int(std::min(detail::max_chunk, buf.size() - at));
-        bcast(buf.data() + at, count, detail::mpi_type<T>(), root, fn);
+        detail::bcast(buf.data() + at, count, detail::mpi_type<T>(), root, fn);
     }
 }
 
@@ -136,6 +112,29 @@ void detail::wait(MPI_Request& request, const char* fn, const std::string& what)
         }
         std::this_thread::yield();  // leave the core to a process that still computes
     }
+}
+
+void detail::allreduce(void* buf, int count, MPI_Datatype type, MPI_Op op, const char* fn) {
+    if (wait_bound.count() == 0) {
+        detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, buf, count, type, op, MPI_COMM_WORLD), fn,
+                          "MPI_Allreduce");
+        return;
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
+    detail::check_mpi(MPI_Iallreduce(MPI_IN_PLACE, buf, count, type, op, MPI_COMM_WORLD, &request),
+                      fn, "MPI_Iallreduce");
+    detail::wait(request, fn, "the allreduce (MPI_Iallreduce)");
+}
+
+void detail::bcast(void* buf, int count, MPI_Datatype type, int root, const char* fn) {
+    if (wait_bound.count() == 0) {
+        detail::check_mpi(MPI_Bcast(buf, count, type, root, MPI_COMM_WORLD), fn, "MPI_Bcast");
+        return;
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
+    detail::check_mpi(MPI_Ibcast(buf, count, type, root, MPI_COMM_WORLD, &request), fn,
+                      "MPI_Ibcast");
+    detail::wait(request, fn, fmt::format("the broadcast from rank {} (MPI_Ibcast)", root));
 }
 
 bool detail::timed_out() {
@@ -249,11 +248,11 @@ void broadcast_parameters(nn::Module<T>& module, int root) {
     // sends its list, each process compares, and the first differing rank sends its own, so
     // that every process throws the same message.
     std::uint64_t h[2] = {fnv1a(desc), ~fnv1a(desc)};  // max of h and max of ~h (= ~min of h)
-    allreduce(h, 2, MPI_UINT64_T, MPI_MAX, fn);
+    detail::allreduce(h, 2, MPI_UINT64_T, MPI_MAX, fn);
     if (h[0] != ~h[1]) {
         const std::string theirs = broadcast_string(me == root ? desc : std::string(), root, fn);
         int differs = desc != theirs ? me : n;  // the first differing rank: min over processes
-        allreduce(&differs, 1, MPI_INT, MPI_MIN, fn);
+        detail::allreduce(&differs, 1, MPI_INT, MPI_MIN, fn);
         if (differs == n) differs = root;  // (unreachable: equal lists hash equally)
         const std::string other =
             broadcast_string(me == differs ? desc : std::string(), differs, fn);
@@ -317,7 +316,7 @@ void allreduce_gradients(const std::vector<Tensor<T>>& params) {
     }
     for (std::size_t off = 0; off < buf.size(); off += detail::max_chunk) {
         const int count = int(std::min(detail::max_chunk, buf.size() - off));
-        allreduce(buf.data() + off, count, detail::mpi_type<T>(), MPI_SUM, fn);
+        detail::allreduce(buf.data() + off, count, detail::mpi_type<T>(), MPI_SUM, fn);
     }
     const T n = T(size());
     at = 0;

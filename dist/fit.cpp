@@ -21,13 +21,10 @@ public:
     void synchronize_gradients() override { ddp_.synchronize(); }
     void sum(std::vector<double>& values) override {
         if (values.empty()) return;
-        detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE,
-                                        MPI_SUM, MPI_COMM_WORLD),
-                          "fit", "MPI_Allreduce");
+        detail::allreduce(values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM, "fit");
     }
     std::uint64_t broadcast(std::uint64_t value) override {
-        detail::check_mpi(MPI_Bcast(&value, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "fit",
-                          "MPI_Bcast");
+        detail::bcast(&value, 1, MPI_UINT64_T, 0, "fit");
         return value;
     }
     std::string state_prefix() const override { return "module."; }

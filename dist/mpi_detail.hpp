@@ -31,6 +31,12 @@ void require_initialized(const char* fn);
 /// waiting for <what> ..." once the timeout has passed.
 void wait(MPI_Request& request, const char* fn, const std::string& what);
 
+/// MPI_Allreduce in place over MPI_COMM_WORLD, or under dist::set_timeout MPI_Iallreduce and
+/// wait(): every blocking collective of dist/ goes through these two.
+void allreduce(void* buf, int count, MPI_Datatype type, MPI_Op op, const char* fn);
+/// MPI_Bcast from `root` over MPI_COMM_WORLD, bounded the same way.
+void bcast(void* buf, int count, MPI_Datatype type, int root, const char* fn);
+
 /// True once a wait has timed out in this process (the group is then unusable).
 bool timed_out();
 

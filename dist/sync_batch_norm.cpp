@@ -20,8 +20,7 @@ namespace {
 // wrong sum or a hang.
 void check_same_size(const Shape& shape, std::size_t n) {
     long long range[2] = {static_cast<long long>(n), -static_cast<long long>(n)};
-    detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD),
-                      "all_sum", "MPI_Allreduce");
+    detail::allreduce(range, 2, MPI_LONG_LONG, MPI_MAX, "all_sum");
     if (range[0] != -range[1]) {
         throw ShapeError(fmt::format(
             "all_sum: every process must give a tensor of the same shape; the processes gave "
@@ -40,9 +39,7 @@ struct AllSum {
         xt::xarray<T> y = x.value();
         for (std::size_t at = 0; at < y.size(); at += detail::max_chunk) {
             const int count = int(std::min(detail::max_chunk, y.size() - at));
-            detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, y.data() + at, count,
-                                            detail::mpi_type<T>(), MPI_SUM, MPI_COMM_WORLD),
-                              "all_sum", "MPI_Allreduce");
+            detail::allreduce(y.data() + at, count, detail::mpi_type<T>(), MPI_SUM, "all_sum");
         }
         return y;
     }
