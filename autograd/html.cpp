@@ -111,12 +111,14 @@ button:hover { background: #e8e8e8; }
 .module > .hd { color: #3b4fa0; cursor: pointer; font-weight: 600; font-size: 12px; }
 .nm { font-weight: 600; }
 .sh { font-weight: 400; color: #888; font-size: 11px; }
-.val, .gr { font-family: ui-monospace, monospace; white-space: normal; max-width: 17em; }
+.val, .gr { font-family: ui-monospace, monospace; white-space: normal; max-width: 13em; }
 .gr { color: #c92a2a; }
 .row { border-top: 1px solid #dde; margin-top: 3px; padding-top: 2px; }
 .hidden { visibility: hidden; }
 .frame { font-size: 11px; color: #3b4fa0; cursor: pointer; font-weight: 600; }
 .legend { color: #777; font-size: 12px; }
+.big .unit { font-size: 17px; padding: 6px 12px; }
+.big .hd, .big .sh, .big .frame { font-size: 14px; }
 )CSS";
 
 const char* const page_script = R"JS(
@@ -141,6 +143,7 @@ const char* const page_script = R"JS(
   });
   scopes.sort();
   const collapsed = new Set(D.collapse ? scopes : []);
+  if (nodes.length <= 12) document.body.classList.add("big");  // a lecture's graph: large print
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -277,12 +280,14 @@ const char* const page_script = R"JS(
       col.sort(function (a, b) { return a.sortKey - b.sortKey; });
       let w = 0, y = 0;
       col.forEach(function (u) {
-        u.w = u.box.offsetWidth; u.h = u.box.offsetHeight;
+        // (rounded up: a width rounded down would wrap the text it was measured with)
+        u.w = Math.ceil(u.box.getBoundingClientRect().width) + 1;
+        u.h = u.box.offsetHeight;
         u.box.style.width = u.w + "px";
         w = Math.max(w, u.w);
         u.y = y; y += u.h + 22;
       });
-      colX[d] = x; colH[d] = y; x += w + 50; tallest = Math.max(tallest, y);
+      colX[d] = x; colH[d] = y; x += w + (nodes.length <= 12 ? 70 : 44); tallest = Math.max(tallest, y);
     }
     units.forEach(function (u) {
       u.x = colX[u.depth];
