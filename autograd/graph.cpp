@@ -82,6 +82,10 @@ std::string output_suffix(const Tensor<T>& t) {
     return t.node()->outputs ? fmt::format("[{}]", t.output_index()) : std::string();
 }
 
+}  // namespace
+
+namespace detail {
+
 template <class T>
 std::string call_text(const Tensor<T>& t) {
     std::vector<std::string> args;
@@ -92,6 +96,10 @@ std::string call_text(const Tensor<T>& t) {
     return fmt::format("{}{}({}{}{})", t.op_name(), output_suffix(t), fmt::join(args, ", "),
                        attrs.empty() ? "" : "; ", attrs);
 }
+
+}  // namespace detail
+
+namespace {
 
 // Quotes and backslashes escaped; a newline becomes DOT's "\n" line break.
 std::string dot_escape(const std::string& s) {
@@ -109,16 +117,33 @@ std::string dot_escape(const std::string& s) {
 
 }  // namespace
 
-namespace {
+namespace detail {
 
-// The NameScope an op was recorded in ("" for none).
 template <class T>
 std::string scope_of(const Tensor<T>& t) {
     const char* s = t.node()->scope;
     return s != nullptr ? s : "";
 }
 
-}  // namespace
+template <class T>
+std::unordered_map<const Node<T>*, std::string> placed_scopes(const std::vector<Tensor<T>>& tape) {
+    std::unordered_map<const Node<T>*, std::string> placed;
+    for (const auto& t : tape) {
+        if (t.is_leaf()) continue;
+        placed[t.node()] = scope_of(t);
+        for (const auto& in : t.inputs()) {
+            if (!in.is_leaf() || !in.requires_grad()) continue;
+            auto [it, fresh] = placed.emplace(in.node(), scope_of(t));
+            if (!fresh && it->second != scope_of(t)) it->second.clear();  // used in two scopes
+        }
+    }
+    return placed;
+}
+
+}  // namespace detail
+
+using detail::call_text;
+using detail::scope_of;
 
 template <class T>
 std::string format_tape(const Tensor<T>& output) {
@@ -166,17 +191,7 @@ std::string to_dot(const Tensor<T>& output) {
     std::unordered_map<const Node<T>*, std::size_t> index;  // stable ids: n0, n1, ... in tape order
     for (const auto& t : tape)
         index.emplace(t.node(), index.size());
-    // The scope each tensor is drawn in.
-    std::unordered_map<const Node<T>*, std::string> placed;
-    for (const auto& t : tape) {
-        if (t.is_leaf()) continue;
-        placed[t.node()] = scope_of(t);
-        for (const auto& in : t.inputs()) {
-            if (!in.is_leaf() || !in.requires_grad()) continue;
-            auto [it, fresh] = placed.emplace(in.node(), scope_of(t));
-            if (!fresh && it->second != scope_of(t)) it->second.clear();  // used in two scopes
-        }
-    }
+    const auto placed = detail::placed_scopes(tape);  // the scope each tensor is drawn in
     // Each tensor's box and op ellipse, collected per scope.
     std::map<std::string, std::string> body;
     std::string edges;
@@ -259,16 +274,20 @@ std::string format_step(const BackwardStep<T>& step, const Tensor<T>& output) {
                        fmt::join(outs, ", "));
 }
 
-#define XGRAD_INSTANTIATE(T)                                                      \
-    template std::vector<Tensor<T>> tape_of(const Tensor<T>&);                    \
-    template std::string display_name(const Tensor<T>&);                          \
-    template std::string format_tape(const Tensor<T>&);                           \
-    template void print_tape(const Tensor<T>&, std::FILE*);                       \
-    template std::string to_dot(const Tensor<T>&);                                \
-    template void save_dot(const Tensor<T>&, const std::string&);                 \
-    template std::vector<BackwardStep<T>> trace_backward(const Tensor<T>&, bool); \
-    template std::string format_step(const BackwardStep<T>&, const Tensor<T>&);   \
-    template std::string format_value(const xt::xarray<T>&);
+#define XGRAD_INSTANTIATE(T)                                                        \
+    template std::vector<Tensor<T>> tape_of(const Tensor<T>&);                      \
+    template std::string display_name(const Tensor<T>&);                            \
+    template std::string format_tape(const Tensor<T>&);                             \
+    template void print_tape(const Tensor<T>&, std::FILE*);                         \
+    template std::string to_dot(const Tensor<T>&);                                  \
+    template void save_dot(const Tensor<T>&, const std::string&);                   \
+    template std::vector<BackwardStep<T>> trace_backward(const Tensor<T>&, bool);   \
+    template std::string format_step(const BackwardStep<T>&, const Tensor<T>&);     \
+    template std::string format_value(const xt::xarray<T>&);                        \
+    template std::string detail::call_text(const Tensor<T>&);                       \
+    template std::string detail::scope_of(const Tensor<T>&);                        \
+    template std::unordered_map<const Node<T>*, std::string> detail::placed_scopes( \
+        const std::vector<Tensor<T>>&);
 XGRAD_INSTANTIATE(float)
 XGRAD_INSTANTIATE(double)
 #undef XGRAD_INSTANTIATE

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace xgrad {
@@ -52,5 +53,34 @@ std::string format_step(const BackwardStep<T>& step, const Tensor<T>& output);
 /// Values for a listing: a scalar as "11", up to 8 elements as "[1, 2]", else the shape.
 template <class T>
 std::string format_value(const xt::xarray<T>& value);
+
+/// The graph of `output` as one self-contained HTML page (inline CSS and script, nothing fetched)
+/// a student steps through: forward op by op, then backward VJP by VJP, with each tensor's value
+/// and gradient as format_value shows them, laid out left to right, modules collapsible (Note
+/// [html page] in autograd/html.cpp). Runs output.backward() as trace_backward does (`output` a
+/// scalar; the leaves accumulate their gradients as usual) and shows that pass.
+template <class T>
+std::string to_html(const Tensor<T>& output, bool retain_graph = false);
+
+/// Writes to_html(output) to `path` (through a temporary file and a rename); IoError on failure.
+template <class T>
+void save_html(const Tensor<T>& output, const std::string& path, bool retain_graph = false);
+
+namespace detail {
+
+/// The call a listing shows for computed tensor `t`: "mul(b, c)", attributes after a ';'.
+template <class T>
+std::string call_text(const Tensor<T>& t);
+
+/// The NameScope the op of `t` was recorded in ("" for none).
+template <class T>
+std::string scope_of(const Tensor<T>& t);
+
+/// The scope each tensor of `tape` is drawn in (Note [graph clusters]); absent: outside every
+/// scope.
+template <class T>
+std::unordered_map<const Node<T>*, std::string> placed_scopes(const std::vector<Tensor<T>>& tape);
+
+}  // namespace detail
 
 }  // namespace xgrad

@@ -10,7 +10,9 @@ packages=(cmake g++ make xtensor-dev libxsimd-dev libxtensor-blas-dev libopenbla
           clang libclang-rt-14-dev llvm
           # dist/ (data-parallel training, docs/distributed.md) and its tests under mpirun:
           # Debian's OpenMPI; without it CMake leaves dist/ out and the build still works
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin
+          # the save_html pages tested in a real browser (tests/html/check_pages.sh), headless
+          chromium)
 if [[ "${1:-}" == "--bench" ]]; then
     # The LibTorch peer and the OpenMP OpenBLAS it runs best with (docs/performance.md).
     packages+=(libtorch-dev libopenblas0-openmp)

@@ -83,6 +83,11 @@ std::vector<Writer> writers() {
              const Tensor<double> a = scalar(1.0 * v, true).set_name("a");
              save_dot(mul(a, a), p);
          }},
+        {"save_html",
+         [](const std::string& p, int v) {
+             const Tensor<double> a = scalar(1.0 * v, true).set_name("a");
+             save_html(mul(a, a), p);
+         }},
         {"save_image_grid_svg",
          [](const std::string& p, int v) {
              plot::save_image_grid_svg<float>(p, filled<float>({2, 4, 4}, 0.1 * v), {});
