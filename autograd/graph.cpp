@@ -13,6 +13,32 @@
 
 namespace xgrad {
 
+std::string xml_escaped(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 template <class T>
 std::vector<Tensor<T>> tape_of(const Tensor<T>& output) {
     // Iterative walk (no recursion: graphs can be 10^6 ops deep).

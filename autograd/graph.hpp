@@ -66,6 +66,10 @@ std::string to_html(const Tensor<T>& output, bool retain_graph = false);
 template <class T>
 void save_html(const Tensor<T>& output, const std::string& path, bool retain_graph = false);
 
+/// `text` with &, <, >, " and ' replaced by entities: safe as XML, HTML or SVG text content and
+/// attribute values (save_html's page; plot::xml_escaped for the pictures).
+std::string xml_escaped(const std::string& text);
+
 namespace detail {
 
 /// The call a listing shows for computed tensor `t`: "mul(b, c)", attributes after a ';'.

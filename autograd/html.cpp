@@ -46,32 +46,6 @@ std::string json_string(const std::string& s) {
     return out + "\"";
 }
 
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 // Graphs with more tensors than this open with every module collapsed.
 constexpr std::size_t collapse_above = 20;
 
@@ -516,7 +490,7 @@ std::string to_html(const Tensor<T>& output, bool retain_graph) {
             json_string(where != placed.end() ? where->second : std::string()),
             fmt::join(ins, ","));
     }
-    const std::string title = html_escape(fmt::format("xgrad: the graph of {}", root));
+    const std::string title = xml_escaped(fmt::format("xgrad: the graph of {}", root));
     return fmt::format(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<title>{0}</title>\n<style>{1}</style>\n</head>\n<body>\n<header>\n<h1>{0}</h1>\n"

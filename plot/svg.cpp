@@ -4,29 +4,6 @@
 
 namespace xgrad::plot {
 
-std::string xml_escaped(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 std::string svg_begin(std::size_t width, std::size_t height, const std::string& attributes,
                       const std::string& background, bool xml_declaration) {
     return fmt::format(

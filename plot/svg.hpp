@@ -1,5 +1,7 @@
 #pragma once
 
+#include "autograd/graph.hpp"
+
 #include <cstddef>
 #include <string>
 
@@ -8,8 +10,9 @@
 // xgrad::save_text (autograd/io.hpp), atomically.
 namespace xgrad::plot {
 
-/// `text` with &, <, > and " replaced by XML entities, for SVG text content and attribute values.
-std::string xml_escaped(const std::string& text);
+/// `text` with &, <, >, " and ' replaced by entities, for SVG text content and attribute values
+/// (the engine's own, autograd/graph.hpp, which save_html uses too).
+using xgrad::xml_escaped;
 
 /// The start of a standalone SVG document of width × height px: the <svg> element with
 /// `attributes` after its size (each written ` name="value"`, e.g. ` font-family="sans-serif"`),

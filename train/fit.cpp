@@ -99,18 +99,21 @@ public:
     }
     std::size_t size() const { return metrics_.size(); }
     const std::string& name(std::size_t k) const { return metrics_[k].name(); }
-    // Appends every total and count to `out`; read_from takes them back from position `at`
-    // (to sum them over processes).
-    void append_to(std::vector<double>& out) const {
-        for (const MetricValue& v : sums_) {
-            out.push_back(v.total);
-            out.push_back(v.count);
+    // Replaces a loss sum, its example count and every metric's total and count by their sums
+    // over the processes of `group` (one collective).
+    void sum_over(DataParallel& group, double& loss_sum, double& count) {
+        std::vector<double> v{loss_sum, count};
+        for (const MetricValue& m : sums_) {
+            v.push_back(m.total);
+            v.push_back(m.count);
         }
-    }
-    void read_from(const std::vector<double>& in, std::size_t at) {
-        for (MetricValue& v : sums_) {
-            v.total = in[at++];
-            v.count = in[at++];
+        group.sum(v);
+        loss_sum = v[0];
+        count = v[1];
+        std::size_t at = 2;
+        for (MetricValue& m : sums_) {
+            m.total = v[at++];
+            m.count = v[at++];
         }
     }
 
@@ -267,14 +270,7 @@ Evaluation run_evaluate(nn::Module<T>& model, const LossFn<T>& loss_fn, const nn
         }
     }
     double total = double(seen);
-    if (group && group->size() > 1) {
-        std::vector<double> v{loss_sum, total};
-        sums.append_to(v);
-        group->sum(v);
-        loss_sum = v[0];
-        total = v[1];
-        sums.read_from(v, 2);
-    }
+    if (group && group->size() > 1) sums.sum_over(*group, loss_sum, total);
     Evaluation e;
     e.loss = loss_sum / total;
     e.accuracy = std::numeric_limits<double>::quiet_NaN();
@@ -560,14 +556,7 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
             }
         }
         double total = double(seen);
-        if (group) {  // the epoch's values over every process's shard
-            std::vector<double> v{loss_sum, total};
-            sums.append_to(v);
-            group->sum(v);
-            loss_sum = v[0];
-            total = v[1];
-            sums.read_from(v, 2);
-        }
+        if (group) sums.sum_over(*group, loss_sum, total);  // the epoch over every shard
         const double train_seconds = seconds_since(t0);
         h.loss.push_back(loss_sum / total);
         for (std::size_t k = 0; k < sums.size(); ++k)

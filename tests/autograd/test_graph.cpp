@@ -3,6 +3,8 @@
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
 
+#include "lecture_graph.hpp"
+
 #include <doctest/doctest.h>
 
 #include <xtensor/xbuilder.hpp>
@@ -12,19 +14,8 @@
 
 using namespace xgrad;
 
-namespace {
-struct Lecture {  // J = 3(a + b·c)
-    Tensor<double> a = scalar(5.0, true).set_name("a");
-    Tensor<double> b = scalar(3.0, true).set_name("b");
-    Tensor<double> c = scalar(2.0, true).set_name("c");
-    Tensor<double> u = (b * c).set_name("u");
-    Tensor<double> v = (a + u).set_name("v");
-    Tensor<double> J = (3.0 * v).set_name("J");
-};
-}  // namespace
-
 TEST_CASE("format_tape: one line per op in execution order, with values") {
-    Lecture g;
+    testing::LectureGraph g;
     const std::string tape = format_tape(g.J);
     const auto pu = tape.find("u = mul(b, c)"), pv = tape.find("v = add(a, u)"),
                pj = tape.find("J = mul(3, v)");
@@ -38,7 +29,7 @@ TEST_CASE("format_tape: one line per op in execution order, with values") {
 }
 
 TEST_CASE("trace_backward: one step per op, in reverse tape order") {
-    Lecture g;
+    testing::LectureGraph g;
     auto steps = trace_backward(g.J);
     REQUIRE(steps.size() == 3);
     CHECK(steps[0].output.same(g.J));
@@ -49,7 +40,7 @@ TEST_CASE("trace_backward: one step per op, in reverse tape order") {
 }
 
 TEST_CASE("to_dot: tensors with values and gradients, ops as ellipses") {
-    Lecture g;
+    testing::LectureGraph g;
     g.J.backward();
     const std::string dot = to_dot(g.J);
     CHECK(dot.rfind("digraph xgrad {", 0) == 0);
@@ -59,7 +50,7 @@ TEST_CASE("to_dot: tensors with values and gradients, ops as ellipses") {
 }
 
 TEST_CASE("save_dot: an unwritable path is an IoError naming it") {
-    Lecture g;
+    testing::LectureGraph g;
     CHECK_THROWS_WITH_AS(save_dot(g.J, "/nonexistent-dir/graph.dot"),
                          doctest::Contains("/nonexistent-dir/graph.dot"), IoError);
 }
@@ -107,7 +98,7 @@ TEST_CASE("format_tape: ops grouped under their scope, large values as statistic
     CHECK(format_value(xt::xarray<double>(xt::ones<double>({9}) * NAN)).find("min nan") !=
           std::string::npos);
     // the lecture graph, without scopes, has no headings
-    Lecture g;
+    testing::LectureGraph g;
     CHECK(format_tape(g.J).find(" in ") == std::string::npos);
 }
 

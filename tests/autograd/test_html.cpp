@@ -1,6 +1,7 @@
 #include "autograd/graph.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/reduce.hpp"
+#include "lecture_graph.hpp"
 #include "testing.hpp"
 
 #include <doctest/doctest.h>
@@ -13,14 +14,6 @@ using namespace xgrad;
 using namespace testing;  // TempDir, read_file
 
 namespace {
-struct Lecture {  // J = 3(a + b·c)
-    Tensor<double> a = scalar(5.0, true).set_name("a");
-    Tensor<double> b = scalar(3.0, true).set_name("b");
-    Tensor<double> c = scalar(2.0, true).set_name("c");
-    Tensor<double> u = (b * c).set_name("u");
-    Tensor<double> v = (a + u).set_name("v");
-    Tensor<double> J = (3.0 * v).set_name("J");
-};
 
 bool has(const std::string& page, const std::string& s) {
     return page.find(s) != std::string::npos;
@@ -28,7 +21,7 @@ bool has(const std::string& page, const std::string& s) {
 }  // namespace
 
 TEST_CASE("to_html: every tensor of the graph with its name, op and value") {
-    Lecture g;
+    testing::LectureGraph g;
     const std::string page = to_html(g.J);
     CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
     for (const char* name : {"a", "b", "c", "u", "v", "J", "3"})
@@ -40,7 +33,7 @@ TEST_CASE("to_html: every tensor of the graph with its name, op and value") {
 }
 
 TEST_CASE("to_html: the backward steps carry the tape's gradients, as format_value writes them") {
-    Lecture g;
+    testing::LectureGraph g;
     const std::string page = to_html(g.J);
     // to_html ran backward: the leaves hold dJ/da, dJ/db, dJ/dc = 3, 6, 9
     REQUIRE(g.a.grad().defined());
@@ -101,14 +94,14 @@ TEST_CASE("save_html: writes the page, and an unwritable path is an IoError nami
     TempDir dir;
     const std::string path = dir / "graph.html";
     {
-        Lecture g;
+        testing::LectureGraph g;
         save_html(g.J, path);
         const std::string page = read_file(path);
         CHECK(page.rfind("<!DOCTYPE html>", 0) == 0);
         CHECK(has(page, "\"call\":\"mul(b, c)\""));
         CHECK(page.size() > 1000);
     }
-    Lecture g;
+    testing::LectureGraph g;
     CHECK_THROWS_WITH_AS(save_html(g.J, "/nonexistent-dir/graph.html"),
                          doctest::Contains("save_html: "), IoError);
 }

@@ -6,8 +6,9 @@
 
 using namespace xgrad;
 
-TEST_CASE("xml_escaped: the four characters XML reserves become entities, others stay") {
+TEST_CASE("xml_escaped: the five characters XML reserves become entities, others stay") {
     CHECK(plot::xml_escaped("a<b & \"c\" > d → e") == "a&lt;b &amp; &quot;c&quot; &gt; d → e");
+    CHECK(plot::xml_escaped("it's") == "it&#39;s");
     CHECK(plot::xml_escaped("") == "");
 }
 
