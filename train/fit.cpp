@@ -468,6 +468,8 @@ History run_fit(nn::Module<T>& model, optim::Optimizer<T>& optimizer, const Loss
         loader_options.shuffle(options.shuffle());
         if (options.seed()) loader_options.seed(*options.seed());
     }
+    if (options.transform_float()) loader_options.transform(options.transform_float());
+    if (options.transform_double()) loader_options.transform(options.transform_double());
     nn::DataLoader<T> loader(train, loader_options);
 
     std::ostream& out = options.output() ? *options.output() : std::cout;

@@ -148,7 +148,8 @@ public:
 
 /// Options of fit(): `FitOptions(30).batch_size(32).early_stopping(EarlyStopping().patience(2))`.
 /// epochs >= 1 (default 1), batch_size >= 1 (default 32), shuffle every epoch (default on; from
-/// xgrad::generator(), or from `seed` when given), accuracy metric (default on; see
+/// xgrad::generator(), or from `seed` when given), transform (default none: augmentation of the
+/// training examples), accuracy metric (default on; see
 /// nn::accuracy()), accuracy_threshold for single-output binary models (default 0.5: probabilities;
 /// 0 for logits), metrics (default none: more metrics, train/metric.hpp), scheduler (default
 /// none: schedules stepped per epoch or per batch, ReduceLROnPlateau fed a monitored value;
@@ -177,6 +178,19 @@ public:
         return *this;
     }
     bool shuffle() const { return shuffle_; }
+    /// Data augmentation: `f(example, rng)` changes each training example's inputs as its batch
+    /// is built (DataLoaderOptions::transform, nn/transforms.hpp; never the validation data).
+    /// Set for the model's element type: one set only for the other type is a ValueError.
+    FitOptions& transform(nn::Transform<float> f) {
+        transform_float_ = std::move(f);
+        return *this;
+    }
+    FitOptions& transform(nn::Transform<double> f) {
+        transform_double_ = std::move(f);
+        return *this;
+    }
+    const nn::Transform<float>& transform_float() const { return transform_float_; }
+    const nn::Transform<double>& transform_double() const { return transform_double_; }
     FitOptions& seed(std::uint64_t v) {
         seed_ = v;
         return *this;
@@ -286,6 +300,8 @@ private:
     std::size_t epochs_;
     std::size_t batch_size_ = 32;
     bool shuffle_ = true;
+    nn::Transform<float> transform_float_;
+    nn::Transform<double> transform_double_;
     std::optional<std::uint64_t> seed_;
     bool accuracy_ = true;
     double accuracy_threshold_ = 0.5;

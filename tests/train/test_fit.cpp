@@ -528,3 +528,33 @@ TEST_CASE("fit: a schedule of another optimizer or an unknown plateau monitor is
         ValueError);
     CHECK(step.last_epoch() == 0);  // nothing ran
 }
+
+TEST_CASE("fit: a transform augments every training example, never the validation data") {
+    const Data train_data = blobs(64, 1), valid = blobs(32, 2);
+    manual_seed(0);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.5));
+    std::size_t calls = 0;
+    const nn::Transform<double> mirror = [&calls](xt::xarray<double>& x, std::mt19937_64&) {
+        ++calls;
+        x = -x;  // the labels no longer match: the training accuracy shows it
+    };
+    const auto h =
+        train::fit(model, sgd, cross_entropy(), train_data, valid, quiet(15).transform(mirror));
+    CHECK(calls == 15 * 64);
+    // Mirrored inputs with unmirrored labels: the model learns the opposite rule, so it is
+    // wrong on the untouched validation data.
+    CHECK(h.accuracy.back() > 0.9);
+    CHECK(h.val_accuracy.back() < 0.1);
+}
+
+TEST_CASE("fit: a transform set only for the other element type is a ValueError") {
+    const Data d = blobs(8, 1);
+    nn::Linear<double> model(2, 2);
+    optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
+    const nn::Transform<float> for_floats = [](xt::xarray<float>&, std::mt19937_64&) {};
+    CHECK_THROWS_WITH_AS(
+        train::fit(model, sgd, cross_entropy(), d, quiet(1).transform(for_floats)),
+        doctest::Contains("data_loader: the transform takes xt::xarray<float> examples"),
+        ValueError);
+}
