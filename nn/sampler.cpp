@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace xgrad::nn {
 
@@ -33,9 +34,11 @@ std::vector<std::size_t> SubsetRandomSampler::indices(std::size_t /*n*/,
     return out;
 }
 
-WeightedRandomSampler::WeightedRandomSampler(std::vector<double> weights, std::size_t num_samples)
-    : weights_(std::move(weights)), num_samples_(num_samples) {
+WeightedRandomSampler::WeightedRandomSampler(std::vector<double> weights, std::size_t num_samples,
+                                             bool replacement)
+    : weights_(std::move(weights)), num_samples_(num_samples), replacement_(replacement) {
     double sum = 0;
+    std::size_t positive = 0;
     for (std::size_t i = 0; i < weights_.size(); ++i) {
         if (!std::isfinite(weights_[i]) || weights_[i] < 0) {
             throw ValueError(
@@ -44,12 +47,19 @@ WeightedRandomSampler::WeightedRandomSampler(std::vector<double> weights, std::s
                             i, weights_[i]));
         }
         sum += weights_[i];
+        positive += weights_[i] > 0;
     }
     if (!(sum > 0)) {
         throw ValueError(
             fmt::format("weighted_random_sampler: expected weights with a positive sum; got {} "
                         "weights summing to {}",
                         weights_.size(), sum));
+    }
+    if (!replacement_ && num_samples_ > positive) {
+        throw ValueError(
+            fmt::format("weighted_random_sampler: without replacement, expected num_samples <= "
+                        "the number of positive weights; got num_samples={}, {} positive weights",
+                        num_samples_, positive));
     }
 }
 
@@ -59,6 +69,26 @@ std::vector<std::size_t> WeightedRandomSampler::indices(std::size_t n, std::mt19
             fmt::format("weighted_random_sampler: expected at most one weight per example ({} "
                         "examples); got {} weights",
                         n, weights_.size()));
+    }
+    if (!replacement_) {
+        // Efraimidis and Spirakis (2006): the num_samples largest keys log(u_i) / w_i, u_i
+        // uniform in (0, 1), are distributed as num_samples successive draws, each in
+        // proportion to the weights of the indices not drawn yet. Zero weights never win.
+        std::uniform_real_distribution<double> uniform(0.0, 1.0);
+        std::vector<std::pair<double, std::size_t>> keys;
+        keys.reserve(weights_.size());
+        for (std::size_t i = 0; i < weights_.size(); ++i) {
+            double u = uniform(rng);
+            while (u == 0.0)
+                u = uniform(rng);
+            if (weights_[i] > 0) keys.emplace_back(std::log(u) / weights_[i], i);
+        }
+        std::partial_sort(keys.begin(), keys.begin() + std::ptrdiff_t(num_samples_), keys.end(),
+                          [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::vector<std::size_t> out(num_samples_);
+        for (std::size_t k = 0; k < num_samples_; ++k)
+            out[k] = keys[k].second;
+        return out;
     }
     std::discrete_distribution<std::size_t> draw(weights_.begin(), weights_.end());
     std::vector<std::size_t> out(num_samples_);

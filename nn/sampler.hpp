@@ -44,13 +44,17 @@ private:
     std::vector<std::size_t> indices_;
 };
 
-/// `num_samples` indices drawn with replacement, index i with probability weights[i] / Σ weights
-/// (oversampling rare classes). weights: one per example (or fewer: the first weights.size()
-/// examples), each finite and >= 0, sum > 0, else ValueError; more weights than examples is a
-/// ValueError when the epoch is drawn.
+/// `num_samples` indices drawn in proportion to the weights, index i with probability
+/// weights[i] / Σ weights (oversampling rare classes): with replacement (the default), or without
+/// (replacement = false: distinct indices, each draw among those not drawn yet, as
+/// torch.multinomial without replacement). weights: one per example (or fewer: the first
+/// weights.size() examples), each finite and >= 0, sum > 0, and without replacement at least
+/// num_samples of them positive, else ValueError; more weights than examples is a ValueError
+/// when the epoch is drawn.
 class WeightedRandomSampler final : public Sampler {
 public:
-    WeightedRandomSampler(std::vector<double> weights, std::size_t num_samples);
+    WeightedRandomSampler(std::vector<double> weights, std::size_t num_samples,
+                          bool replacement = true);
     std::vector<std::size_t> indices(std::size_t n, std::mt19937_64& rng) const override;
     std::size_t size(std::size_t /*n*/) const override { return num_samples_; }
     std::string name() const override { return "WeightedRandomSampler"; }
@@ -58,6 +62,7 @@ public:
 private:
     std::vector<double> weights_;
     std::size_t num_samples_;
+    bool replacement_;
 };
 
 /// Options of DistributedSampler (PyTorch's defaults): shuffle on, seed 0, drop_last off.

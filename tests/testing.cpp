@@ -32,6 +32,13 @@ std::string read_file(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
+}
+
 std::string data_path(const std::string& name) {
     return (std::filesystem::path(XGRAD_TEST_DATA_DIR) / name).string();
 }

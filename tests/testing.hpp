@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <xtensor/xarray.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -34,6 +35,9 @@ void write_file(const std::string& path, const std::string& bytes);
 
 /// The bytes of the file at `path` (empty when it cannot be read).
 std::string read_file(const std::string& path);
+
+/// How many times `what` occurs in `text`, overlapping occurrences included.
+std::size_t count(const std::string& text, const std::string& what);
 
 /// The path of `name` in tests/data, the data the repository ships for tests (the folder comes
 /// from the compile definition XGRAD_TEST_DATA_DIR that tests/CMakeLists.txt sets).

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <random>
+#include <set>
 #include <vector>
 
 using namespace xgrad;
@@ -91,6 +93,34 @@ TEST_CASE("WeightedRandomSampler: draws with replacement in proportion to the we
     CHECK(counts[0] + counts[1] + counts[2] == 5000);
     CHECK(counts[0] == doctest::Approx(3000).epsilon(0.05));  // 3/5 of 5000, sd ≈ 35
     CHECK(counts[1] == doctest::Approx(1000).epsilon(0.12));  // 1/5 of 5000, sd ≈ 28
+}
+
+TEST_CASE("WeightedRandomSampler: without replacement, distinct indices drawn by weight") {
+    // Every epoch: 3 distinct indices, never the zero-weight one.
+    const nn::WeightedRandomSampler three({4, 1, 2, 0, 1}, 3, /*replacement=*/false);
+    CHECK(three.size(5) == 3);
+    std::mt19937_64 rng(5);
+    std::vector<int> first(5);  // how often each index is drawn first
+    for (int e = 0; e < 4000; ++e) {
+        const auto idx = three.indices(5, rng);
+        REQUIRE(idx.size() == 3);
+        CHECK(std::set<std::size_t>(idx.begin(), idx.end()).size() == 3);
+        CHECK(std::find(idx.begin(), idx.end(), std::size_t(3)) == idx.end());
+        ++first[idx[0]];
+    }
+    // The first draw is in proportion to the weights: 4/8, 1/8, 2/8, 0, 1/8 of 4000.
+    CHECK(first[0] == doctest::Approx(2000).epsilon(0.06));  // sd ≈ 32
+    CHECK(first[2] == doctest::Approx(1000).epsilon(0.1));   // sd ≈ 27
+    CHECK(first[3] == 0);
+    // As many samples as positive weights: a permutation of them.
+    const nn::WeightedRandomSampler all({1, 1, 0, 1}, 3, false);
+    auto idx = all.indices(4, rng);
+    std::sort(idx.begin(), idx.end());
+    CHECK(idx == std::vector<std::size_t>{0, 1, 3});
+    CHECK_THROWS_WITH_AS(nn::WeightedRandomSampler({1, 0, 1}, 3, false),
+                         "weighted_random_sampler: without replacement, expected num_samples <= "
+                         "the number of positive weights; got num_samples=3, 2 positive weights",
+                         ValueError);
 }
 
 TEST_CASE("DataLoader: a sampler with shuffle, bad indices or bad weights are ValueErrors") {

@@ -2,6 +2,8 @@
 
 #include "autograd/errors.hpp"
 
+#include "testing.hpp"
+
 #include <doctest/doctest.h>
 
 #include <xtensor/xbuilder.hpp>
@@ -13,17 +15,7 @@
 #include <string>
 
 using namespace xgrad;
-
-namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-        ++n;
-    return n;
-}
-
-}  // namespace
+using testing::count;
 
 TEST_CASE("image_grid_svg: equal neighbours merge, white is left out, captions are escaped") {
     // Image 0 row 0 = [1, 1, 0]: one black run 2 pixels wide (6 px at scale 3); row 1 is white.

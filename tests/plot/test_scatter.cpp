@@ -2,6 +2,8 @@
 
 #include "autograd/errors.hpp"
 
+#include "testing.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,17 +12,7 @@
 #include <vector>
 
 using namespace xgrad;
-
-namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-        ++n;
-    return n;
-}
-
-}  // namespace
+using testing::count;
 
 TEST_CASE("scatter_svg: one dot per point in its class's colour, a legend, the corners placed") {
     const std::string svg = plot::scatter_svg({0, 1, 0.5}, {0, 1, 0.25}, {0, 1, 1},

@@ -22,7 +22,7 @@
 
 using namespace xgrad;
 namespace fs = std::filesystem;
-using namespace testing;  // TempDir, read_file, write_file
+using namespace testing;  // TempDir, read_file, write_file, count
 
 namespace {
 
@@ -57,13 +57,6 @@ train::History small_run(const train::FitOptions& options) {
     nn::Linear<double> model(2, 2);
     optim::SGD<double> sgd(model.parameters(), optim::SGDOptions(0.1));
     return train::fit(model, sgd, cross_entropy(), train_data, valid, options);
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1))
-        ++n;
-    return n;
 }
 
 }  // namespace
