@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 
 namespace xgrad::dist {
 
@@ -30,20 +32,27 @@ struct DistributedDataParallel<T>::State {
     std::vector<Bucket> buckets;
     std::size_t next_start = 0;  // buckets start in order (the same on every process)
     std::vector<HookHandle> hooks;
+    bool no_sync = false;  // a NoSyncGuard lives: backward accumulates locally only
 
     // The hook of parameter i: copies its gradient into the bucket; starts what is ready.
     void on_grad(std::size_t i, const Tensor<T>& g) {
+        if (no_sync) return;
         Bucket& b = buckets[bucket_of[i]];
         const std::size_t slot = slot_of[i];
         if (b.started || b.buf[b.elems + slot] != T(0)) {
             throw Error(fmt::format(
                 "distributed_data_parallel: a second gradient of parameter '{}' arrived before "
-                "synchronize(); call synchronize() after every backward (accumulating gradients "
-                "over several backward calls is not supported)",
+                "synchronize(); call synchronize() after every backward, or run the backward "
+                "calls that accumulate gradients under no_sync()",
                 names[i]));
         }
-        std::copy(g.value().begin(), g.value().end(),
-                  b.buf.begin() + std::ptrdiff_t(b.offsets[slot]));
+        // What .grad will hold once backward adds g: the gradients accumulated before (under
+        // no_sync(), or without zero_grad) are reduced too.
+        const auto to = b.buf.begin() + std::ptrdiff_t(b.offsets[slot]);
+        std::copy(g.value().begin(), g.value().end(), to);
+        if (const Tensor<T> old = params[i].grad(); old.defined()) {
+            std::transform(old.value().begin(), old.value().end(), to, to, std::plus<T>());
+        }
         b.buf[b.elems + slot] = T(1);
         if (++b.arrived == b.params.size()) b.ready = true;
         start_ready();
@@ -184,9 +193,27 @@ std::vector<Tensor<T>> DistributedDataParallel<T>::forward_list(
 template <class T>
 void DistributedDataParallel<T>::synchronize() {
     State& s = *state_;
-    detail::require_initialized("distributed_data_parallel::synchronize");
-    for (auto& b : s.buckets)
-        b.ready = true;  // the rest go now, missing gradients as zeros
+    const char* fn = "distributed_data_parallel::synchronize";
+    if (s.no_sync) {
+        throw Error(fmt::format(
+            "{}: called inside no_sync(); end the no_sync() guard's scope and run the last "
+            "backward outside it first",
+            fn));
+    }
+    detail::require_initialized(fn);
+    for (std::size_t next = s.next_start; next < s.buckets.size(); ++next) {
+        // The buckets not started go now. A parameter whose hook did not run in this backward
+        // contributes the .grad it holds (accumulated under no_sync()), or zeros.
+        auto& b = s.buckets[next];
+        for (std::size_t slot = 0; slot < b.params.size(); ++slot) {
+            const Tensor<T> g = s.params[b.params[slot]].grad();
+            if (b.buf[b.elems + slot] != T(0) || !g.defined()) continue;
+            std::copy(g.value().begin(), g.value().end(),
+                      b.buf.begin() + std::ptrdiff_t(b.offsets[slot]));
+            b.buf[b.elems + slot] = T(1);
+        }
+        b.ready = true;
+    }
     s.start_ready();
     s.wait_all();
     const T n = T(size());
@@ -202,6 +229,28 @@ void DistributedDataParallel<T>::synchronize() {
         }
     }
     s.reset();
+}
+
+template <class T>
+NoSyncGuard DistributedDataParallel<T>::no_sync() {
+    State& s = *state_;
+    const bool reported = std::any_of(s.buckets.begin(), s.buckets.end(),
+                                      [](const auto& b) { return b.arrived > 0; });
+    if (!s.no_sync && reported) {
+        throw Error(
+            "distributed_data_parallel::no_sync: gradients of this step are already being "
+            "reduced; call synchronize() first");
+    }
+    const bool before = std::exchange(s.no_sync, true);
+    std::weak_ptr<State> weak = state_;
+    return NoSyncGuard([weak, before] {
+        if (auto st = weak.lock()) st->no_sync = before;
+    });
+}
+
+template <class T>
+bool DistributedDataParallel<T>::sync_paused() const {
+    return state_->no_sync;
 }
 
 template <class T>

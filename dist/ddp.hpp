@@ -4,6 +4,7 @@
 #include "nn/module.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,11 +47,34 @@ private:
 // parameter backward did not reach counts as zeros on that process; one that no process reached
 // keeps no gradient), waits for all of them, and writes Σ / size() into every .grad.
 //
-// The hooks do not change the gradient: backward accumulates the local one into .grad, and
-// synchronize() overwrites .grad with the average. So each step is zero_grad, forward, backward
-// (once), synchronize, optimizer step. Accumulating gradients over several backward calls before
-// one synchronize is not supported: a second gradient for a parameter before synchronize() is
-// an Error.
+// The hooks do not change the gradient: backward accumulates the local one into .grad as
+// always, and synchronize() overwrites .grad with the average over the processes of what .grad
+// holds on each after backward (the hook copies the incoming gradient plus the .grad it is about
+// to be added to; synchronize() copies the .grad of a parameter whose hook did not run). So a
+// step is zero_grad, forward, backward, synchronize, optimizer step. To accumulate gradients
+// over several backward calls (micro-batches), run all but the last under no_sync(): the hooks
+// then only let backward accumulate locally, and the last backward, outside it, reduces the
+// sums (PyTorch's DDP.no_sync). Outside no_sync(), a second gradient for a parameter before
+// synchronize() is an Error, and so is synchronize() inside no_sync().
+
+/// What DistributedDataParallel::no_sync() returns: while it lives, backward accumulates
+/// gradients locally only; its destructor restores what was in force before.
+class [[nodiscard]] NoSyncGuard {
+public:
+    explicit NoSyncGuard(std::function<void()> restore) : restore_(std::move(restore)) {}
+    NoSyncGuard(NoSyncGuard&& other) noexcept : restore_(std::move(other.restore_)) {
+        other.restore_ = nullptr;
+    }
+    NoSyncGuard(const NoSyncGuard&) = delete;
+    NoSyncGuard& operator=(const NoSyncGuard&) = delete;
+    NoSyncGuard& operator=(NoSyncGuard&&) = delete;
+    ~NoSyncGuard() {
+        if (restore_) restore_();
+    }
+
+private:
+    std::function<void()> restore_;
+};
 
 /// Data-parallel training of a module over the processes of MPI_COMM_WORLD (PyTorch's
 /// DistributedDataParallel, Note [bucketed allreduce]). The wrapper is a Module whose only child,
@@ -65,6 +89,17 @@ private:
 ///     dist::DistributedDataParallel<> ddp(model);
 ///     optim::SGD<> opt(ddp.parameters(), optim::SGDOptions(0.1));
 ///     for (...) { opt.zero_grad(); loss(ddp(x), y).backward(); ddp.synchronize(); opt.step(); }
+///
+/// Gradient accumulation over micro-batches (k backward calls, one reduction):
+///
+///     opt.zero_grad();
+///     {
+///         auto guard = ddp.no_sync();
+///         for (int m = 0; m + 1 < k; ++m) loss(ddp(x[m]), y[m]).backward();  // local only
+///     }
+///     loss(ddp(x[k - 1]), y[k - 1]).backward();  // reduces the accumulated sums
+///     ddp.synchronize();
+///     opt.step();
 template <class T = float>
 class DistributedDataParallel : public nn::Module<T> {
 public:
@@ -84,6 +119,14 @@ public:
     /// .grad. Collective: every process calls it once after each backward, before the optimizer
     /// step (Horovod's optimizer.synchronize()).
     void synchronize();
+
+    /// While the returned guard lives, backward accumulates every gradient into the local .grad
+    /// and communicates nothing (PyTorch's no_sync()); the first backward after it reduces the
+    /// accumulated gradients (Note [bucketed allreduce]). Not collective: each process enters
+    /// and leaves it on its own, but all must run the same backward calls under it.
+    NoSyncGuard no_sync();
+    /// True while a no_sync() guard lives.
+    bool sync_paused() const;
 
     /// The wrapped module.
     nn::Module<T>& module() const { return *module_; }

@@ -291,6 +291,83 @@ void test_second_backward_is_refused() {
     EXPECT(ddp.started_buckets() == 0, "{}", ddp.started_buckets());
 }
 
+// Gradient accumulation: 3 micro-batches of 6 rows, the first two backward calls under
+// no_sync(). Every process ends with the sum over micro-batches of the gradients of the whole
+// micro-batches, as one process accumulating them; nothing travels under no_sync(). Then the
+// second step, without zero_grad, adds to it as on one process.
+void test_no_sync() {
+    const std::vector<std::vector<std::size_t>> micro{
+        {0, 1, 2, 3, 4, 5}, {6, 7, 8, 9, 10, 11}, {3, 4, 5, 6, 7, 8}};
+    const auto n = std::size_t(dist::size()), r = std::size_t(dist::rank());
+    auto shard = [&](const std::vector<std::size_t>& rows) {  // 6 / n rows of this process
+        std::vector<std::size_t> mine;
+        for (std::size_t i = r; i < rows.size(); i += n)
+            mine.push_back(rows[i]);
+        return mine;
+    };
+    auto grads = [](const nn::Module<double>& m) {
+        std::vector<double> out;
+        for (const auto& p : m.parameters())
+            out.insert(out.end(), p.grad().value().begin(), p.grad().value().end());
+        return out;
+    };
+    auto single = mlp<double>(7);
+    for (int step = 0; step < 2; ++step) {
+        for (const auto& rows : micro) {
+            const auto [x, y] = batch<double>(rows);
+            nn::mse_loss((*single)(x), y).backward();
+        }
+    }
+    auto model = mlp<double>(7);
+    dist::DistributedDataParallel<double> ddp(model);
+    std::vector<double> after_one;
+    for (int step = 0; step < 2; ++step) {
+        {
+            auto guard = ddp.no_sync();
+            EXPECT(ddp.sync_paused(), "no_sync() did not pause");
+            for (std::size_t m = 0; m + 1 < micro.size(); ++m) {
+                const auto [x, y] = batch<double>(shard(micro[m]));
+                nn::mse_loss(ddp(x), y).backward();
+                EXPECT(ddp.started_buckets() == 0, "{} buckets started under no_sync()",
+                       ddp.started_buckets());
+            }
+            std::string what;
+            try {
+                ddp.synchronize();
+            } catch (const Error& e) {
+                what = e.what();
+            }
+            EXPECT(
+                what.find("distributed_data_parallel::synchronize: called inside no_sync()") == 0,
+                "'{}'", what);
+        }
+        EXPECT(!ddp.sync_paused(), "the guard did not restore");
+        const auto [x, y] = batch<double>(shard(micro.back()));
+        nn::mse_loss(ddp(x), y).backward();
+        EXPECT(ddp.started_buckets() == ddp.buckets().size(), "{}", ddp.started_buckets());
+        ddp.synchronize();
+        if (step == 0) after_one = grads(*model);
+    }
+    EXPECT(same_everywhere(grads(*model)), "the processes' gradients differ");
+    EXPECT(max_rel_diff(grads(*model), grads(*single)) < 1e-10, "no_sync vs single: {}",
+           max_rel_diff(grads(*model), grads(*single)));
+    EXPECT(max_rel_diff(after_one, grads(*model)) > 1e-3, "the second step added nothing");
+    // no_sync() once this step's gradients are on their way is refused.
+    model->zero_grad();
+    const auto [x, y] = batch<double>(shard(micro[0]));
+    nn::mse_loss(ddp(x), y).backward();
+    std::string what;
+    try {
+        auto guard = ddp.no_sync();
+    } catch (const Error& e) {
+        what = e.what();
+    }
+    EXPECT(what.find("distributed_data_parallel::no_sync: gradients of this step are already "
+                     "being reduced") == 0,
+           "'{}'", what);
+    ddp.synchronize();
+}
+
 void test_sampler_shards() {
     dist::DistributedSampler s(dist::DistributedSamplerOptions().seed(11));
     s.set_epoch(4);
@@ -606,6 +683,7 @@ int main(int argc, char** argv) {
         test_training_paths();
         test_unused_parameters();
         test_second_backward_is_refused();
+        test_no_sync();
         test_sampler_shards();
         test_all_sum();
         test_sync_batch_norm();
