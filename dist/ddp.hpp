@@ -44,8 +44,9 @@ private:
 // buffer, and the rest of backward runs while it travels. Buckets start in bucket order on every
 // process (a bucket that is ready early waits for those before it), since MPI needs the same
 // order of collectives everywhere. synchronize() starts the buckets that are not complete (a
-// parameter backward did not reach counts as zeros on that process; one that no process reached
-// keeps no gradient), waits for all of them, and writes Σ / size() into every .grad.
+// parameter backward did not reach contributes the .grad it holds, or zeros, on that process; one
+// with no gradient on any process keeps none), waits for all of them, and writes Σ / size() into
+// every .grad.
 //
 // The hooks do not change the gradient: backward accumulates the local one into .grad as
 // always, and synchronize() overwrites .grad with the average over the processes of what .grad
