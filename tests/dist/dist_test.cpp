@@ -57,6 +57,17 @@ int failures = 0;
         }                                                                                        \
     } while (0)
 
+// The message of the E that f() throws; empty when it throws nothing.
+template <class E = Error, class F>
+std::string message_of(F f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    }
+    return {};
+}
+
 // Every parameter and buffer value, flattened in state_dict order.
 template <class T>
 std::vector<double> flat_state(const nn::Module<T>& m) {
@@ -180,12 +191,7 @@ void test_broadcast() {
 void test_mismatch() {
     // Rank 1 builds fc.weight [5, 4] where the others have [3, 4].
     nn::Linear<float> fc(4, dist::rank() == 1 ? 5 : 3);
-    std::string what;
-    try {
-        dist::broadcast_parameters(fc);
-    } catch (const ValueError& e) {
-        what = e.what();
-    }
+    const std::string what = message_of<ValueError>([&] { dist::broadcast_parameters(fc); });
     const std::string expected =
         "broadcast_parameters: the model on rank 1 differs from the one on rank 0 (root) at "
         "entry 0: rank 1 has parameter 'weight' float [5, 4], rank 0 has parameter 'weight' "
@@ -196,16 +202,11 @@ void test_mismatch() {
     nn::Sequential<float> seq;
     seq.add(nn::Linear<float>(2, 2));
     if (dist::rank() == dist::size() - 1) seq.add(nn::Linear<float>(2, 2));
-    what.clear();
-    try {
-        dist::broadcast_parameters(seq);
-    } catch (const ValueError& e) {
-        what = e.what();
-    }
-    EXPECT(what.find(fmt::format("rank {} has parameter '1.weight' float [2, 2], rank 0 has "
-                                 "nothing (fewer entries)",
-                                 dist::size() - 1)) != std::string::npos,
-           "got '{}'", what);
+    const std::string what2 = message_of<ValueError>([&] { dist::broadcast_parameters(seq); });
+    EXPECT(what2.find(fmt::format("rank {} has parameter '1.weight' float [2, 2], rank 0 has "
+                                  "nothing (fewer entries)",
+                                  dist::size() - 1)) != std::string::npos,
+           "got '{}'", what2);
 }
 
 void test_training_paths() {
@@ -279,12 +280,7 @@ void test_second_backward_is_refused() {
     dist::DistributedDataParallel<double> ddp(m);
     const auto [x, y] = batch<double>({0, 1});
     nn::mse_loss(ddp(x), y).backward();
-    std::string what;
-    try {
-        nn::mse_loss(ddp(x), y).backward();
-    } catch (const Error& e) {
-        what = e.what();
-    }
+    const std::string what = message_of([&] { nn::mse_loss(ddp(x), y).backward(); });
     EXPECT(what.find("distributed_data_parallel: a second gradient of parameter") == 0, "'{}'",
            what);
     ddp.synchronize();  // still usable
@@ -331,12 +327,7 @@ void test_no_sync() {
                 EXPECT(ddp.started_buckets() == 0, "{} buckets started under no_sync()",
                        ddp.started_buckets());
             }
-            std::string what;
-            try {
-                ddp.synchronize();
-            } catch (const Error& e) {
-                what = e.what();
-            }
+            const std::string what = message_of([&] { ddp.synchronize(); });
             EXPECT(
                 what.find("distributed_data_parallel::synchronize: called inside no_sync()") == 0,
                 "'{}'", what);
@@ -356,12 +347,7 @@ void test_no_sync() {
     model->zero_grad();
     const auto [x, y] = batch<double>(shard(micro[0]));
     nn::mse_loss(ddp(x), y).backward();
-    std::string what;
-    try {
-        auto guard = ddp.no_sync();
-    } catch (const Error& e) {
-        what = e.what();
-    }
+    const std::string what = message_of([&] { auto guard = ddp.no_sync(); });
     EXPECT(what.find("distributed_data_parallel::no_sync: gradients of this step are already "
                      "being reduced") == 0,
            "'{}'", what);
@@ -386,12 +372,8 @@ void test_sampler_shards() {
 // dist/dist.cpp): the same training results and the same mismatch errors, with no timeout when
 // every process takes part. A negative timeout is refused.
 void test_bounded_waits() {
-    std::string what;
-    try {
-        dist::set_timeout(std::chrono::milliseconds(-1));
-    } catch (const ValueError& e) {
-        what = e.what();
-    }
+    const std::string what =
+        message_of<ValueError>([&] { dist::set_timeout(std::chrono::milliseconds(-1)); });
     EXPECT(what == "dist::set_timeout: expected a timeout >= 0 (0: none); got -1 ms", "got '{}'",
            what);
     dist::set_timeout(std::chrono::seconds(60));
